@@ -1,0 +1,76 @@
+/** Process-wide engine settings: seeds, RNG state, threads, devices. */
+import { native } from './native';
+import { Tensor } from './tensor';
+
+export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
+
+let defaultDevice: Device = 'cpu';
+
+/** Checks a device name and that this build can use it. */
+export function checkDevice(device: string): Device {
+  if (device === 'cpu') return device;
+  const m = /^cuda(?::(\d+))?$/.exec(device);
+  if (!m) throw new Error(`device '${device}' is not valid; expected 'cpu', 'cuda' or 'cuda:N'`);
+  const count = native.cudaDeviceCount();
+  if (count === 0) {
+    throw new Error(
+      `device '${device}' requested, but this build of libtorch has no CUDA support or sees no GPU; ` +
+        'build against a CUDA libtorch (LIBTORCH=/path/to/libtorch npm run setup) on a machine with a GPU',
+    );
+  }
+  if (m[1] !== undefined && Number(m[1]) >= count) {
+    throw new Error(`device '${device}' requested, but only ${count} CUDA device(s) are visible`);
+  }
+  return device as Device;
+}
+
+/** The device creation ops use when none is given. */
+export function setDefaultDevice(device: string): void {
+  defaultDevice = checkDevice(device);
+}
+export function getDefaultDevice(): Device {
+  return defaultDevice;
+}
+
+export function cudaAvailable(): boolean {
+  return native.cudaDeviceCount() > 0;
+}
+
+/** Waits for queued GPU work (for timing); no-op on CPU. */
+export function synchronize(): void {
+  native.cudaSynchronize();
+}
+
+/** Same seed, same CPU results: seeds the CPU generator and every CUDA one. */
+export function manualSeed(seed: number): void {
+  if (!Number.isInteger(seed) || seed < 0) throw new RangeError(`manualSeed: seed must be a non-negative integer, got ${seed}`);
+  native.manualSeed(seed);
+}
+
+/** The CPU generator's state as a uint8 tensor (for checkpoints). */
+export function getRngState(): Tensor {
+  return new Tensor(native.rngState());
+}
+export function setRngState(state: Tensor): void {
+  if (state.dtype !== 'uint8') throw new TypeError(`setRngState: expected a uint8 tensor, got ${state.dtype}`);
+  native.setRngState(state.id);
+}
+
+/** Intra-op threads libtorch uses (defaults to 1 in some builds: set it). */
+export function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`setNumThreads: expected a positive integer, got ${n}`);
+  native.setNumThreads(n);
+}
+export function getNumThreads(): number {
+  return native.numThreads();
+}
+
+/** Tensors alive in the native table (for leak tests: count before, count after). */
+export function memory(): { numTensors: number } {
+  return { numTensors: native.liveCount() };
+}
+
+export function buildInfo(): { torchVersion: string; cudaCompiled: boolean; cudaDevices: number } {
+  const b = native.buildInfo();
+  return { torchVersion: b.torchVersion, cudaCompiled: b.cudaCompiled, cudaDevices: native.cudaDeviceCount() };
+}

@@ -15,7 +15,7 @@ export function backward(outputs: Tensor | Tensor[], o: BackwardOptions = {}): v
   const outs = Array.isArray(outputs) ? outputs : [outputs];
   outs.forEach((t, i) => expectTensor('backward', `outputs[${i}]`, t));
   native.backward(outs.map((t) => t.id), o.grads ? o.grads.map((g) => (g ? g.id : null)) : null,
-    o.retainGraph ?? false, o.createGraph ?? false);
+    o.retainGraph ?? o.createGraph ?? false, o.createGraph ?? false);
 }
 
 export interface GradOptions extends BackwardOptions {
@@ -30,7 +30,7 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor[], o: GradOption
   inputs.forEach((t, i) => expectTensor('grad', `inputs[${i}]`, t));
   const hs = native.gradOf(outs.map((t) => t.id), inputs.map((t) => t.id),
     o.grads ? o.grads.map((g) => (g ? g.id : null)) : null,
-    o.retainGraph ?? false, o.createGraph ?? false, o.allowUnused ?? false);
+    o.retainGraph ?? o.createGraph ?? false, o.createGraph ?? false, o.allowUnused ?? false);
   return hs.map((h) => (h === null ? null : new Tensor(h)));
 }
 

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Idempotent set-up: libtorch (apt-get when missing and LIBTORCH is unset),
+# npm packages, the native addon and the TypeScript build. Safe to re-run:
+# each step does nothing when its output is up to date.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf 'autodeeplab setup: %s\n' "$*" >&2; }
+
+if [ -z "${LIBTORCH:-}" ] && [ ! -e /usr/include/torch/csrc/api/include/torch/version.h ]; then
+  say "libtorch not found; installing Debian's libtorch-dev (set LIBTORCH=/path/to/libtorch to use another)"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { say "need root (or sudo) to run apt-get install -y libtorch-dev"; exit 1; }
+    SUDO="sudo"
+  fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libtorch-dev >/dev/null
+fi
+
+if [ ! -f node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ] \
+   || { [ -f package-lock.json ] && [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
+  say "installing npm packages"
+  npm install --no-audit --no-fund --loglevel=error
+fi
+
+node native/build.js
+./node_modules/.bin/tsc -p tsconfig.json --incremental --tsBuildInfoFile dist/.tsbuildinfo

@@ -162,3 +162,21 @@ export function toDevice(x: Tensor, device: string): Tensor {
   expectTensor('toDevice', 'x', x);
   return callTensor('aten::to.device', [x, checkDevice(device), scalarTypeOf(x.dtype), false, false, null]);
 }
+
+/** The slice at `index` along dim, with that dim removed (a view). */
+export function select(x: Tensor, dim: number, index: number): Tensor {
+  expectTensor('select', 'x', x);
+  const d = normDim('select', dim, x.rank);
+  expectInt('select', 'index', index);
+  if (index < -x.shape[d] || index >= x.shape[d]) throw new RangeError(`select: index ${index} is out of range for dim ${d} of size ${x.shape[d]}`);
+  return callTensor('aten::select.int', [x, d, index]);
+}
+
+/** Tiles x: repeat(x, [2, 1]) stacks two copies along dim 0 (a copy). */
+export function repeat(x: Tensor, times: number[]): Tensor {
+  expectTensor('repeat', 'x', x);
+  if (times.length < x.rank || times.some((t) => !Number.isInteger(t) || t < 0)) {
+    throw new RangeError(`repeat: 'times' must list at least ${x.rank} non-negative integers, got [${times}]`);
+  }
+  return callTensor('aten::repeat', [x, times]);
+}

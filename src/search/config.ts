@@ -1,0 +1,126 @@
+/**
+ * Search configuration: one typed record, the paper's defaults (Sec. 5.1),
+ * validated with messages that name the field.
+ */
+export interface SearchSpaceConfig {
+  /** L: cells (layers) after the stem. Paper: 12. */
+  layers: number;
+  /** B: blocks per cell. Paper: 5. */
+  blocks: number;
+  /** F: filter multiplier; a node at stride s has B * F * s/4 channels. Paper: 8 during search. */
+  filterMultiplier: number;
+  /** Output strides searched: 4 levels = strides 4, 8, 16, 32. */
+  levels: number;
+  /** Channels of the stem output (stride 4). */
+  stemChannels: number;
+  /** Classes of the segmentation task (set from the dataset). */
+  numClasses: number;
+}
+
+export interface SearchOptimConfig {
+  /** Total epochs. Paper: 40. */
+  epochs: number;
+  /** Architecture steps start at this epoch (warm-up before). Paper: 20. */
+  archStartEpoch: number;
+  /** Images per step. Paper: 2 (GPU memory). */
+  batchSize: number;
+  /** Square random crop. Paper: 321 from half-resolution Cityscapes. */
+  crop: number;
+  /** Weights: SGD, momentum 0.9, cosine LR 0.025 -> 0.001, weight decay 3e-4. */
+  weightLr: number;
+  weightLrMin: number;
+  weightMomentum: number;
+  weightDecay: number;
+  /** alpha, beta: Adam, LR 3e-3, weight decay 1e-3, betas (0.9, 0.999) (DARTS uses 0.5; the paper does not say). */
+  archLr: number;
+  archWeightDecay: number;
+  archBetas: [number, number];
+  /** alpha, beta initialised as N(0, 1) * this. Paper: 1e-3. */
+  archInitScale: number;
+  /** Gradient-norm clip on the weights (DARTS: 5); 0 turns it off. */
+  gradClip: number;
+  /** Seed for weights, data split and batches. */
+  seed: number;
+  /** libtorch intra-op threads. */
+  threads: number;
+}
+
+export type SearchConfig = SearchSpaceConfig & SearchOptimConfig;
+
+export const DEFAULT_SEARCH_CONFIG: Readonly<SearchConfig> = Object.freeze({
+  layers: 12,
+  blocks: 5,
+  filterMultiplier: 8,
+  levels: 4,
+  stemChannels: 128,
+  numClasses: 19,
+  epochs: 40,
+  archStartEpoch: 20,
+  batchSize: 2,
+  crop: 321,
+  weightLr: 0.025,
+  weightLrMin: 0.001,
+  weightMomentum: 0.9,
+  weightDecay: 3e-4,
+  archLr: 3e-3,
+  archWeightDecay: 1e-3,
+  archBetas: [0.9, 0.999] as [number, number],
+  archInitScale: 1e-3,
+  gradClip: 5,
+  seed: 0,
+  threads: 2,
+});
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const INT_FIELDS: (keyof SearchConfig)[] = ['layers', 'blocks', 'filterMultiplier', 'levels', 'stemChannels', 'numClasses',
+  'epochs', 'archStartEpoch', 'batchSize', 'crop', 'seed', 'threads'];
+const NUM_FIELDS: (keyof SearchConfig)[] = ['weightLr', 'weightLrMin', 'weightMomentum', 'weightDecay', 'archLr',
+  'archWeightDecay', 'archInitScale', 'gradClip'];
+
+/** Defaults overlaid with `partial`, checked; `source` names the file or flag set in errors. */
+export function resolveSearchConfig(partial: Partial<SearchConfig> = {}, source = 'search config'): SearchConfig {
+  const known = new Set(Object.keys(DEFAULT_SEARCH_CONFIG));
+  for (const k of Object.keys(partial)) {
+    if (!known.has(k)) throw new ConfigError(`${source}: unknown field '${k}' (known: ${[...known].join(', ')})`);
+  }
+  const c = { ...DEFAULT_SEARCH_CONFIG, ...partial } as SearchConfig;
+  const bad = (field: string, expected: string) => {
+    throw new ConfigError(`${source}: field '${field}' ${expected}, got ${JSON.stringify((c as unknown as Record<string, unknown>)[field])}`);
+  };
+  for (const f of INT_FIELDS) if (!Number.isInteger(c[f]) || (c[f] as number) < 0) bad(f, 'must be a non-negative integer');
+  for (const f of NUM_FIELDS) if (typeof c[f] !== 'number' || !Number.isFinite(c[f] as number) || (c[f] as number) < 0) bad(f, 'must be a non-negative number');
+  if (c.layers < 1) bad('layers', 'must be >= 1');
+  if (c.blocks < 2) bad('blocks', 'must be >= 2 (decoding keeps two inputs per block)');
+  if (c.filterMultiplier < 1) bad('filterMultiplier', 'must be >= 1');
+  if (c.levels < 1 || c.levels > 4) bad('levels', 'must be 1..4');
+  if (c.numClasses < 2) bad('numClasses', 'must be >= 2');
+  if (c.epochs < 1) bad('epochs', 'must be >= 1');
+  if (c.archStartEpoch > c.epochs) bad('archStartEpoch', `must be <= epochs (${c.epochs})`);
+  if (c.batchSize < 2) bad('batchSize', 'must be >= 2 (batch norm over a single image is undefined)');
+  if (c.crop < 16) bad('crop', 'must be >= 16');
+  if (c.threads < 1) bad('threads', 'must be >= 1');
+  if (c.weightLrMin > c.weightLr) bad('weightLrMin', `must be <= weightLr (${c.weightLr})`);
+  if (!Array.isArray(c.archBetas) || c.archBetas.length !== 2 || c.archBetas.some((b) => !(b >= 0 && b < 1))) {
+    bad('archBetas', 'must be two numbers in [0, 1)');
+  }
+  return Object.freeze(c);
+}
+
+/** Per-block channels at level k: F * 2^k (so B * F * s/4 per node at stride s = 4 * 2^k). */
+export function blockChannels(c: SearchSpaceConfig, level: number): number {
+  return c.filterMultiplier * 2 ** level;
+}
+
+/** Spatial size at each level for an input of `size` pixels: the stem halves twice, each level once more. */
+export function levelSizes(size: number, levels: number): number[] {
+  const half = (n: number) => Math.floor((n - 1) / 2) + 1; // 3x3 conv, stride 2, padding 1
+  const out = [half(half(size))];
+  for (let k = 1; k < levels; k++) out.push(half(out[k - 1]));
+  return out;
+}

@@ -1,0 +1,81 @@
+/**
+ * Decoding (Sec. 4.3): the cell keeps, per block, the two strongest
+ * predecessors ranked by their strongest non-zero op, with that op (zero is
+ * never chosen); the network path is the most probable path through the
+ * trellis with normalised betas as transition probabilities (Viterbi).
+ */
+import { BlockGenotype, CellGenotype, cellInputsOf, Level } from './genotype';
+import { PRIMITIVES, ZERO } from './primitives';
+import { NetworkTrellis } from './trellis';
+
+/** Edge index of (input j -> block i) in alpha's rows: blocks in order, inputs in cellInputsOf order. */
+export function edgeIndex(block: number, input: number): number {
+  return block * 2 + (block * (block - 1)) / 2 + input; // sum_{i' < block} (2 + i') + input
+}
+
+export function numEdges(blocks: number): number {
+  return edgeIndex(blocks, 0);
+}
+
+/** alpha: softmaxed weights, numEdges(B) rows of |PRIMITIVES| columns. */
+export function decodeCell(alpha: number[][], blocks: number): CellGenotype {
+  if (alpha.length !== numEdges(blocks)) {
+    throw new RangeError(`decodeCell: alpha has ${alpha.length} rows, ${blocks} blocks need ${numEdges(blocks)}`);
+  }
+  const out: BlockGenotype[] = [];
+  for (let i = 0; i < blocks; i++) {
+    const inputs = cellInputsOf(i);
+    const best = inputs.map((input, j) => {
+      const row = alpha[edgeIndex(i, j)];
+      let op = -1;
+      row.forEach((w, k) => {
+        if (k !== ZERO && (op < 0 || w > row[op])) op = k;
+      });
+      return { input, op, strength: row[op], j };
+    });
+    best.sort((a, b) => b.strength - a.strength || a.j - b.j);
+    const [a, b] = best.slice(0, 2).sort((x, y) => x.j - y.j);
+    out.push([
+      { input: a.input, op: PRIMITIVES[a.op] as Exclude<(typeof PRIMITIVES)[number], 'zero'> },
+      { input: b.input, op: PRIMITIVES[b.op] as Exclude<(typeof PRIMITIVES)[number], 'zero'> },
+    ]);
+  }
+  return { blocks: out };
+}
+
+/**
+ * Viterbi over the trellis. betaHat[l][k][d + 1] is the normalised weight of
+ * the arrow from node (l - 1, k) (the stem at level 0 for l = 0) to (l, k + d).
+ * Returns the level of each layer on the path of maximum product of weights.
+ */
+export function viterbiDecode(betaHat: number[][][], trellis: NetworkTrellis): { path: Level[]; logProb: number } {
+  const L = trellis.layers;
+  let score = new Map<number, number>([[0, 0]]);
+  const back: Map<number, number>[] = [];
+  for (let l = 0; l < L; l++) {
+    const next = new Map<number, number>();
+    const from = new Map<number, number>();
+    for (const k of trellis.levelsAt(l)) {
+      for (const a of trellis.arrowsInto(l, k)) {
+        const s = score.get(a.from);
+        if (s === undefined) continue;
+        const v = s + Math.log(betaHat[l][a.from][a.dir + 1]);
+        if (!next.has(k) || v > next.get(k)!) {
+          next.set(k, v);
+          from.set(k, a.from);
+        }
+      }
+    }
+    back.push(from);
+    score = next;
+  }
+  let end = -1;
+  for (const [k, v] of score) if (end < 0 || v > score.get(end)!) end = k;
+  const path: Level[] = new Array(L);
+  let k = end;
+  for (let l = L - 1; l >= 0; l--) {
+    path[l] = k as Level;
+    k = back[l].get(k)!;
+  }
+  return { path, logProb: score.get(end)! };
+}

@@ -1,0 +1,175 @@
+/**
+ * The Auto-DeepLab supernet (Sec. 4.1, Fig. 1): a two-layer stride-2 stem,
+ * then L layers of nodes over output strides 4..32, each node a weighted sum
+ * of the cells on its incoming arrows (Eq. 6), ASPP heads at every level of
+ * the last layer, upsampled to the input and summed.
+ *
+ * Architecture parameters live apart from weights: `alpha` (numEdges, 8) is
+ * shared by every cell; `beta` (L, levels, 3) holds one logit per arrow
+ * leaving each node (trellis.ts). `weights.parameters()` are the network
+ * weights w; `archParameters()` are alpha and beta.
+ */
+import * as T from '../engine';
+import { BatchNorm, BNConfig, ReLUConvBN, SEARCH_BN } from '../nn/layers';
+import { heInit, ParameterStore } from '../nn/params';
+import { blockChannels, levelSizes, SearchSpaceConfig } from './config';
+import { decodeCell, edgeIndex, numEdges, viterbiDecode } from './decode';
+import { Genotype, Level } from './genotype';
+import { SearchASPP } from './heads';
+import { MixedCell } from './cell';
+import { ArchMixer, sourceEdgeRows } from './mixing';
+import { PRIMITIVES } from './primitives';
+import { Arrow, NetworkTrellis } from './trellis';
+
+const STEM_MID = 64;
+
+/** Incoming-arrow preprocessing (Sec. 5.1): s/2 -> s stride-2 conv, s -> s 1x1, 2s -> s upsample + 1x1. */
+class ArrowPre {
+  private readonly conv: ReLUConvBN;
+  constructor(store: ParameterStore, name: string, cin: number, cout: number, readonly arrow: Arrow, bn: BNConfig) {
+    const down = arrow.dir === 1;
+    this.conv = new ReLUConvBN(store, name, cin, cout, { kernel: down ? 3 : 1, stride: down ? 2 : 1, bn, affine: false });
+  }
+  forward(x: T.Tensor, size: number, training: boolean): T.Tensor {
+    const input = this.arrow.dir === -1 ? T.resizeBilinear(x, [size, size], true) : x;
+    return this.conv.forward(input, training);
+  }
+}
+
+class TrellisNode {
+  readonly pre: ArrowPre[];
+  readonly prevPrevPre: ReLUConvBN;
+  readonly cell: MixedCell;
+  /** Row indices into beta.flatten() of this node's incoming arrows, in `arrows` order. */
+  readonly betaRows: T.Tensor;
+
+  constructor(store: ParameterStore, readonly layer: number, readonly level: number, readonly arrows: Arrow[],
+    inChannels: (arrow: Arrow) => number, prevPrevChannels: number, cfg: SearchSpaceConfig, levels: number, bn: BNConfig) {
+    const C = blockChannels(cfg, level);
+    const name = `layer${layer}.level${level}`;
+    this.pre = arrows.map((a) => new ArrowPre(store, `${name}.pre_from${a.from}`, inChannels(a), C, a, bn));
+    this.prevPrevPre = new ReLUConvBN(store, `${name}.pre_prevprev`, prevPrevChannels, C, { kernel: 1, bn, affine: false });
+    this.cell = new MixedCell(store, `${name}.cell`, cfg.blocks, C, arrows.length, bn);
+    const rows = arrows.map((a) => (layer * levels + a.from) * 3 + (a.dir + 1));
+    this.betaRows = T.tensor(rows, [rows.length], { dtype: 'int64' }).keep();
+  }
+}
+
+export type CellImpl = 'batched' | 'plain';
+
+export class Supernet {
+  readonly weights = new ParameterStore();
+  readonly trellis: NetworkTrellis;
+  readonly alpha: T.Tensor;
+  readonly beta: T.Tensor;
+  private readonly betaMask: T.Tensor;
+  private readonly edgeRows: T.Tensor[];
+  private readonly stem0: T.Tensor;
+  private readonly stem0Bn: BatchNorm;
+  private readonly stem1: T.Tensor;
+  private readonly stem1Bn: BatchNorm;
+  private readonly nodes: TrellisNode[][];
+  private readonly heads: SearchASPP[];
+
+  constructor(readonly cfg: SearchSpaceConfig, archInitScale = 1e-3, readonly bn: BNConfig = SEARCH_BN) {
+    const w = this.weights;
+    const trellis = (this.trellis = new NetworkTrellis(cfg.layers, cfg.levels));
+    // Sec. 5.1: alpha, beta before softmax ~ N(0, 1) * 1e-3.
+    this.alpha = T.mul(T.randn([numEdges(cfg.blocks), PRIMITIVES.length]), archInitScale).keep().setRequiresGrad(true);
+    this.beta = T.mul(T.randn([cfg.layers, cfg.levels, 3]), archInitScale).keep().setRequiresGrad(true);
+    this.betaMask = T.tensor(trellis.betaMask(), [cfg.layers, cfg.levels, 3]).keep();
+    this.edgeRows = sourceEdgeRows(cfg.blocks);
+    this.stem0 = w.param('stem.conv0.weight', [STEM_MID, 3, 3, 3], heInit(27));
+    this.stem0Bn = new BatchNorm(w, 'stem.bn0', STEM_MID, bn, true);
+    this.stem1 = w.param('stem.conv1.weight', [cfg.stemChannels, STEM_MID, 3, 3], heInit(9 * STEM_MID));
+    this.stem1Bn = new BatchNorm(w, 'stem.bn1', cfg.stemChannels, bn, true);
+    const nodeChannels = (l: number, k: number) => (l < 0 ? cfg.stemChannels : cfg.blocks * blockChannels(cfg, k));
+    this.nodes = [];
+    for (let l = 0; l < cfg.layers; l++) {
+      this.nodes.push(trellis.levelsAt(l).map((k) => new TrellisNode(w, l, k, trellis.arrowsInto(l, k),
+        (a) => nodeChannels(l - 1, a.from), nodeChannels(...this.prevPrevOf(l, k)), cfg, cfg.levels, bn)));
+    }
+    const last = cfg.layers - 1;
+    this.heads = trellis.levelsAt(last).map((k) =>
+      new SearchASPP(w, `head.level${k}`, nodeChannels(last, k), 4 * 2 ** k, cfg.numClasses, bn));
+  }
+
+  /** The state a node reads as H^{l-2}: the same level two layers back, else the nearest coarser-available one, else the stem. */
+  private prevPrevOf(l: number, k: number): [number, number] {
+    if (l < 2) return [-1, 0];
+    return [l - 2, Math.min(k, ...this.trellis.levelsAt(l - 2).slice(-1))];
+  }
+
+  archParameters(): T.Tensor[] {
+    return [this.alpha, this.beta];
+  }
+
+  /** softmax(alpha) per edge (Eq. 3-4) and softmax(beta) per node over its outgoing arrows (Eq. 7-8). */
+  normalized(): { alphaHat: T.Tensor; betaHat: T.Tensor } {
+    return { alphaHat: T.softmax(this.alpha, -1), betaHat: this.trellis.normalizeBetas(this.beta, this.betaMask) };
+  }
+
+  /** images (B, 3, H, W) -> logits (B, classes, H, W). Call inside a scope. */
+  forward(images: T.Tensor, training: boolean, impl: CellImpl = 'batched'): T.Tensor {
+    const [, , H, W] = images.shape;
+    if (H !== W) throw new Error(`Supernet.forward: expects square crops, got ${H}x${W}`);
+    const sizes = levelSizes(H, this.cfg.levels);
+    const { alphaHat, betaHat } = this.normalized();
+    const betaFlat = T.reshape(betaHat, [-1]);
+    const mixer = impl === 'batched' ? new ArchMixer(alphaHat, this.cfg.blocks, this.edgeRows) : null;
+    let h = T.relu(this.stem0Bn.forward(T.conv2d(images, this.stem0, { stride: 2, padding: 1 }), training));
+    const stem = this.stem1Bn.forward(T.conv2d(h, this.stem1, { stride: 2, padding: 1 }), training);
+    const states: Map<number, T.Tensor>[] = []; // states[l + 1]: level -> H^l; states[0] is the stem
+    states.push(new Map([[0, stem]]));
+    for (const row of this.nodes) {
+      const prev = states[states.length - 1];
+      const cur = new Map<number, T.Tensor>();
+      for (const node of row) {
+        const size = sizes[node.level];
+        const inputs = node.pre.map((p) => p.forward(prev.get(p.arrow.from)!, size, training));
+        const [pl, pk] = this.prevPrevOf(node.layer, node.level);
+        let pp = states[pl + 1].get(pk)!;
+        if (pp.shape[2] !== size) pp = T.resizeBilinear(pp, [size, size], false);
+        const prevPrev = node.prevPrevPre.forward(pp, training);
+        const prevAll = inputs.length === 1 ? inputs[0] : T.cat(inputs, 1);
+        const blocks = impl === 'batched'
+          ? node.cell.forward(prevAll, prevPrev, mixer!, training)
+          : node.cell.forwardPlain(prevAll, prevPrev, alphaHat, edgeIndex, training); // (B, A, blocks, C, h, w)
+        // Eq. 6: sum over incoming arrows, each weighted by its own normalised beta.
+        const beta = T.reshape(T.indexSelect(betaFlat, 0, node.betaRows), [1, node.arrows.length, 1, 1, 1, 1]);
+        const [B, , nb, C] = blocks.shape;
+        cur.set(node.level, T.reshape(T.sum(T.mul(blocks, beta), 1), [B, nb * C, size, size]));
+      }
+      states.push(cur);
+    }
+    const last = states[states.length - 1];
+    let logits: T.Tensor | null = null;
+    this.heads.forEach((head, k) => {
+      const up = T.resizeBilinear(head.forward(last.get(k)!, training), [H, W], false);
+      logits = logits ? T.add(logits, up) : up;
+    });
+    return logits!;
+  }
+
+  /** The architecture the current alpha and beta decode to (Sec. 4.3). */
+  genotype(): Genotype {
+    const { alphaHat, betaHat } = T.noGrad(() => T.tidy(() => {
+      const n = this.normalized();
+      return { alphaHat: n.alphaHat.toArray(), betaHat: n.betaHat.toArray() };
+    }));
+    const { cfg } = this;
+    const alphaRows = Array.from({ length: numEdges(cfg.blocks) }, (_, e) => alphaHat.slice(e * 8, e * 8 + 8));
+    const betaRows = Array.from({ length: cfg.layers }, (_, l) =>
+      Array.from({ length: cfg.levels }, (_, k) => betaHat.slice((l * cfg.levels + k) * 3, (l * cfg.levels + k) * 3 + 3)));
+    return {
+      version: 1,
+      cell: decodeCell(alphaRows, cfg.blocks),
+      path: viterbiDecode(betaRows, this.trellis).path as Level[],
+    };
+  }
+
+  dispose(): void {
+    this.weights.dispose();
+    T.dispose([this.alpha, this.beta, this.betaMask, this.edgeRows, this.nodes.map((r) => r.map((n) => n.betaRows))]);
+  }
+}

@@ -9,10 +9,10 @@
  *
  * Batching: the A arrows sit in the channel dimension, (B, A*C, H, W), so
  * every batch norm keeps per-arrow statistics exactly as A separate cells
- * would. All edges leaving one hidden state are computed together: one
- * grouped convolution per layer for the sep ops of every edge (3x3 kernels are
- * 5x5 kernels with a fixed zero border), one per atrous size, one pool each
- * shared by the edges. `forwardPlain` computes the same function op by op;
+ * would, while convolutions view the arrows as batch (shared weights, no
+ * copies). All edges leaving one hidden state are computed together: one
+ * grouped convolution per layer and kernel size for the sep ops of every
+ * edge, one convolution per atrous size, one pool each shared by the edges. `forwardPlain` computes the same function op by op;
  * test/search/cell_equivalence.test.ts proves they agree on shared weights.
  */
 import * as T from '../engine';
@@ -41,39 +41,91 @@ class SearchBN {
   }
 }
 
-const masks = new Map<string, T.Tensor>();
+/** Depthwise-separable conv of every edge at once: two [ReLU, dw kxk, pw 1x1, BN] layers. */
+class SepStack {
+  private readonly dw1: T.Tensor; // (E*C, 1, k, k)
+  private readonly pw1: T.Tensor; // (E*C, C, 1, 1), group e = edge e
+  private readonly dw2: T.Tensor;
+  private readonly pw2: T.Tensor;
+  readonly bn1: SearchBN;
+  readonly bn2: SearchBN;
 
-/** Zero border for 3x3 kernels stored as 5x5: (E*2*C, 1, 5, 5), op 0 = 3x3, op 1 = 5x5. Shared, kept. */
-function kernelMask(edges: number, channels: number): T.Tensor {
-  const key = `${edges}:${channels}`;
-  const cached = masks.get(key);
-  if (cached && !cached.isDisposed) return cached;
-  const m = new Float32Array(edges * 2 * channels * 25);
-  for (let e = 0; e < edges; e++) for (let op = 0; op < 2; op++) for (let c = 0; c < channels; c++) {
-    const base = ((e * 2 + op) * channels + c) * 25;
-    for (let y = 0; y < 5; y++) for (let x = 0; x < 5; x++) {
-      m[base + y * 5 + x] = op === 1 || (y >= 1 && y <= 3 && x >= 1 && x <= 3) ? 1 : 0;
-    }
+  constructor(store: ParameterStore, name: string, readonly kernel: number, readonly edges: number,
+    readonly channels: number, m: number, bn: BNConfig) {
+    const E = edges;
+    const C = channels;
+    const u = (bound: number) => (shape: number[]) => T.uniform(shape, -bound, bound);
+    this.dw1 = store.param(`${name}.dw1`, [E * C, 1, kernel, kernel], u(1 / kernel));
+    this.pw1 = store.param(`${name}.pw1`, [E * C, C, 1, 1], u(1 / Math.sqrt(C)));
+    this.dw2 = store.param(`${name}.dw2`, [E * C, 1, kernel, kernel], u(1 / kernel));
+    this.pw2 = store.param(`${name}.pw2`, [E * C, C, 1, 1], u(1 / Math.sqrt(C)));
+    this.bn1 = new SearchBN(store, `${name}.bn1`, m * E * C, bn);
+    this.bn2 = new SearchBN(store, `${name}.bn2`, m * E * C, bn);
   }
-  const t = T.tensor(m, [edges * 2 * channels, 1, 5, 5]).keep();
-  masks.set(key, t);
-  return t;
+
+  /**
+   * xr: (B*m, E*C, H, W), the ReLU'd input copied once per edge. Convolutions
+   * see arrows as batch; batch norms see them as channels (per-arrow
+   * statistics). Returns BN2(...) scaled by bnWeight: (B, m*E*C, H, W).
+   */
+  forward(xr: T.Tensor, B: number, m: number, bnWeight: T.Tensor, training: boolean): T.Tensor {
+    const { edges: E, channels: C, kernel: k } = this;
+    const [, , H, W] = xr.shape;
+    const asChannels = (t: T.Tensor) => T.reshape(t, [B, m * E * C, H, W]);
+    const asBatch = (t: T.Tensor) => T.reshape(t, [B * m, E * C, H, W]);
+    let y = T.conv2d(xr, this.dw1, { padding: (k - 1) / 2, groups: E * C });
+    y = T.conv2d(y, this.pw1, { groups: E });
+    y = asBatch(T.relu(this.bn1.forward(asChannels(y), training)));
+    y = T.conv2d(y, this.dw2, { padding: (k - 1) / 2, groups: E * C });
+    y = T.conv2d(y, this.pw2, { groups: E });
+    return this.bn2.forward(asChannels(y), training, bnWeight);
+  }
+
+  /** Edge t alone on one arrow's input x (B, C, H, W), BN statistics of arrow a. */
+  forwardEdge(x: T.Tensor, t: number, a: number, training: boolean): T.Tensor {
+    const { edges: E, channels: C, kernel: k } = this;
+    const slice = (p: T.Tensor) => T.narrow(p, 0, t * C, C);
+    const at = (a * E + t) * C;
+    let y = T.conv2d(T.relu(x), slice(this.dw1), { padding: (k - 1) / 2, groups: C });
+    y = T.conv2d(y, slice(this.pw1));
+    y = T.relu(this.bn1.forward(y, training, null, at, C));
+    y = T.conv2d(y, slice(this.dw2), { padding: (k - 1) / 2, groups: C });
+    y = T.conv2d(y, slice(this.pw2));
+    return this.bn2.forward(y, training, null, at, C);
+  }
+}
+
+/** Atrous (rate 2) regular kxk convolution of every edge at once, then BN. */
+class AtrousConv {
+  private readonly weight: T.Tensor; // (E*C, C, k, k)
+  readonly bn: SearchBN;
+  constructor(store: ParameterStore, name: string, readonly kernel: number, readonly edges: number,
+    readonly channels: number, m: number, bn: BNConfig) {
+    const C = channels;
+    const bound = 1 / Math.sqrt(C * kernel * kernel);
+    this.weight = store.param(`${name}.conv`, [edges * C, C, kernel, kernel], (s) => T.uniform(s, -bound, bound));
+    this.bn = new SearchBN(store, `${name}.bn`, m * edges * C, bn);
+  }
+  /** r: (B*m, C, H, W) ReLU'd input -> (B, m*E*C, H, W) scaled by bnWeight. */
+  forward(r: T.Tensor, B: number, m: number, bnWeight: T.Tensor, training: boolean): T.Tensor {
+    const [, , H, W] = r.shape;
+    const y = T.conv2d(r, this.weight, { padding: this.kernel - 1, dilation: 2 });
+    return this.bn.forward(T.reshape(y, [B, m * this.edges * this.channels, H, W]), training, bnWeight);
+  }
+  forwardEdge(x: T.Tensor, t: number, a: number, training: boolean): T.Tensor {
+    const C = this.channels;
+    const y = T.conv2d(T.relu(x), T.narrow(this.weight, 0, t * C, C), { padding: this.kernel - 1, dilation: 2 });
+    return this.bn.forward(y, training, null, (a * this.edges + t) * C, C);
+  }
 }
 
 /** All ops on the edges that leave one hidden state. */
 export class SourceOps {
   readonly edges: number;
-  private readonly mask: T.Tensor;
-  private readonly dw1: T.Tensor; // (E*2*C, 1, 5, 5) depthwise, sep layer 1
-  private readonly pw1: T.Tensor; // (E*2*C, C, 1, 1) pointwise, sep layer 1
-  private readonly dw2: T.Tensor;
-  private readonly pw2: T.Tensor;
-  private readonly atr3: T.Tensor; // (E*C, C, 3, 3) regular conv, rate 2
-  private readonly atr5: T.Tensor; // (E*C, C, 5, 5)
-  private readonly sepBn1: SearchBN;
-  private readonly sepBn2: SearchBN;
-  private readonly atr3Bn: SearchBN;
-  private readonly atr5Bn: SearchBN;
+  private readonly sep3: SepStack;
+  private readonly sep5: SepStack;
+  private readonly atr3: AtrousConv;
+  private readonly atr5: AtrousConv;
   private readonly avgBn: SearchBN;
   private readonly maxBn: SearchBN;
 
@@ -82,52 +134,33 @@ export class SourceOps {
     readonly channels: number, readonly m: number, bn: BNConfig) {
     const E = (this.edges = targetsOf(source, blocks).length);
     const C = channels;
-    this.mask = kernelMask(E, C);
-    const dwInit = (shape: number[]) => T.mul(T.uniform(shape, -1 / 3, 1 / 3), this.mask); // fan-in 9 for 3x3, ~ for 5x5
-    const u = (bound: number) => (shape: number[]) => T.uniform(shape, -bound, bound);
-    this.dw1 = store.param(`${name}.sep.dw1`, [E * 2 * C, 1, 5, 5], dwInit);
-    this.pw1 = store.param(`${name}.sep.pw1`, [E * 2 * C, C, 1, 1], u(1 / Math.sqrt(C)));
-    this.dw2 = store.param(`${name}.sep.dw2`, [E * 2 * C, 1, 5, 5], dwInit);
-    this.pw2 = store.param(`${name}.sep.pw2`, [E * 2 * C, C, 1, 1], u(1 / Math.sqrt(C)));
-    this.atr3 = store.param(`${name}.atrous3x3`, [E * C, C, 3, 3], u(1 / Math.sqrt(9 * C)));
-    this.atr5 = store.param(`${name}.atrous5x5`, [E * C, C, 5, 5], u(1 / Math.sqrt(25 * C)));
-    this.sepBn1 = new SearchBN(store, `${name}.sep.bn1`, m * E * 2 * C, bn);
-    this.sepBn2 = new SearchBN(store, `${name}.sep.bn2`, m * E * 2 * C, bn);
-    this.atr3Bn = new SearchBN(store, `${name}.atrous3x3.bn`, m * E * C, bn);
-    this.atr5Bn = new SearchBN(store, `${name}.atrous5x5.bn`, m * E * C, bn);
+    this.sep3 = new SepStack(store, `${name}.sep3x3`, 3, E, C, m, bn);
+    this.sep5 = new SepStack(store, `${name}.sep5x5`, 5, E, C, m, bn);
+    this.atr3 = new AtrousConv(store, `${name}.atrous3x3`, 3, E, C, m, bn);
+    this.atr5 = new AtrousConv(store, `${name}.atrous5x5`, 5, E, C, m, bn);
     this.avgBn = new SearchBN(store, `${name}.avgpool.bn`, m * C, bn);
     this.maxBn = new SearchBN(store, `${name}.maxpool.bn`, m * C, bn);
-  }
-
-  /** Weights repeated over the m arrows (shared weights, per-arrow groups). */
-  private tiled(w: T.Tensor): T.Tensor {
-    return this.m === 1 ? w : T.repeat(w, [this.m, 1, 1, 1]);
   }
 
   /**
    * x: (B, m*C, H, W), arrow-major. Returns the mixed output of every edge,
    * (B, m, E, C, H, W): out[:, a, e] = sum_k alphaHat[edge e][k] * op_k(x_a).
+   * alpha scales each op's last BN (alpha * BN(y) = BN(y; weight = alpha)).
    */
   forward(x: T.Tensor, mixer: ArchMixer, training: boolean): T.Tensor {
     const { m, edges: E, channels: C } = this;
     const [B, , H, W] = x.shape;
     const mix = mixer.mix(this.source, m, C);
-    const r = T.relu(x);
-    // sep3x3 and sep5x5 of every edge: input copied once per (edge, op) group.
-    const xr = T.reshape(T.expand(T.reshape(r, [B, m, 1, C, H, W]), [B, m, E * 2, C, H, W]), [B, m * E * 2 * C, H, W]);
-    let y = T.conv2d(xr, this.tiled(T.mul(this.dw1, this.mask)), { padding: 2, groups: m * E * 2 * C });
-    y = T.conv2d(y, this.tiled(this.pw1), { groups: m * E * 2 });
-    y = T.relu(this.sepBn1.forward(y, training));
-    y = T.conv2d(y, this.tiled(T.mul(this.dw2, this.mask)), { padding: 2, groups: m * E * 2 * C });
-    y = T.conv2d(y, this.tiled(this.pw2), { groups: m * E * 2 });
-    // alpha folded into the last BN's scale: alpha * BN(y) = BN(y; weight = alpha).
-    y = this.sepBn2.forward(y, training, mix.sepBnWeight);
-    let out = T.sum(T.reshape(y, [B, m, E, 2, C, H, W]), 3);
-    // atrous 3x3 and 5x5, rate 2, regular convolutions: groups = arrows.
-    const a3 = this.atr3Bn.forward(T.conv2d(r, this.tiled(this.atr3), { padding: 2, dilation: 2, groups: m }), training, mix.atr3BnWeight);
-    const a5 = this.atr5Bn.forward(T.conv2d(r, this.tiled(this.atr5), { padding: 4, dilation: 2, groups: m }), training, mix.atr5BnWeight);
+    const r = T.reshape(T.relu(x), [B * m, C, H, W]); // arrows as batch for the convolutions
+    const xr = E === 1 ? r : T.reshape(T.expand(T.reshape(r, [B * m, 1, C, H, W]), [B * m, E, C, H, W]), [B * m, E * C, H, W]);
     const per = [B, m, E, C, H, W];
-    out = T.add(out, T.add(T.reshape(a3, per), T.reshape(a5, per)));
+    const terms = [
+      this.sep3.forward(xr, B, m, mix.sep3, training),
+      this.sep5.forward(xr, B, m, mix.sep5, training),
+      this.atr3.forward(r, B, m, mix.atr3, training),
+      this.atr5.forward(r, B, m, mix.atr5, training),
+    ].map((t) => T.reshape(t, per));
+    let out = T.add(T.add(terms[0], terms[1]), T.add(terms[2], terms[3]));
     // Pools and skip: one result per state, weighted per edge.
     const one = [B, m, 1, C, H, W];
     const avg = this.avgBn.forward(T.avgPool2d(x, 3, { stride: 1, padding: 1 }), training);
@@ -143,28 +176,13 @@ export class SourceOps {
    * Returns (B, C, H, W) for edge t and arrow a.
    */
   forwardPlainEdge(x: T.Tensor, alphaRow: T.Tensor, t: number, a: number, training: boolean): T.Tensor {
-    const { edges: E, channels: C } = this;
+    const C = this.channels;
     const w = (k: keyof typeof PRIMITIVE_INDEX) => T.select(alphaRow, 0, PRIMITIVE_INDEX[k]);
-    const slice = (p: T.Tensor, op: number) => T.narrow(p, 0, (t * 2 + op) * C, C);
-    const center = (k: T.Tensor) => T.narrow(T.narrow(k, 2, 1, 3), 3, 1, 3);
-    const sep = (op: number) => {
-      const k = op === 0 ? 3 : 5;
-      const dw = (p: T.Tensor) => (op === 0 ? center(slice(p, op)) : slice(p, op));
-      const bnAt = ((a * E + t) * 2 + op) * C;
-      let y = T.conv2d(T.relu(x), dw(this.dw1), { padding: (k - 1) / 2, groups: C });
-      y = T.conv2d(y, slice(this.pw1, op));
-      y = T.relu(this.sepBn1.forward(y, training, null, bnAt, C));
-      y = T.conv2d(y, dw(this.dw2), { padding: (k - 1) / 2, groups: C });
-      y = T.conv2d(y, slice(this.pw2, op));
-      return this.sepBn2.forward(y, training, null, bnAt, C);
-    };
-    const atr = (weight: T.Tensor, k: number, bn: SearchBN) =>
-      bn.forward(T.conv2d(T.relu(x), T.narrow(weight, 0, t * C, C), { padding: k - 1, dilation: 2 }), training, null, (a * E + t) * C, C);
     const terms = [
-      T.mul(sep(0), w('sep3x3')),
-      T.mul(sep(1), w('sep5x5')),
-      T.mul(atr(this.atr3, 3, this.atr3Bn), w('atrous3x3')),
-      T.mul(atr(this.atr5, 5, this.atr5Bn), w('atrous5x5')),
+      T.mul(this.sep3.forwardEdge(x, t, a, training), w('sep3x3')),
+      T.mul(this.sep5.forwardEdge(x, t, a, training), w('sep5x5')),
+      T.mul(this.atr3.forwardEdge(x, t, a, training), w('atrous3x3')),
+      T.mul(this.atr5.forwardEdge(x, t, a, training), w('atrous5x5')),
       T.mul(this.avgBn.forward(T.avgPool2d(x, 3, { stride: 1, padding: 1 }), training, null, a * C, C), w('avgpool3x3')),
       T.mul(this.maxBn.forward(T.maxPool2d(x, 3, { stride: 1, padding: 1 }), training, null, a * C, C), w('maxpool3x3')),
       T.mul(x, w('skip')),

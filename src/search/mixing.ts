@@ -16,11 +16,11 @@ export function targetsOf(source: number, blocks: number): number[] {
 
 /** Weights of one source's E edges, ready to broadcast. */
 export interface SourceMix {
-  /** BN weights that fold alpha into the sep ops: (m * E * 2 * C), layout (arrow, edge, [sep3, sep5], channel). */
-  sepBnWeight: T.Tensor;
-  /** BN weights for the atrous ops: (m * E * C) each. */
-  atr3BnWeight: T.Tensor;
-  atr5BnWeight: T.Tensor;
+  /** BN weights that fold alpha into the conv ops: (m * E * C), layout (arrow, edge, channel). */
+  sep3: T.Tensor;
+  sep5: T.Tensor;
+  atr3: T.Tensor;
+  atr5: T.Tensor;
   /** (1, 1, E, 1, 1, 1) weights of avg pool, max pool and skip. */
   avg: T.Tensor;
   max: T.Tensor;
@@ -44,15 +44,15 @@ export class ArchMixer {
     if (!s) {
       const rows = this.rows[source]; // (E, 8)
       const E = rows.shape[0];
-      const col = (name: keyof typeof PRIMITIVE_INDEX, n = 1) => T.narrow(rows, 1, PRIMITIVE_INDEX[name], n);
-      // Repeat each weight over channels and arrows: (m, E, k, C) flattened.
-      const bnWeight = (w: T.Tensor, k: number) =>
-        T.reshape(T.expand(T.reshape(w, [1, E, k, 1]), [m, E, k, channels]), [m * E * k * channels]);
+      const col = (name: keyof typeof PRIMITIVE_INDEX) => T.narrow(rows, 1, PRIMITIVE_INDEX[name], 1);
+      // Repeat each edge's weight over channels and arrows: (m, E, C) flattened.
+      const bnWeight = (w: T.Tensor) => T.reshape(T.expand(T.reshape(w, [1, E, 1]), [m, E, channels]), [m * E * channels]);
       const edgeView = (w: T.Tensor) => T.reshape(w, [1, 1, E, 1, 1, 1]);
       s = {
-        sepBnWeight: bnWeight(col('sep3x3', 2), 2),
-        atr3BnWeight: bnWeight(col('atrous3x3'), 1),
-        atr5BnWeight: bnWeight(col('atrous5x5'), 1),
+        sep3: bnWeight(col('sep3x3')),
+        sep5: bnWeight(col('sep5x5')),
+        atr3: bnWeight(col('atrous3x3')),
+        atr5: bnWeight(col('atrous5x5')),
         avg: edgeView(col('avgpool3x3')),
         max: edgeView(col('maxpool3x3')),
         skip: edgeView(col('skip')),

@@ -1,6 +1,7 @@
 // Autograd: leaf flags, .grad, backward, torch.autograd.grad, grad mode.
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/variable.h>
+#include <torch/csrc/autograd/anomaly_mode.h>
 
 #include "addon.h"
 #include "errors.h"
@@ -101,6 +102,12 @@ Napi::Value IsGradEnabled(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), c10::GradMode::is_enabled());
 }
 
+// setAnomalyEnabled(bool): backward raises at the first function that yields NaN.
+Napi::Value SetAnomalyEnabled(const Napi::CallbackInfo& info) {
+  torch::autograd::AnomalyMode::set_enabled(info[0].As<Napi::Boolean>().Value());
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void registerAutograd(Napi::Env env, Napi::Object exports) {
@@ -112,6 +119,7 @@ void registerAutograd(Napi::Env env, Napi::Object exports) {
   exports.Set("gradOf", Napi::Function::New(env, GradOf, "gradOf"));
   exports.Set("setGradEnabled", Napi::Function::New(env, SetGradEnabled, "setGradEnabled"));
   exports.Set("isGradEnabled", Napi::Function::New(env, IsGradEnabled, "isGradEnabled"));
+  exports.Set("setAnomalyEnabled", Napi::Function::New(env, SetAnomalyEnabled, "setAnomalyEnabled"));
 }
 
 }  // namespace adl

@@ -1,16 +1,10 @@
 #!/usr/bin/env node
 /** The `autodeeplab` command. */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import * as os from 'node:os';
 import { runDemo } from './demo';
-
-function int(min: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}, got '${v}'`);
-    return n;
-  };
-}
+import { int } from './options';
+import { searchCommand } from './search';
 
 export function buildProgram(): Command {
   const program = new Command('autodeeplab')
@@ -32,6 +26,8 @@ export function buildProgram(): Command {
         process.exitCode = 1;
       }
     });
+
+  program.addCommand(searchCommand());
 
   return program;
 }

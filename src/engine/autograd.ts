@@ -47,3 +47,11 @@ export function noGrad<T>(fn: () => T): T {
 export function isGradEnabled(): boolean {
   return native.isGradEnabled();
 }
+
+/**
+ * Anomaly detection (torch.autograd.detect_anomaly): backward then fails at
+ * the first function whose gradient is NaN, naming it. Slow; for debugging.
+ */
+export function setDetectAnomaly(on: boolean): void {
+  native.setAnomalyEnabled(on);
+}

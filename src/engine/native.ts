@@ -35,6 +35,7 @@ export interface NativeBinding {
     createGraph: boolean, allowUnused: boolean): (Handle | null)[];
   setGradEnabled(on: boolean): boolean;
   isGradEnabled(): boolean;
+  setAnomalyEnabled(on: boolean): void;
 
   manualSeed(seed: number): void;
   rngState(): Handle;

@@ -105,6 +105,11 @@ export function resolveSearchConfig(partial: Partial<SearchConfig> = {}, source 
   if (c.batchSize < 2) bad('batchSize', 'must be >= 2 (batch norm over a single image is undefined)');
   if (c.crop < 16) bad('crop', 'must be >= 16');
   if (c.threads < 1) bad('threads', 'must be >= 1');
+  const coarsest = levelSizes(c.crop, c.levels)[c.levels - 1];
+  if (coarsest < 2) {
+    // Batch norm over 1x1 maps of a small batch is degenerate: equal samples give exploding gradients.
+    bad('crop', `gives ${coarsest}x${coarsest} feature maps at output stride ${4 * 2 ** (c.levels - 1)}; use a crop of at least ${minCrop(c.levels)}`);
+  }
   if (c.weightLrMin > c.weightLr) bad('weightLrMin', `must be <= weightLr (${c.weightLr})`);
   if (!Array.isArray(c.archBetas) || c.archBetas.length !== 2 || c.archBetas.some((b) => !(b >= 0 && b < 1))) {
     bad('archBetas', 'must be two numbers in [0, 1)');
@@ -123,4 +128,11 @@ export function levelSizes(size: number, levels: number): number[] {
   const out = [half(half(size))];
   for (let k = 1; k < levels; k++) out.push(half(out[k - 1]));
   return out;
+}
+
+/** The smallest crop whose coarsest level is at least 2x2. */
+export function minCrop(levels: number): number {
+  let crop = 16;
+  while (levelSizes(crop, levels)[levels - 1] < 2) crop++;
+  return crop;
 }

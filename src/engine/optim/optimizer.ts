@@ -96,6 +96,12 @@ export abstract class Optimizer {
     this.loadExtraMeta(sd.meta);
   }
 
+  /** Frees the optimiser's state tensors (not the parameters). */
+  dispose(): void {
+    for (const s of this.state.values()) for (const t of Object.values(s)) t.dispose();
+    this.state.clear();
+  }
+
   protected extraMeta(): Record<string, unknown> {
     return {};
   }

@@ -1,0 +1,97 @@
+/** `autodeeplab search`: the architecture search on a dataset, with progress and a run directory. */
+import { Command } from 'commander';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { openDataset } from '../data/registry';
+import { resolveSearchConfig, SearchConfig } from '../search/config';
+import { runSearch } from '../search/search';
+import { gracefulStop, int, num, readJsonConfig, timestamp } from './options';
+import { progress } from './progress';
+
+interface SearchFlags {
+  config?: string;
+  dataset: string;
+  dataRoot?: string;
+  builtinSize?: number;
+  builtinImageSize?: number;
+  epochs?: number;
+  archStartEpoch?: number;
+  batchSize?: number;
+  crop?: number;
+  layers?: number;
+  blocks?: number;
+  filterMultiplier?: number;
+  seed?: number;
+  threads?: number;
+  out?: string;
+  resume?: boolean;
+  maxIterations?: number;
+  checkpointEvery: number;
+}
+
+const FLAG_TO_FIELD: [keyof SearchFlags, keyof SearchConfig][] = [
+  ['epochs', 'epochs'], ['archStartEpoch', 'archStartEpoch'], ['batchSize', 'batchSize'], ['crop', 'crop'],
+  ['layers', 'layers'], ['blocks', 'blocks'], ['filterMultiplier', 'filterMultiplier'], ['seed', 'seed'], ['threads', 'threads'],
+];
+
+export function searchCommand(): Command {
+  return new Command('search')
+    .description('architecture search (Sec. 4): supernet training with alternating weight and architecture steps')
+    .option('--config <file>', 'JSON file of search settings (flags override it)')
+    .option('--dataset <name>', 'dataset: builtin', 'builtin')
+    .option('--data-root <dir>', 'dataset folder (on-disk datasets)')
+    .option('--builtin-size <n>', 'builtin: training scenes', int(4))
+    .option('--builtin-image-size <px>', 'builtin: scene side in pixels', int(16))
+    .option('--epochs <n>', 'total epochs (paper: 40)', int(1))
+    .option('--arch-start-epoch <n>', 'first epoch with architecture steps (paper: 20)', int(0))
+    .option('--batch-size <n>', 'images per step (paper: 2)', int(2))
+    .option('--crop <px>', 'square training crop (paper: 321)', int(16))
+    .option('--layers <n>', 'L, cells after the stem (paper: 12)', int(1))
+    .option('--blocks <n>', 'B, blocks per cell (paper: 5)', int(2))
+    .option('--filter-multiplier <n>', 'F (paper: 8 during search)', int(1))
+    .option('--seed <n>', 'random seed', int(0))
+    .option('--threads <n>', 'libtorch threads (default: all cores)', int(1))
+    .option('--out <dir>', 'run directory (default: runs/search-<time>)')
+    .option('--resume', 'continue the run in --out from its checkpoint')
+    .option('--max-iterations <n>', 'stop (with a checkpoint) after N iterations in total', int(0))
+    .option('--checkpoint-every <s>', 'seconds between mid-epoch checkpoints', num(1), 300)
+    .addHelpText('after', `
+Examples:
+  $ autodeeplab search                                   # paper settings on the built-in scenes
+  $ autodeeplab search --epochs 4 --arch-start-epoch 2 --crop 64 --layers 6 --out runs/s1
+  $ autodeeplab search --out runs/s1 --resume            # continue after an interruption
+
+Writes config.json, metrics.jsonl, genotype.json (+ genotypes/epoch-NNN.json) and
+checkpoint.safetensors to the run directory.`)
+    .action((flags: SearchFlags) => {
+      const file = flags.config ? readJsonConfig(flags.config) : {};
+      const fromFlags: Partial<SearchConfig> = {};
+      for (const [flag, field] of FLAG_TO_FIELD) {
+        if (flags[flag] !== undefined) (fromFlags as Record<string, unknown>)[field] = flags[flag];
+      }
+      const dataset = openDataset(flags.dataset, {
+        root: flags.dataRoot, split: 'train', builtinSize: flags.builtinSize, builtinImageSize: flags.builtinImageSize,
+        seed: (fromFlags.seed ?? (file.seed as number | undefined)) ?? 0,
+      });
+      const config = resolveSearchConfig({
+        threads: os.availableParallelism(), ...file, ...fromFlags, numClasses: dataset.numClasses,
+      } as Partial<SearchConfig>, flags.config ?? 'search flags');
+      const out = flags.out ?? path.join('runs', `search-${timestamp()}`);
+      const stop = gracefulStop('search');
+      let bar: ReturnType<typeof progress> | null = null;
+      const result = runSearch({
+        config, dataset, out, resume: flags.resume, maxIterations: flags.maxIterations, checkpointEvery: flags.checkpointEvery,
+        shouldStop: stop,
+        onIteration: (r) => {
+          bar ??= progress('search', r.totalIterations);
+          bar.update(r.iteration, {
+            epoch: `${r.epoch + 1}/${config.epochs}`, phase: r.phase, loss: r.loss, ...(r.archLoss !== null ? { archLoss: r.archLoss } : {}),
+            's/it': r.seconds,
+          });
+        },
+      });
+      (bar as ReturnType<typeof progress> | null)?.stop();
+      process.stdout.write(`search ${result.completed ? 'finished' : 'stopped'} after ${result.iterations} iterations; ` +
+        `genotype: ${path.join(out, 'genotype.json')}\n${JSON.stringify(result.genotype)}\n`);
+    });
+}

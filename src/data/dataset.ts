@@ -1,0 +1,28 @@
+/** What every dataset reader provides: samples of an RGB image and a label map. */
+
+export const IGNORE_INDEX = 255;
+
+export interface Sample {
+  /** Identifier for messages and prediction file names. */
+  id: string;
+  width: number;
+  height: number;
+  /** RGB, interleaved (H, W, 3), 0..255. */
+  image: Uint8Array;
+  /** Class ids (H, W); IGNORE_INDEX marks pixels without a label. */
+  label: Uint8Array;
+}
+
+export interface SegmentationDataset {
+  readonly name: string;
+  readonly numClasses: number;
+  readonly classNames: readonly string[];
+  /** RGB colour of each class for visualisation. */
+  readonly palette: readonly (readonly [number, number, number])[];
+  readonly length: number;
+  get(index: number): Sample;
+}
+
+/** Per-channel mean and std of 0..1 RGB (ImageNet's, the DeepLab convention). */
+export const NORMALIZE_MEAN = [0.485, 0.456, 0.406] as const;
+export const NORMALIZE_STD = [0.229, 0.224, 0.225] as const;

@@ -1,0 +1,127 @@
+/**
+ * From samples to batches: random scale, crop (padding with the ignore label),
+ * horizontal flip, normalisation. Every random choice is a function of
+ * (seed, epoch, sample), so batches are reproducible and a resumed run sees
+ * exactly the batches the interrupted one would have.
+ */
+import * as T from '../engine';
+import { Rng } from '../util/random';
+import { hashSeed } from './builtin';
+import { IGNORE_INDEX, NORMALIZE_MEAN, NORMALIZE_STD, Sample, SegmentationDataset } from './dataset';
+
+export interface AugmentOptions {
+  crop: number;
+  /** Random scale range; [1, 1] turns scaling off. */
+  scale: [number, number];
+  flip: boolean;
+}
+
+/** Bilinear resize of an interleaved RGB image; nearest for labels. */
+function resizeSample(s: Sample, h: number, w: number): Sample {
+  if (h === s.height && w === s.width) return s;
+  const image = new Uint8Array(h * w * 3);
+  const label = new Uint8Array(h * w);
+  const sy = s.height / h;
+  const sx = s.width / w;
+  for (let y = 0; y < h; y++) {
+    const fy = Math.max(0, (y + 0.5) * sy - 0.5);
+    const y0 = Math.min(s.height - 1, Math.floor(fy));
+    const y1 = Math.min(s.height - 1, y0 + 1);
+    const ly = fy - y0;
+    const ny = Math.min(s.height - 1, Math.floor((y + 0.5) * sy));
+    for (let x = 0; x < w; x++) {
+      const fx = Math.max(0, (x + 0.5) * sx - 0.5);
+      const x0 = Math.min(s.width - 1, Math.floor(fx));
+      const x1 = Math.min(s.width - 1, x0 + 1);
+      const lx = fx - x0;
+      for (let c = 0; c < 3; c++) {
+        const v = (1 - ly) * ((1 - lx) * s.image[(y0 * s.width + x0) * 3 + c] + lx * s.image[(y0 * s.width + x1) * 3 + c]) +
+          ly * ((1 - lx) * s.image[(y1 * s.width + x0) * 3 + c] + lx * s.image[(y1 * s.width + x1) * 3 + c]);
+        image[(y * w + x) * 3 + c] = Math.round(v);
+      }
+      label[y * w + x] = s.label[ny * s.width + Math.min(s.width - 1, Math.floor((x + 0.5) * sx))];
+    }
+  }
+  return { ...s, width: w, height: h, image, label };
+}
+
+/** One augmented training crop: (3, crop, crop) normalised floats and (crop, crop) labels. */
+export function augment(s: Sample, rng: Rng, o: AugmentOptions): { image: Float32Array; label: Uint8Array } {
+  const scale = rng.uniform(o.scale[0], o.scale[1]);
+  const r = resizeSample(s, Math.max(1, Math.round(s.height * scale)), Math.max(1, Math.round(s.width * scale)));
+  const c = o.crop;
+  const oy = r.height > c ? rng.int(r.height - c + 1) : 0;
+  const ox = r.width > c ? rng.int(r.width - c + 1) : 0;
+  const flip = o.flip && rng.next() < 0.5;
+  const image = new Float32Array(3 * c * c);
+  const label = new Uint8Array(c * c).fill(IGNORE_INDEX);
+  for (let y = 0; y < c; y++) {
+    for (let x = 0; x < c; x++) {
+      const sy = y + oy;
+      const sx = flip ? r.width - 1 - (x + ox) : x + ox;
+      const inImage = sy < r.height && x + ox < r.width;
+      for (let ch = 0; ch < 3; ch++) {
+        // Padding is the mean colour, i.e. 0 after normalisation.
+        image[(ch * c + y) * c + x] = inImage ? (r.image[(sy * r.width + sx) * 3 + ch] / 255 - NORMALIZE_MEAN[ch]) / NORMALIZE_STD[ch] : 0;
+      }
+      if (inImage) label[y * c + x] = r.label[sy * r.width + sx];
+    }
+  }
+  return { image, label };
+}
+
+/** A whole image, normalised, no augmentation: (3, H, W). */
+export function normalizeImage(s: Sample): Float32Array {
+  const out = new Float32Array(3 * s.height * s.width);
+  const n = s.height * s.width;
+  for (let p = 0; p < n; p++) for (let c = 0; c < 3; c++) out[c * n + p] = (s.image[p * 3 + c] / 255 - NORMALIZE_MEAN[c]) / NORMALIZE_STD[c];
+  return out;
+}
+
+export interface Batch {
+  images: T.Tensor; // (B, 3, crop, crop)
+  labels: T.Tensor; // (B, crop, crop) int64
+}
+
+/**
+ * Batches over a subset of a dataset (indices), shuffled per epoch by seed,
+ * last partial batch dropped. batch(epoch, k) is pure: same arguments, same batch.
+ */
+export class BatchSampler {
+  constructor(readonly dataset: SegmentationDataset, readonly indices: readonly number[], readonly batchSize: number,
+    readonly seed: number, readonly augmentation: AugmentOptions) {
+    if (indices.length < batchSize) {
+      throw new Error(`${dataset.name}: ${indices.length} samples cannot fill one batch of ${batchSize}`);
+    }
+  }
+
+  get batchesPerEpoch(): number {
+    return Math.floor(this.indices.length / this.batchSize);
+  }
+
+  /** The sample indices of batch k of an epoch. */
+  batchIndices(epoch: number, k: number): number[] {
+    const order = new Rng(hashSeed(this.seed, epoch, 0x0de4)).shuffle([...this.indices]);
+    return order.slice(k * this.batchSize, (k + 1) * this.batchSize);
+  }
+
+  batch(epoch: number, k: number): Batch {
+    const c = this.augmentation.crop;
+    const idx = this.batchIndices(epoch, k);
+    const images = new Float32Array(idx.length * 3 * c * c);
+    const labels = new BigInt64Array(idx.length * c * c);
+    idx.forEach((i, b) => {
+      const a = augment(this.dataset.get(i), new Rng(hashSeed(this.seed, epoch, i, 0xa06)), this.augmentation);
+      images.set(a.image, b * 3 * c * c);
+      for (let p = 0; p < c * c; p++) labels[b * c * c + p] = BigInt(a.label[p]);
+    });
+    return { images: T.tensor(images, [idx.length, 3, c, c]), labels: T.tensor(labels, [idx.length, c, c]) };
+  }
+}
+
+/** Splits 0..n-1 into two disjoint halves by seed (trainA, trainB of Sec. 4.2). */
+export function splitHalves(n: number, seed: number): { a: number[]; b: number[] } {
+  const order = new Rng(hashSeed(seed, 0x5b1)).shuffle(Array.from({ length: n }, (_, i) => i));
+  const half = Math.ceil(n / 2);
+  return { a: order.slice(0, half).sort((x, y) => x - y), b: order.slice(half).sort((x, y) => x - y) };
+}

@@ -1,0 +1,33 @@
+/**
+ * metrics.jsonl: one JSON object per line, appended and flushed as it is
+ * written. On resume, lines past the checkpoint's iteration are dropped so
+ * that the log reads as one uninterrupted run.
+ */
+import * as fs from 'node:fs';
+
+export class MetricsLog {
+  constructor(readonly file: string) {}
+
+  append(record: Record<string, unknown>): void {
+    fs.appendFileSync(this.file, JSON.stringify(record) + '\n');
+  }
+
+  /** Keeps only records for which keep(record) is true (after a resume). */
+  truncate(keep: (r: Record<string, unknown>) => boolean): void {
+    if (!fs.existsSync(this.file)) return;
+    const lines = fs.readFileSync(this.file, 'utf8').split('\n').filter((l) => l.trim().length > 0);
+    const kept = lines.filter((l) => {
+      try {
+        return keep(JSON.parse(l) as Record<string, unknown>);
+      } catch {
+        return false; // a line cut short by a kill
+      }
+    });
+    fs.writeFileSync(this.file, kept.map((l) => l + '\n').join(''));
+  }
+
+  static read(file: string): Record<string, unknown>[] {
+    if (!fs.existsSync(file)) return [];
+    return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+}

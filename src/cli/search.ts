@@ -54,7 +54,7 @@ export function searchCommand(): Command {
     .option('--out <dir>', 'run directory (default: runs/search-<time>)')
     .option('--resume', 'continue the run in --out from its checkpoint')
     .option('--max-iterations <n>', 'stop (with a checkpoint) after N iterations in total', int(0))
-    .option('--checkpoint-every <s>', 'seconds between mid-epoch checkpoints', num(1), 300)
+    .option('--checkpoint-every <s>', 'seconds between mid-epoch checkpoints (0: every iteration)', num(0), 300)
     .addHelpText('after', `
 Examples:
   $ autodeeplab search                                   # paper settings on the built-in scenes

@@ -5,6 +5,16 @@ import { Tensor } from './tensor';
 export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
 
 let defaultDevice: Device = 'cpu';
+let defaultFloat: 'float32' | 'float64' = 'float32';
+
+/** The floating dtype creation ops use when none is given (torch.set_default_dtype). */
+export function setDefaultFloatDType(dtype: 'float32' | 'float64'): void {
+  if (dtype !== 'float32' && dtype !== 'float64') throw new TypeError(`setDefaultFloatDType: expected float32 or float64, got ${String(dtype)}`);
+  defaultFloat = dtype;
+}
+export function getDefaultFloatDType(): 'float32' | 'float64' {
+  return defaultFloat;
+}
 
 /** Checks a device name and that this build can use it. */
 export function checkDevice(device: string): Device {

@@ -2,7 +2,7 @@
 import { DType, dtypeOfArray, scalarTypeOf, TypedArray } from '../dtype';
 import { callInPlace, callTensor } from '../dispatch';
 import { native } from '../native';
-import { checkDevice, getDefaultDevice } from '../runtime';
+import { checkDevice, getDefaultDevice, getDefaultFloatDType } from '../runtime';
 import { Tensor } from '../tensor';
 import { describe, expectShape, expectTensor } from './validate';
 
@@ -15,7 +15,7 @@ export interface CreateOptions {
 function factory(op: string, qualified: string, shape: number[], extra: (number | null)[], o: CreateOptions): Tensor {
   expectShape(op, 'shape', shape);
   const device = checkDevice(o.device ?? getDefaultDevice());
-  const t = callTensor(qualified, [shape, ...extra, scalarTypeOf(o.dtype ?? 'float32'), null, device, null]);
+  const t = callTensor(qualified, [shape, ...extra, scalarTypeOf(o.dtype ?? getDefaultFloatDType()), null, device, null]);
   return o.requiresGrad ? t.setRequiresGrad(true) : t;
 }
 
@@ -58,7 +58,7 @@ export function arange(start: number, end?: number, step = 1, o: CreateOptions =
   if (step === 0) throw new RangeError('arange: step must not be 0');
   const device = checkDevice(o.device ?? getDefaultDevice());
   const allInt = Number.isInteger(start) && Number.isInteger(end) && Number.isInteger(step);
-  const dtype = o.dtype ?? (allInt ? 'int64' : 'float32');
+  const dtype = o.dtype ?? (allInt ? 'int64' : getDefaultFloatDType());
   return callTensor('aten::arange.start_step', [start, end, step, scalarTypeOf(dtype), null, device, null]);
 }
 
@@ -68,7 +68,7 @@ export function arange(start: number, end?: number, step = 1, o: CreateOptions =
  * @example tensor([1, 2, 3, 4], [2, 2])
  */
 export function tensor(data: TypedArray | readonly number[], shape?: number[], o: CreateOptions = {}): Tensor {
-  const dtype = o.dtype ?? (Array.isArray(data) ? 'float32' : dtypeOfArray(data as TypedArray));
+  const dtype = o.dtype ?? (Array.isArray(data) ? getDefaultFloatDType() : dtypeOfArray(data as TypedArray));
   const array = toTypedArray(data, dtype);
   const dims = shape ?? [array.length];
   expectShape('tensor', 'shape', dims);

@@ -1,0 +1,103 @@
+/** The search run end to end: learning, run directory, and exact resume after a kill. */
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BuiltinScenes } from '../../src/data/builtin';
+import { resolveSearchConfig } from '../../src/search/config';
+import { validateGenotype } from '../../src/search/genotype';
+import { runSearch } from '../../src/search/search';
+import { MetricsLog } from '../../src/train/metrics_log';
+
+const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'adl-search-'));
+
+describe('search run', () => {
+  it('on learnable data the loss falls and trainB mIoU rises; the run directory is complete', () => {
+    const out = tmp();
+    const dataset = new BuiltinScenes({ size: 32, imageSize: 64, seed: 0 });
+    const config = resolveSearchConfig({
+      epochs: 5, archStartEpoch: 2, crop: 48, layers: 3, blocks: 3, filterMultiplier: 4, batchSize: 4,
+      numClasses: dataset.numClasses, threads: 2,
+    });
+    const result = runSearch({ config, dataset, out });
+    assert.equal(result.completed, true);
+    const records = MetricsLog.read(path.join(out, 'metrics.jsonl'));
+    const iters = records.filter((r) => r.type === 'iteration');
+    const epochs = records.filter((r) => r.type === 'epoch');
+    assert.equal(iters.length, 20);
+    assert.equal(epochs.length, 5);
+    for (const r of iters) {
+      for (const f of ['epoch', 'iteration', 'phase', 'loss', 'seconds', 'rssBytes']) assert.ok(f in r, `iteration line lacks '${f}'`);
+    }
+    assert.deepEqual([...new Set(iters.map((r) => r.phase))], ['warmup', 'search']);
+    assert.ok(iters.filter((r) => r.phase === 'search').every((r) => typeof r.archLoss === 'number'));
+    const first = epochs[0];
+    const last = epochs[epochs.length - 1];
+    assert.ok((last.valLoss as number) < (first.valLoss as number) * 0.7, `val loss ${first.valLoss} -> ${last.valLoss}`);
+    assert.ok((last.mIoU as number) > (first.mIoU as number) + 0.05, `mIoU ${first.mIoU} -> ${last.mIoU}`);
+    for (const f of ['pixelAccuracy', 'alphaEntropy', 'betaEntropy']) assert.equal(typeof last[f], 'number');
+    const g = JSON.parse(fs.readFileSync(path.join(out, 'genotype.json'), 'utf8'));
+    validateGenotype(g, 'genotype.json');
+    assert.deepEqual(g.cell, result.genotype.cell);
+    assert.equal(g.search.alpha.length, 9); // numEdges(3)
+    assert.equal(g.path.length, 3);
+    assert.ok(fs.existsSync(path.join(out, 'genotypes', 'epoch-004.json')));
+    assert.ok(fs.existsSync(path.join(out, 'checkpoint.safetensors')));
+    assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')).layers, 3);
+    fs.rmSync(out, { recursive: true });
+  });
+
+  it('a run killed mid-epoch and resumed ends with exactly the alpha, beta and genotype of an uninterrupted run', async () => {
+    const args = ['search', '--epochs', '3', '--arch-start-epoch', '1', '--crop', '40', '--layers', '3', '--blocks', '3',
+      '--filter-multiplier', '4', '--builtin-size', '12', '--builtin-image-size', '48', '--threads', '2'];
+    const straight = tmp();
+    const r = spawnSync(process.execPath, [CLI, ...args, '--out', straight], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+
+    const killed = tmp();
+    const child = spawn(process.execPath, [CLI, ...args, '--out', killed, '--checkpoint-every', '0'], { stdio: 'ignore' });
+    const metrics = path.join(killed, 'metrics.jsonl');
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        const n = fs.existsSync(metrics) ? fs.readFileSync(metrics, 'utf8').split('\n').filter((l) => l.includes('"type":"iteration"')).length : 0;
+        if (n >= 4) {
+          child.kill('SIGKILL');
+          clearInterval(timer);
+          resolve();
+        }
+      }, 20);
+      child.on('exit', () => {
+        clearInterval(timer);
+        reject(new Error('the run finished before it could be killed'));
+      });
+    });
+    await new Promise((res) => child.on('exit', res));
+    const before = MetricsLog.read(metrics).filter((l) => l.type === 'iteration').length;
+    assert.ok(before >= 4 && before < 9, `killed after ${before} of 9 iterations`);
+    const resumed = spawnSync(process.execPath, [CLI, ...args, '--out', killed, '--resume'], { encoding: 'utf8' });
+    assert.equal(resumed.status, 0, resumed.stderr);
+
+    const a = JSON.parse(fs.readFileSync(path.join(straight, 'genotype.json'), 'utf8'));
+    const b = JSON.parse(fs.readFileSync(path.join(killed, 'genotype.json'), 'utf8'));
+    assert.deepEqual(b.search.alpha, a.search.alpha);
+    assert.deepEqual(b.search.beta, a.search.beta);
+    assert.deepEqual({ cell: b.cell, path: b.path }, { cell: a.cell, path: a.path });
+    const lines = MetricsLog.read(metrics);
+    assert.deepEqual(lines.filter((l) => l.type === 'iteration').map((l) => l.iteration), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(lines.filter((l) => l.type === 'iteration').map((l) => l.loss),
+      MetricsLog.read(path.join(straight, 'metrics.jsonl')).filter((l) => l.type === 'iteration').map((l) => l.loss));
+    fs.rmSync(straight, { recursive: true });
+    fs.rmSync(killed, { recursive: true });
+  });
+
+  it('--resume without a checkpoint, and a resume with other flags, are clear errors', () => {
+    const out = tmp();
+    const r = spawnSync(process.execPath, [CLI, 'search', '--out', out, '--resume'], { encoding: 'utf8' });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /--resume: no checkpoint.safetensors in/);
+    fs.rmSync(out, { recursive: true });
+  });
+});

@@ -9,6 +9,27 @@ export interface BNConfig {
 }
 export const SEARCH_BN: BNConfig = Object.freeze({ momentum: 0.1, eps: 1e-5 });
 
+let runningStatsFrozen = false;
+
+/**
+ * Runs fn with batch norm's running statistics left untouched (momentum 0):
+ * for recomputing a forward pass whose statistics were already counted.
+ */
+export function withFrozenRunningStats<T>(fn: () => T): T {
+  const before = runningStatsFrozen;
+  runningStatsFrozen = true;
+  try {
+    return fn();
+  } finally {
+    runningStatsFrozen = before;
+  }
+}
+
+/** The momentum to use now: 0 while running statistics are frozen. */
+export function bnMomentum(cfg: BNConfig): number {
+  return runningStatsFrozen ? 0 : cfg.momentum;
+}
+
 /** A batch norm site: running statistics, optional affine parameters. */
 export class BatchNorm {
   readonly weight: T.Tensor | null;
@@ -26,7 +47,7 @@ export class BatchNorm {
   forward(x: T.Tensor, training: boolean): T.Tensor {
     return T.batchNorm(x, {
       weight: this.weight, bias: this.bias, runningMean: this.runningMean, runningVar: this.runningVar,
-      training, momentum: this.cfg.momentum, eps: this.cfg.eps,
+      training, momentum: bnMomentum(this.cfg), eps: this.cfg.eps,
     });
   }
 }

@@ -14,32 +14,53 @@ export function segmentationLoss(logits: T.Tensor, labels: T.Tensor): T.Tensor {
   return T.crossEntropy(logits, labels, { ignoreIndex: IGNORE_INDEX });
 }
 
-/** 1. Update w by grad_w L_trainA(w, alpha, beta). Returns the loss. */
-export function weightStep(net: Supernet, opt: T.Optimizer, batch: Batch, gradClip: number): number {
-  const arch = net.archParameters();
-  arch.forEach((p) => p.setRequiresGrad(false)); // no graph through alpha, beta
+/** Runs fn with requires-grad switched off on `frozen` (so no graph, and no gradient, reaches them). */
+function withFrozen<R>(frozen: T.Tensor[], fn: () => R): R {
+  frozen.forEach((p) => p.setRequiresGrad(false));
   try {
-    return T.tidy(() => {
-      opt.zeroGrad();
-      const loss = segmentationLoss(net.forward(batch.images, true), batch.labels);
-      T.backward(loss);
-      if (gradClip > 0) clipGradNorm(opt.params, gradClip);
-      opt.step();
-      return loss.item();
-    });
+    return fn();
   } finally {
-    arch.forEach((p) => p.setRequiresGrad(true));
+    frozen.forEach((p) => p.setRequiresGrad(true));
   }
 }
 
-/** 2. Update alpha, beta by grad_{alpha,beta} L_trainB(w, alpha, beta). Returns the loss. */
-export function archStep(net: Supernet, opt: T.Optimizer, batch: Batch): number {
-  return T.tidy(() => {
-    const arch = net.archParameters();
-    const loss = segmentationLoss(net.forward(batch.images, true), batch.labels);
-    const grads = T.grad(loss, arch);
-    arch.forEach((p, i) => (p.grad = grads[i]));
+/** Loss, with gradients accumulated into .grad of what requires grad. */
+function lossAndGrad(net: Supernet, batch: Batch, recompute: boolean): number {
+  if (recompute) return net.lossAndGradRecompute(batch.images, (logits) => segmentationLoss(logits, batch.labels));
+  const loss = segmentationLoss(net.forward(batch.images, true), batch.labels);
+  T.backward(loss);
+  return loss.item();
+}
+
+/**
+ * 1. Update w by grad_w L_trainA(w, alpha, beta). Returns the loss.
+ * recompute: recompute activations layer by layer in the backward pass (less memory, one more forward).
+ */
+export function weightStep(net: Supernet, opt: T.Optimizer, batch: Batch, gradClip: number, recompute = false): number {
+  return withFrozen(net.archParameters(), () => T.tidy(() => {
+    opt.zeroGrad();
+    const loss = lossAndGrad(net, batch, recompute);
+    if (gradClip > 0) clipGradNorm(opt.params, gradClip);
     opt.step();
-    return loss.item();
+    opt.zeroGrad(); // free the weight gradients now: the architecture step does not need them
+    return loss;
+  }));
+}
+
+/** 2. Update alpha, beta by grad_{alpha,beta} L_trainB(w, alpha, beta). Returns the loss. */
+export function archStep(net: Supernet, opt: T.Optimizer, batch: Batch, recompute = false): number {
+  return T.tidy(() => {
+    opt.zeroGrad();
+    if (!recompute) {
+      // grad() w.r.t. alpha and beta only: the weights' gradient kernels never run.
+      const loss = segmentationLoss(net.forward(batch.images, true), batch.labels);
+      const arch = net.archParameters();
+      T.grad(loss, arch).forEach((g, i) => (arch[i].grad = g));
+      opt.step();
+      return loss.item();
+    }
+    const loss = withFrozen(net.weights.parameters(), () => lossAndGrad(net, batch, true));
+    opt.step();
+    return loss;
   });
 }

@@ -16,7 +16,7 @@
  * test/search/cell_equivalence.test.ts proves they agree on shared weights.
  */
 import * as T from '../engine';
-import { BNConfig } from '../nn/layers';
+import { BNConfig, bnMomentum } from '../nn/layers';
 import { ParameterStore } from '../nn/params';
 import { ArchMixer, targetsOf } from './mixing';
 import { PRIMITIVE_INDEX } from './primitives';
@@ -36,7 +36,7 @@ class SearchBN {
       weight,
       runningMean: whole ? this.runningMean : T.narrow(this.runningMean, 0, offset, n),
       runningVar: whole ? this.runningVar : T.narrow(this.runningVar, 0, offset, n),
-      training, momentum: this.cfg.momentum, eps: this.cfg.eps,
+      training, momentum: bnMomentum(this.cfg), eps: this.cfg.eps,
     });
   }
 }

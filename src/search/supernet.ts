@@ -10,7 +10,7 @@
  * weights w; `archParameters()` are alpha and beta.
  */
 import * as T from '../engine';
-import { BatchNorm, BNConfig, ReLUConvBN, SEARCH_BN } from '../nn/layers';
+import { BatchNorm, BNConfig, ReLUConvBN, SEARCH_BN, withFrozenRunningStats } from '../nn/layers';
 import { heInit, ParameterStore } from '../nn/params';
 import { blockChannels, levelSizes, SearchSpaceConfig } from './config';
 import { decodeCell, edgeIndex, numEdges, viterbiDecode } from './decode';
@@ -57,6 +57,14 @@ class TrellisNode {
 
 export type CellImpl = 'batched' | 'plain';
 
+interface ForwardContext {
+  sizes: number[];
+  alphaHat: T.Tensor;
+  betaFlat: T.Tensor;
+  impl: CellImpl;
+  mixer: ArchMixer | null;
+}
+
 export class Supernet {
   readonly weights = new ParameterStore();
   readonly trellis: NetworkTrellis;
@@ -69,7 +77,7 @@ export class Supernet {
   private readonly stem1: T.Tensor;
   private readonly stem1Bn: BatchNorm;
   private readonly nodes: TrellisNode[][];
-  private readonly heads: SearchASPP[];
+  private readonly headModules: SearchASPP[];
 
   constructor(readonly cfg: SearchSpaceConfig, archInitScale = 1e-3, readonly bn: BNConfig = SEARCH_BN) {
     const w = this.weights;
@@ -90,7 +98,7 @@ export class Supernet {
         (a) => nodeChannels(l - 1, a.from), nodeChannels(...this.prevPrevOf(l, k)), cfg, cfg.levels, bn)));
     }
     const last = cfg.layers - 1;
-    this.heads = trellis.levelsAt(last).map((k) =>
+    this.headModules = trellis.levelsAt(last).map((k) =>
       new SearchASPP(w, `head.level${k}`, nodeChannels(last, k), 4 * 2 ** k, cfg.numClasses, bn));
   }
 
@@ -109,46 +117,132 @@ export class Supernet {
     return { alphaHat: T.softmax(this.alpha, -1), betaHat: this.trellis.normalizeBetas(this.beta, this.betaMask) };
   }
 
-  /** images (B, 3, H, W) -> logits (B, classes, H, W). Call inside a scope. */
-  forward(images: T.Tensor, training: boolean, impl: CellImpl = 'batched'): T.Tensor {
-    const [, , H, W] = images.shape;
-    if (H !== W) throw new Error(`Supernet.forward: expects square crops, got ${H}x${W}`);
-    const sizes = levelSizes(H, this.cfg.levels);
+  /** Per-forward context: normalised architecture weights and level sizes. */
+  private context(H: number, impl: CellImpl): ForwardContext {
     const { alphaHat, betaHat } = this.normalized();
-    const betaFlat = T.reshape(betaHat, [-1]);
-    const mixer = impl === 'batched' ? new ArchMixer(alphaHat, this.cfg.blocks, this.edgeRows) : null;
-    let h = T.relu(this.stem0Bn.forward(T.conv2d(images, this.stem0, { stride: 2, padding: 1 }), training));
-    const stem = this.stem1Bn.forward(T.conv2d(h, this.stem1, { stride: 2, padding: 1 }), training);
-    const states: Map<number, T.Tensor>[] = []; // states[l + 1]: level -> H^l; states[0] is the stem
-    states.push(new Map([[0, stem]]));
-    for (const row of this.nodes) {
-      const prev = states[states.length - 1];
-      const cur = new Map<number, T.Tensor>();
-      for (const node of row) {
-        const size = sizes[node.level];
-        const inputs = node.pre.map((p) => p.forward(prev.get(p.arrow.from)!, size, training));
-        const [pl, pk] = this.prevPrevOf(node.layer, node.level);
-        let pp = states[pl + 1].get(pk)!;
-        if (pp.shape[2] !== size) pp = T.resizeBilinear(pp, [size, size], false);
-        const prevPrev = node.prevPrevPre.forward(pp, training);
-        const prevAll = inputs.length === 1 ? inputs[0] : T.cat(inputs, 1);
-        const blocks = impl === 'batched'
-          ? node.cell.forward(prevAll, prevPrev, mixer!, training)
-          : node.cell.forwardPlain(prevAll, prevPrev, alphaHat, edgeIndex, training); // (B, A, blocks, C, h, w)
-        // Eq. 6: sum over incoming arrows, each weighted by its own normalised beta.
-        const beta = T.reshape(T.indexSelect(betaFlat, 0, node.betaRows), [1, node.arrows.length, 1, 1, 1, 1]);
-        const [B, , nb, C] = blocks.shape;
-        cur.set(node.level, T.reshape(T.sum(T.mul(blocks, beta), 1), [B, nb * C, size, size]));
-      }
-      states.push(cur);
+    return {
+      sizes: levelSizes(H, this.cfg.levels), alphaHat, betaFlat: T.reshape(betaHat, [-1]), impl,
+      mixer: impl === 'batched' ? new ArchMixer(alphaHat, this.cfg.blocks, this.edgeRows) : null,
+    };
+  }
+
+  private stem(images: T.Tensor, training: boolean): T.Tensor {
+    const h = T.relu(this.stem0Bn.forward(T.conv2d(images, this.stem0, { stride: 2, padding: 1 }), training));
+    return this.stem1Bn.forward(T.conv2d(h, this.stem1, { stride: 2, padding: 1 }), training);
+  }
+
+  /** Layer l from states[l] (its H^{l-1}) and states[l - 1] (H^{l-2}); states[0] is the stem. */
+  private layer(l: number, states: Map<number, T.Tensor>[], ctx: ForwardContext, training: boolean): Map<number, T.Tensor> {
+    const prev = states[l];
+    const cur = new Map<number, T.Tensor>();
+    for (const node of this.nodes[l]) {
+      const size = ctx.sizes[node.level];
+      const inputs = node.pre.map((p) => p.forward(prev.get(p.arrow.from)!, size, training));
+      const [pl, pk] = this.prevPrevOf(node.layer, node.level);
+      let pp = states[pl + 1].get(pk)!;
+      if (pp.shape[2] !== size) pp = T.resizeBilinear(pp, [size, size], false);
+      const prevPrev = node.prevPrevPre.forward(pp, training);
+      const prevAll = inputs.length === 1 ? inputs[0] : T.cat(inputs, 1);
+      const blocks = ctx.impl === 'batched'
+        ? node.cell.forward(prevAll, prevPrev, ctx.mixer!, training)
+        : node.cell.forwardPlain(prevAll, prevPrev, ctx.alphaHat, edgeIndex, training); // (B, A, blocks, C, h, w)
+      // Eq. 6: sum over incoming arrows, each weighted by its own normalised beta.
+      const beta = T.reshape(T.indexSelect(ctx.betaFlat, 0, node.betaRows), [1, node.arrows.length, 1, 1, 1, 1]);
+      const [B, , nb, C] = blocks.shape;
+      cur.set(node.level, T.reshape(T.sum(T.mul(blocks, beta), 1), [B, nb * C, size, size]));
     }
-    const last = states[states.length - 1];
+    return cur;
+  }
+
+  /** ASPP at every level of the last layer, upsampled to H x W and summed. */
+  private heads(last: Map<number, T.Tensor>, H: number, W: number, training: boolean): T.Tensor {
     let logits: T.Tensor | null = null;
-    this.heads.forEach((head, k) => {
+    this.headModules.forEach((head, k) => {
       const up = T.resizeBilinear(head.forward(last.get(k)!, training), [H, W], false);
       logits = logits ? T.add(logits, up) : up;
     });
     return logits!;
+  }
+
+  private checkInput(images: T.Tensor): [number, number] {
+    const [, , H, W] = images.shape;
+    if (H !== W) throw new Error(`Supernet: expects square crops, got ${H}x${W}`);
+    return [H, W];
+  }
+
+  /** images (B, 3, H, W) -> logits (B, classes, H, W). Call inside a scope. */
+  forward(images: T.Tensor, training: boolean, impl: CellImpl = 'batched'): T.Tensor {
+    const [H, W] = this.checkInput(images);
+    const ctx = this.context(H, impl);
+    const states: Map<number, T.Tensor>[] = [new Map([[0, this.stem(images, training)]])];
+    for (let l = 0; l < this.cfg.layers; l++) states.push(this.layer(l, states, ctx, training));
+    return this.heads(states[states.length - 1], H, W, training);
+  }
+
+  /**
+   * Training loss and its gradients with activations recomputed layer by
+   * layer (gradient checkpointing): a first pass without a graph keeps only
+   * each node's output; then, from the heads back to the stem, each layer is
+   * run again with a graph and back-propagated at once. Peak memory holds one
+   * layer's activations instead of all of them, for one more forward pass.
+   * Gradients accumulate into .grad of whatever requires grad (weights for
+   * a weight step, alpha and beta for an architecture step); batch-norm
+   * running statistics are counted once. Returns the loss.
+   */
+  lossAndGradRecompute(images: T.Tensor, loss: (logits: T.Tensor) => T.Tensor): number {
+    const [H, W] = this.checkInput(images);
+    const L = this.cfg.layers;
+    // 1. Forward without a graph: node outputs only.
+    const states: Map<number, T.Tensor>[] = T.noGrad(() => T.tidy(() => {
+      const ctx = this.context(H, 'batched');
+      const s: Map<number, T.Tensor>[] = [new Map([[0, this.stem(images, true)]])];
+      for (let l = 0; l < L; l++) s.push(this.layer(l, s, ctx, true));
+      return s;
+    }));
+    const grads: Map<number, T.Tensor>[] = states.map(() => new Map());
+    const addGrad = (i: number, k: number, g: T.Tensor | null) => {
+      if (!g) return;
+      const old = grads[i].get(k);
+      grads[i].set(k, old ? T.add(old, g) : g);
+      old?.dispose();
+    };
+    /** Leaf copies of the states a segment reads, to collect their gradients. */
+    const leavesOf = (indices: number[]) => indices.map((i) => new Map([...states[i]].map(([k, t]) => [k, T.detach(t).setRequiresGrad(true)])));
+    let value = 0;
+    // 2. Heads: the loss, d loss / d (last layer's states).
+    T.tidy(() => {
+      const [last] = leavesOf([L]);
+      const l = loss(this.heads(last, H, W, true));
+      value = l.item();
+      T.backward(l);
+      for (const [k, t] of last) addGrad(L, k, t.grad);
+      return [...grads[L].values()];
+    });
+    // 3. Layers, last to first, each recomputed with a graph and back-propagated.
+    for (let l = L - 1; l >= 0; l--) {
+      T.tidy(() => {
+        const reads = l === 0 ? [0] : [l - 1, l];
+        const leaves = leavesOf(reads);
+        const local: Map<number, T.Tensor>[] = [];
+        reads.forEach((i, j) => (local[i] = leaves[j]));
+        const out = withFrozenRunningStats(() => this.layer(l, local, this.context(H, 'batched'), true));
+        const ks = [...out.keys()].filter((k) => grads[l + 1].has(k) && out.get(k)!.requiresGrad);
+        if (ks.length) T.backward(ks.map((k) => out.get(k)!), { grads: ks.map((k) => grads[l + 1].get(k)!) });
+        reads.forEach((i, j) => leaves[j].forEach((t, k) => addGrad(i, k, t.grad)));
+        grads[l + 1].forEach((g) => g.dispose());
+        grads[l + 1].clear();
+        return reads.map((i) => [...grads[i].values()]);
+      });
+    }
+    // 4. The stem.
+    T.tidy(() => {
+      const g = grads[0].get(0);
+      if (!g) return;
+      const stem = withFrozenRunningStats(() => this.stem(images, true));
+      if (stem.requiresGrad) T.backward(stem, { grads: [g] }); // not in an architecture step: nothing before the cells depends on alpha, beta
+    });
+    T.dispose([grads.map((m) => [...m.values()]), states.map((m) => [...m.values()])]);
+    return value;
   }
 
   /** The architecture the current alpha and beta decode to (Sec. 4.3). */

@@ -6,7 +6,7 @@
 import { zerosLike } from '../ops/creation';
 import { Tensor } from '../tensor';
 import {
-  foreachAdd, foreachAddcdiv, foreachAddcmul, foreachAddInPlace, foreachAddScalar, foreachScale, foreachSqrt, Optimizer,
+  foreachAddcdiv, foreachAddcmul, foreachAddInPlace, foreachAddScalar, foreachScale, foreachSqrt, Optimizer,
 } from './optimizer';
 
 export interface AdamOptions {
@@ -51,7 +51,8 @@ export class Adam extends Optimizer {
     const [b1, b2] = this.betas;
     const params = indices.map((i) => this.params[i]);
     if (this.weightDecay && this.decoupled) foreachScale(params, 1 - this.lr * this.weightDecay);
-    const g = this.weightDecay && !this.decoupled ? foreachAdd(grads, params, this.weightDecay) : grads;
+    if (this.weightDecay && !this.decoupled) foreachAddInPlace(grads, params, this.weightDecay); // g += wd * p
+    const g = grads;
     const m = indices.map((i) => this.slot(i, 'exp_avg', () => zerosLike(this.params[i])));
     const v = indices.map((i) => this.slot(i, 'exp_avg_sq', () => zerosLike(this.params[i])));
     foreachScale(m, b1); // m = b1 m + (1 - b1) g

@@ -32,8 +32,10 @@ export class SGD extends Optimizer {
 
   protected update(indices: number[], grads: Tensor[]): void {
     const params = indices.map((i) => this.params[i]);
-    // d = g + wd * p
-    let d = this.weightDecay ? foreachAdd(grads, params, this.weightDecay) : grads;
+    // d = g + wd * p, in place on the gradients (they are consumed by this step):
+    // an out-of-place copy would hold a second set of gradients at the peak.
+    if (this.weightDecay) foreachAddInPlace(grads, params, this.weightDecay);
+    let d = grads;
     if (this.momentum) {
       const fresh = indices.filter((i) => !this.state.get(i)?.momentum_buffer);
       // buf = d on the first step, else momentum * buf + (1 - dampening) * d

@@ -27,11 +27,14 @@ interface SearchFlags {
   resume?: boolean;
   maxIterations?: number;
   checkpointEvery: number;
+  recompute?: boolean;
+  gradClip?: number;
 }
 
 const FLAG_TO_FIELD: [keyof SearchFlags, keyof SearchConfig][] = [
   ['epochs', 'epochs'], ['archStartEpoch', 'archStartEpoch'], ['batchSize', 'batchSize'], ['crop', 'crop'],
   ['layers', 'layers'], ['blocks', 'blocks'], ['filterMultiplier', 'filterMultiplier'], ['seed', 'seed'], ['threads', 'threads'],
+  ['recompute', 'recompute'], ['gradClip', 'gradClip'],
 ];
 
 export function searchCommand(): Command {
@@ -50,6 +53,8 @@ export function searchCommand(): Command {
     .option('--blocks <n>', 'B, blocks per cell (paper: 5)', int(2))
     .option('--filter-multiplier <n>', 'F (paper: 8 during search)', int(1))
     .option('--seed <n>', 'random seed', int(0))
+    .option('--no-recompute', 'keep all activations for the backward pass (faster, much more memory)')
+    .option('--grad-clip <norm>', 'clip the weight gradients to this global norm (0: off, the paper)', num(0))
     .option('--threads <n>', 'libtorch threads (default: all cores)', int(1))
     .option('--out <dir>', 'run directory (default: runs/search-<time>)')
     .option('--resume', 'continue the run in --out from its checkpoint')
@@ -63,11 +68,12 @@ Examples:
 
 Writes config.json, metrics.jsonl, genotype.json (+ genotypes/epoch-NNN.json) and
 checkpoint.safetensors to the run directory.`)
-    .action((flags: SearchFlags) => {
+    .action((flags: SearchFlags, cmd: Command) => {
       const file = flags.config ? readJsonConfig(flags.config) : {};
       const fromFlags: Partial<SearchConfig> = {};
       for (const [flag, field] of FLAG_TO_FIELD) {
-        if (flags[flag] !== undefined) (fromFlags as Record<string, unknown>)[field] = flags[flag];
+        // Only what was typed overrides the config file (--no-recompute has an implicit default).
+        if (flags[flag] !== undefined && cmd.getOptionValueSource(flag) === 'cli') (fromFlags as Record<string, unknown>)[field] = flags[flag];
       }
       const dataset = openDataset(flags.dataset, {
         root: flags.dataRoot, split: 'train', builtinSize: flags.builtinSize, builtinImageSize: flags.builtinImageSize,

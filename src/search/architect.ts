@@ -24,9 +24,24 @@ function withFrozen<R>(frozen: T.Tensor[], fn: () => R): R {
   }
 }
 
+const partCaches = new WeakMap<Supernet, Map<string, number[]>>();
+
+/** Parameter indices of each recompute segment (requires the optimiser over net.weights.parameters() in order). */
+function partIndexCache(net: Supernet): Map<string, number[]> {
+  let m = partCaches.get(net);
+  if (!m) {
+    const parts = ['head.', 'stem.', ...Array.from({ length: net.cfg.layers }, (_, l) => `layer${l}.`)];
+    m = new Map(parts.map((p) => [p, net.partIndices(p)]));
+    const covered = [...m.values()].reduce((s, v) => s + v.length, 0);
+    if (covered !== net.weights.parameters().length) throw new Error('weightStep: recompute segments do not cover every weight');
+    partCaches.set(net, m);
+  }
+  return m;
+}
+
 /** Loss, with gradients accumulated into .grad of what requires grad. */
-function lossAndGrad(net: Supernet, batch: Batch, recompute: boolean): number {
-  if (recompute) return net.lossAndGradRecompute(batch.images, (logits) => segmentationLoss(logits, batch.labels));
+function lossAndGrad(net: Supernet, batch: Batch, recompute: boolean, onSegment?: (part: string) => void): number {
+  if (recompute) return net.lossAndGradRecompute(batch.images, (logits) => segmentationLoss(logits, batch.labels), onSegment);
   const loss = segmentationLoss(net.forward(batch.images, true), batch.labels);
   T.backward(loss);
   return loss.item();
@@ -39,6 +54,16 @@ function lossAndGrad(net: Supernet, batch: Batch, recompute: boolean): number {
 export function weightStep(net: Supernet, opt: T.Optimizer, batch: Batch, gradClip: number, recompute = false): number {
   return withFrozen(net.archParameters(), () => T.tidy(() => {
     opt.zeroGrad();
+    if (recompute && gradClip === 0) {
+      // Each part's update as soon as its gradients are complete, then its gradients are freed:
+      // the same step as one update over all weights, without ever holding all gradients.
+      const parts = partIndexCache(net);
+      return lossAndGrad(net, batch, true, (part) => {
+        const idx = parts.get(part) ?? [];
+        opt.step(idx);
+        opt.zeroGrad(idx);
+      });
+    }
     const loss = lossAndGrad(net, batch, recompute);
     if (gradClip > 0) clipGradNorm(opt.params, gradClip);
     opt.step();

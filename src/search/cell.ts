@@ -41,150 +41,105 @@ class SearchBN {
   }
 }
 
-/** Depthwise-separable conv of every edge at once: two [ReLU, dw kxk, pw 1x1, BN] layers. */
-class SepStack {
-  private readonly dw1: T.Tensor; // (E*C, 1, k, k)
-  private readonly pw1: T.Tensor; // (E*C, C, 1, 1), group e = edge e
-  private readonly dw2: T.Tensor;
-  private readonly pw2: T.Tensor;
-  readonly bn1: SearchBN;
-  readonly bn2: SearchBN;
+const DW = (x: T.Tensor, w: T.Tensor) => T.conv2d(x, w, { padding: (w.shape[3] - 1) / 2, groups: w.shape[0] });
 
-  constructor(store: ParameterStore, name: string, readonly kernel: number, readonly edges: number,
-    readonly channels: number, m: number, bn: BNConfig) {
-    const E = edges;
-    const C = channels;
-    const u = (bound: number) => (shape: number[]) => T.uniform(shape, -bound, bound);
-    this.dw1 = store.param(`${name}.dw1`, [E * C, 1, kernel, kernel], u(1 / kernel));
-    this.pw1 = store.param(`${name}.pw1`, [E * C, C, 1, 1], u(1 / Math.sqrt(C)));
-    this.dw2 = store.param(`${name}.dw2`, [E * C, 1, kernel, kernel], u(1 / kernel));
-    this.pw2 = store.param(`${name}.pw2`, [E * C, C, 1, 1], u(1 / Math.sqrt(C)));
-    this.bn1 = new SearchBN(store, `${name}.bn1`, m * E * C, bn);
-    this.bn2 = new SearchBN(store, `${name}.bn2`, m * E * C, bn);
-  }
-
-  /**
-   * xr: (B*m, E*C, H, W), the ReLU'd input copied once per edge. Convolutions
-   * see arrows as batch; batch norms see them as channels (per-arrow
-   * statistics). Returns BN2(...) scaled by bnWeight: (B, m*E*C, H, W).
-   */
-  forward(xr: T.Tensor, B: number, m: number, bnWeight: T.Tensor, training: boolean): T.Tensor {
-    const { edges: E, channels: C, kernel: k } = this;
-    const [, , H, W] = xr.shape;
-    const asChannels = (t: T.Tensor) => T.reshape(t, [B, m * E * C, H, W]);
-    const asBatch = (t: T.Tensor) => T.reshape(t, [B * m, E * C, H, W]);
-    let y = T.conv2d(xr, this.dw1, { padding: (k - 1) / 2, groups: E * C });
-    y = T.conv2d(y, this.pw1, { groups: E });
-    y = asBatch(T.relu(this.bn1.forward(asChannels(y), training)));
-    y = T.conv2d(y, this.dw2, { padding: (k - 1) / 2, groups: E * C });
-    y = T.conv2d(y, this.pw2, { groups: E });
-    return this.bn2.forward(asChannels(y), training, bnWeight);
-  }
-
-  /** Edge t alone on one arrow's input x (B, C, H, W), BN statistics of arrow a. */
-  forwardEdge(x: T.Tensor, t: number, a: number, training: boolean): T.Tensor {
-    const { edges: E, channels: C, kernel: k } = this;
-    const slice = (p: T.Tensor) => T.narrow(p, 0, t * C, C);
-    const at = (a * E + t) * C;
-    let y = T.conv2d(T.relu(x), slice(this.dw1), { padding: (k - 1) / 2, groups: C });
-    y = T.conv2d(y, slice(this.pw1));
-    y = T.relu(this.bn1.forward(y, training, null, at, C));
-    y = T.conv2d(y, slice(this.dw2), { padding: (k - 1) / 2, groups: C });
-    y = T.conv2d(y, slice(this.pw2));
-    return this.bn2.forward(y, training, null, at, C);
-  }
-}
-
-/** Atrous (rate 2) regular kxk convolution of every edge at once, then BN. */
-class AtrousConv {
-  private readonly weight: T.Tensor; // (E*C, C, k, k)
-  readonly bn: SearchBN;
-  constructor(store: ParameterStore, name: string, readonly kernel: number, readonly edges: number,
-    readonly channels: number, m: number, bn: BNConfig) {
-    const C = channels;
-    const bound = 1 / Math.sqrt(C * kernel * kernel);
-    this.weight = store.param(`${name}.conv`, [edges * C, C, kernel, kernel], (s) => T.uniform(s, -bound, bound));
-    this.bn = new SearchBN(store, `${name}.bn`, m * edges * C, bn);
-  }
-  /** r: (B*m, C, H, W) ReLU'd input -> (B, m*E*C, H, W) scaled by bnWeight. */
-  forward(r: T.Tensor, B: number, m: number, bnWeight: T.Tensor, training: boolean): T.Tensor {
-    const [, , H, W] = r.shape;
-    const y = T.conv2d(r, this.weight, { padding: this.kernel - 1, dilation: 2 });
-    return this.bn.forward(T.reshape(y, [B, m * this.edges * this.channels, H, W]), training, bnWeight);
-  }
-  forwardEdge(x: T.Tensor, t: number, a: number, training: boolean): T.Tensor {
-    const C = this.channels;
-    const y = T.conv2d(T.relu(x), T.narrow(this.weight, 0, t * C, C), { padding: this.kernel - 1, dilation: 2 });
-    return this.bn.forward(y, training, null, (a * this.edges + t) * C, C);
-  }
-}
-
-/** All ops on the edges that leave one hidden state. */
+/**
+ * All ops on the edges that leave one hidden state (E edges, width C, m arrows).
+ *
+ * Conv ops run on the arrows as batch, (B*m, ...), one convolution per layer
+ * and kernel size for all E edges (grouped by edge). Their last batch norms
+ * run as one, on the arrows as channels, (B, m*4*E*C), with alpha folded in
+ * as the BN scale (alpha * BN(y) = BN(y; weight = alpha)). Channel layouts:
+ *   sep layer-1 BN:  (arrow, [sep3, sep5], edge, channel)
+ *   conv-op BN:      (arrow, [sep3, sep5, atrous3, atrous5], edge, channel)
+ *   pool BN:         ([avg, max], arrow, channel)
+ */
 export class SourceOps {
   readonly edges: number;
-  private readonly sep3: SepStack;
-  private readonly sep5: SepStack;
-  private readonly atr3: AtrousConv;
-  private readonly atr5: AtrousConv;
-  private readonly avgBn: SearchBN;
-  private readonly maxBn: SearchBN;
+  private readonly dw1: [T.Tensor, T.Tensor]; // (E*C, 1, k, k) for k = 3, 5
+  private readonly pw1: T.Tensor; // (2*E*C, C, 1, 1): [sep3 edges, sep5 edges]
+  private readonly dw2: [T.Tensor, T.Tensor];
+  private readonly pw2: T.Tensor;
+  private readonly atr: [T.Tensor, T.Tensor]; // (E*C, C, k, k), rate 2
+  private readonly sepBn1: SearchBN;
+  private readonly convBn: SearchBN;
+  private readonly poolBn: SearchBN;
 
   /** m: how many arrows this state carries (1 for prevPrev, which all arrows share). */
   constructor(store: ParameterStore, name: string, readonly source: number, blocks: number,
     readonly channels: number, readonly m: number, bn: BNConfig) {
     const E = (this.edges = targetsOf(source, blocks).length);
     const C = channels;
-    this.sep3 = new SepStack(store, `${name}.sep3x3`, 3, E, C, m, bn);
-    this.sep5 = new SepStack(store, `${name}.sep5x5`, 5, E, C, m, bn);
-    this.atr3 = new AtrousConv(store, `${name}.atrous3x3`, 3, E, C, m, bn);
-    this.atr5 = new AtrousConv(store, `${name}.atrous5x5`, 5, E, C, m, bn);
-    this.avgBn = new SearchBN(store, `${name}.avgpool.bn`, m * C, bn);
-    this.maxBn = new SearchBN(store, `${name}.maxpool.bn`, m * C, bn);
+    const u = (bound: number) => (shape: number[]) => T.uniform(shape, -bound, bound);
+    // PyTorch's default conv init bounds: 1 / sqrt(fan-in).
+    this.dw1 = [store.param(`${name}.sep3x3.dw1`, [E * C, 1, 3, 3], u(1 / 3)), store.param(`${name}.sep5x5.dw1`, [E * C, 1, 5, 5], u(1 / 5))];
+    this.pw1 = store.param(`${name}.sep.pw1`, [2 * E * C, C, 1, 1], u(1 / Math.sqrt(C)));
+    this.dw2 = [store.param(`${name}.sep3x3.dw2`, [E * C, 1, 3, 3], u(1 / 3)), store.param(`${name}.sep5x5.dw2`, [E * C, 1, 5, 5], u(1 / 5))];
+    this.pw2 = store.param(`${name}.sep.pw2`, [2 * E * C, C, 1, 1], u(1 / Math.sqrt(C)));
+    this.atr = [
+      store.param(`${name}.atrous3x3`, [E * C, C, 3, 3], u(1 / Math.sqrt(9 * C))),
+      store.param(`${name}.atrous5x5`, [E * C, C, 5, 5], u(1 / Math.sqrt(25 * C))),
+    ];
+    this.sepBn1 = new SearchBN(store, `${name}.sep.bn1`, m * 2 * E * C, bn);
+    this.convBn = new SearchBN(store, `${name}.conv_ops.bn`, m * 4 * E * C, bn);
+    this.poolBn = new SearchBN(store, `${name}.pools.bn`, 2 * m * C, bn);
   }
 
   /**
    * x: (B, m*C, H, W), arrow-major. Returns the mixed output of every edge,
    * (B, m, E, C, H, W): out[:, a, e] = sum_k alphaHat[edge e][k] * op_k(x_a).
-   * alpha scales each op's last BN (alpha * BN(y) = BN(y; weight = alpha)).
    */
   forward(x: T.Tensor, mixer: ArchMixer, training: boolean): T.Tensor {
     const { m, edges: E, channels: C } = this;
     const [B, , H, W] = x.shape;
+    const EC = E * C;
     const mix = mixer.mix(this.source, m, C);
     const r = T.reshape(T.relu(x), [B * m, C, H, W]); // arrows as batch for the convolutions
-    const xr = E === 1 ? r : T.reshape(T.expand(T.reshape(r, [B * m, 1, C, H, W]), [B * m, E, C, H, W]), [B * m, E * C, H, W]);
-    const per = [B, m, E, C, H, W];
-    const terms = [
-      this.sep3.forward(xr, B, m, mix.sep3, training),
-      this.sep5.forward(xr, B, m, mix.sep5, training),
-      this.atr3.forward(r, B, m, mix.atr3, training),
-      this.atr5.forward(r, B, m, mix.atr5, training),
-    ].map((t) => T.reshape(t, per));
-    let out = T.add(T.add(terms[0], terms[1]), T.add(terms[2], terms[3]));
-    // Pools and skip: one result per state, weighted per edge.
-    const one = [B, m, 1, C, H, W];
-    const avg = this.avgBn.forward(T.avgPool2d(x, 3, { stride: 1, padding: 1 }), training);
-    const max = this.maxBn.forward(T.maxPool2d(x, 3, { stride: 1, padding: 1 }), training);
-    out = T.add(out, T.mul(T.reshape(avg, one), mix.avg));
-    out = T.add(out, T.mul(T.reshape(max, one), mix.max));
-    return T.add(out, T.mul(T.reshape(x, one), mix.skip));
+    const xr = E === 1 ? r : T.reshape(T.expand(T.reshape(r, [B * m, 1, C, H, W]), [B * m, E, C, H, W]), [B * m, EC, H, W]);
+    // sep3x3 and sep5x5, layer 1 and 2 (ReLU -> dw -> pw -> BN each).
+    let y = T.conv2d(T.cat([DW(xr, this.dw1[0]), DW(xr, this.dw1[1])], 1), this.pw1, { groups: 2 * E });
+    y = T.reshape(T.relu(this.sepBn1.forward(T.reshape(y, [B, m * 2 * EC, H, W]), training)), [B * m, 2 * EC, H, W]);
+    y = T.cat([DW(T.narrow(y, 1, 0, EC), this.dw2[0]), DW(T.narrow(y, 1, EC, EC), this.dw2[1])], 1);
+    y = T.conv2d(y, this.pw2, { groups: 2 * E });
+    // atrous 3x3 and 5x5 (rate 2, regular convolutions), then one BN for the four conv ops.
+    const a3 = T.conv2d(r, this.atr[0], { padding: 2, dilation: 2 });
+    const a5 = T.conv2d(r, this.atr[1], { padding: 4, dilation: 2 });
+    const z = this.convBn.forward(T.reshape(T.cat([y, a3, a5], 1), [B, m * 4 * EC, H, W]), training, mix.convOps);
+    let out = T.sum(T.reshape(z, [B, m, 4, E, C, H, W]), 2);
+    // Pools (shared by the edges, weighted per edge) and skip.
+    const pools = this.poolBn.forward(T.cat([T.avgPool2d(x, 3, { stride: 1, padding: 1 }), T.maxPool2d(x, 3, { stride: 1, padding: 1 })], 1), training);
+    out = T.add(out, T.sum(T.mul(T.reshape(pools, [B, 2, m, 1, C, H, W]), mix.pools), 1));
+    return T.add(out, T.mul(T.reshape(x, [B, m, 1, C, H, W]), mix.skip));
   }
 
   /**
    * The same function, op by op: edge t of arrow a, each op with its own
    * convolutions and BN statistics, weighted by alphaHat (Eq. 2).
-   * Returns (B, C, H, W) for edge t and arrow a.
+   * x: (B, C, H, W), that arrow's input; returns (B, C, H, W).
    */
   forwardPlainEdge(x: T.Tensor, alphaRow: T.Tensor, t: number, a: number, training: boolean): T.Tensor {
-    const C = this.channels;
+    const { edges: E, channels: C, m } = this;
     const w = (k: keyof typeof PRIMITIVE_INDEX) => T.select(alphaRow, 0, PRIMITIVE_INDEX[k]);
+    const rows = (p: T.Tensor, op: number) => T.narrow(p, 0, (op * E + t) * C, C);
+    const sep = (op: number) => {
+      let y = DW(T.relu(x), rows(this.dw1[op], 0));
+      y = T.conv2d(y, rows(this.pw1, op));
+      y = T.relu(this.sepBn1.forward(y, training, null, ((a * 2 + op) * E + t) * C, C));
+      y = T.conv2d(DW(y, rows(this.dw2[op], 0)), rows(this.pw2, op));
+      return this.convBn.forward(y, training, null, ((a * 4 + op) * E + t) * C, C);
+    };
+    const atr = (k: number) => {
+      const y = T.conv2d(T.relu(x), rows(this.atr[k], 0), { padding: 2 * (k + 1), dilation: 2 });
+      return this.convBn.forward(y, training, null, ((a * 4 + 2 + k) * E + t) * C, C);
+    };
+    const pool = (p: number, y: T.Tensor) => this.poolBn.forward(y, training, null, (p * m + a) * C, C);
     const terms = [
-      T.mul(this.sep3.forwardEdge(x, t, a, training), w('sep3x3')),
-      T.mul(this.sep5.forwardEdge(x, t, a, training), w('sep5x5')),
-      T.mul(this.atr3.forwardEdge(x, t, a, training), w('atrous3x3')),
-      T.mul(this.atr5.forwardEdge(x, t, a, training), w('atrous5x5')),
-      T.mul(this.avgBn.forward(T.avgPool2d(x, 3, { stride: 1, padding: 1 }), training, null, a * C, C), w('avgpool3x3')),
-      T.mul(this.maxBn.forward(T.maxPool2d(x, 3, { stride: 1, padding: 1 }), training, null, a * C, C), w('maxpool3x3')),
+      T.mul(sep(0), w('sep3x3')),
+      T.mul(sep(1), w('sep5x5')),
+      T.mul(atr(0), w('atrous3x3')),
+      T.mul(atr(1), w('atrous5x5')),
+      T.mul(pool(0, T.avgPool2d(x, 3, { stride: 1, padding: 1 })), w('avgpool3x3')),
+      T.mul(pool(1, T.maxPool2d(x, 3, { stride: 1, padding: 1 })), w('maxpool3x3')),
       T.mul(x, w('skip')),
       // zero contributes nothing; its alpha only enters the softmax.
     ];

@@ -37,8 +37,16 @@ export interface SearchOptimConfig {
   archBetas: [number, number];
   /** alpha, beta initialised as N(0, 1) * this. Paper: 1e-3. */
   archInitScale: number;
-  /** Gradient-norm clip on the weights (DARTS: 5); 0 turns it off. */
+  /** Gradient-norm clip on the weights; 0 (the paper's, which names none) turns it off. DARTS uses 5. */
   gradClip: number;
+  /**
+   * Recompute activations layer by layer in the backward pass (gradient
+   * checkpointing): same results, far less memory, about one more forward
+   * pass of time. Without gradient clipping, each layer's weights are also
+   * updated as soon as their gradients are complete, so that all gradients
+   * are never held at once.
+   */
+  recompute: boolean;
   /** Seed for weights, data split and batches. */
   seed: number;
   /** libtorch intra-op threads. */
@@ -66,7 +74,8 @@ export const DEFAULT_SEARCH_CONFIG: Readonly<SearchConfig> = Object.freeze({
   archWeightDecay: 1e-3,
   archBetas: [0.9, 0.999] as [number, number],
   archInitScale: 1e-3,
-  gradClip: 5,
+  gradClip: 0,
+  recompute: true,
   seed: 0,
   threads: 2,
 });
@@ -111,6 +120,7 @@ export function resolveSearchConfig(partial: Partial<SearchConfig> = {}, source 
     bad('crop', `gives ${coarsest}x${coarsest} feature maps at output stride ${4 * 2 ** (c.levels - 1)}; use a crop of at least ${minCrop(c.levels)}`);
   }
   if (c.weightLrMin > c.weightLr) bad('weightLrMin', `must be <= weightLr (${c.weightLr})`);
+  if (typeof c.recompute !== 'boolean') bad('recompute', 'must be true or false');
   if (!Array.isArray(c.archBetas) || c.archBetas.length !== 2 || c.archBetas.some((b) => !(b >= 0 && b < 1))) {
     bad('archBetas', 'must be two numbers in [0, 1)');
   }

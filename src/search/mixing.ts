@@ -16,50 +16,56 @@ export function targetsOf(source: number, blocks: number): number[] {
 
 /** Weights of one source's E edges, ready to broadcast. */
 export interface SourceMix {
-  /** BN weights that fold alpha into the conv ops: (m * E * C), layout (arrow, edge, channel). */
-  sep3: T.Tensor;
-  sep5: T.Tensor;
-  atr3: T.Tensor;
-  atr5: T.Tensor;
-  /** (1, 1, E, 1, 1, 1) weights of avg pool, max pool and skip. */
-  avg: T.Tensor;
-  max: T.Tensor;
+  /** BN scale folding alpha into the conv ops: (m * 4 * E * C), layout (arrow, [sep3, sep5, atrous3, atrous5], edge, channel). */
+  convOps: T.Tensor;
+  /** (1, 2, 1, E, 1, 1, 1): avg pool and max pool weights per edge. */
+  pools: T.Tensor;
+  /** (1, 1, E, 1, 1, 1): skip weights per edge. */
   skip: T.Tensor;
+}
+
+export interface MixKey {
+  source: number;
+  m: number;
+  channels: number;
 }
 
 export class ArchMixer {
   private readonly cache = new Map<string, SourceMix>();
   private readonly rows: T.Tensor[] = [];
 
-  /** alphaHat: (numEdges, 8) softmaxed; index tensors are kept by the caller. */
-  constructor(private readonly alphaHat: T.Tensor, private readonly blocks: number, edgeRows: T.Tensor[]) {
+  /**
+   * alphaHat: (numEdges, 8) softmaxed; index tensors are kept by the caller.
+   * Every (source, arrows, width) a forward pass will ask for is built here,
+   * in the caller's scope, so that per-node scopes can use them freely.
+   */
+  constructor(alphaHat: T.Tensor, edgeRows: T.Tensor[], uses: readonly MixKey[]) {
     // (E_j, 8) rows of alphaHat for the edges leaving each source.
     for (const idx of edgeRows) this.rows.push(T.indexSelect(alphaHat, 0, idx));
+    for (const u of uses) this.build(u.source, u.m, u.channels);
   }
 
   /** The weights for source j at multiplicity m (arrows) and width C. */
   mix(source: number, m: number, channels: number): SourceMix {
+    const s = this.cache.get(`${source}:${m}:${channels}`);
+    if (!s) throw new Error(`ArchMixer: no weights prepared for source ${source}, ${m} arrows, width ${channels}`);
+    return s;
+  }
+
+  private build(source: number, m: number, channels: number): void {
     const key = `${source}:${m}:${channels}`;
     let s = this.cache.get(key);
     if (!s) {
       const rows = this.rows[source]; // (E, 8)
       const E = rows.shape[0];
-      const col = (name: keyof typeof PRIMITIVE_INDEX) => T.narrow(rows, 1, PRIMITIVE_INDEX[name], 1);
-      // Repeat each edge's weight over channels and arrows: (m, E, C) flattened.
-      const bnWeight = (w: T.Tensor) => T.reshape(T.expand(T.reshape(w, [1, E, 1]), [m, E, channels]), [m * E * channels]);
-      const edgeView = (w: T.Tensor) => T.reshape(w, [1, 1, E, 1, 1, 1]);
+      const cols = (first: keyof typeof PRIMITIVE_INDEX, n: number) => T.transpose(T.narrow(rows, 1, PRIMITIVE_INDEX[first], n), 0, 1); // (n, E)
       s = {
-        sep3: bnWeight(col('sep3x3')),
-        sep5: bnWeight(col('sep5x5')),
-        atr3: bnWeight(col('atrous3x3')),
-        atr5: bnWeight(col('atrous5x5')),
-        avg: edgeView(col('avgpool3x3')),
-        max: edgeView(col('maxpool3x3')),
-        skip: edgeView(col('skip')),
+        convOps: T.reshape(T.expand(T.reshape(cols('sep3x3', 4), [1, 4, E, 1]), [m, 4, E, channels]), [m * 4 * E * channels]),
+        pools: T.reshape(cols('avgpool3x3', 2), [1, 2, 1, E, 1, 1, 1]),
+        skip: T.reshape(T.narrow(rows, 1, PRIMITIVE_INDEX.skip, 1), [1, 1, E, 1, 1, 1]),
       };
       this.cache.set(key, s);
     }
-    return s;
   }
 }
 

@@ -175,8 +175,8 @@ export function runSearch(o: SearchRunOptions): SearchResult {
       }
       const t0 = process.hrtime.bigint();
       wOpt.lr = cosineLr(cfg.weightLr, cfg.weightLrMin, iteration / total);
-      const loss = T.tidy(() => weightStep(net, wOpt, samplerA.batch(epoch, k), cfg.gradClip));
-      const archLoss = phase === 'search' ? T.tidy(() => archStep(net, aOpt, samplerB.batch(epoch, k % samplerB.batchesPerEpoch))) : null;
+      const loss = T.tidy(() => weightStep(net, wOpt, samplerA.batch(epoch, k), cfg.gradClip, cfg.recompute));
+      const archLoss = phase === 'search' ? T.tidy(() => archStep(net, aOpt, samplerB.batch(epoch, k % samplerB.batchesPerEpoch), cfg.recompute)) : null;
       iteration++;
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       log.append({ type: 'iteration', epoch, iteration, phase, loss, archLoss, lr: wOpt.lr, seconds, rssBytes: process.memoryUsage().rss });

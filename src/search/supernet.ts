@@ -17,7 +17,7 @@ import { decodeCell, edgeIndex, numEdges, viterbiDecode } from './decode';
 import { Genotype, Level } from './genotype';
 import { SearchASPP } from './heads';
 import { MixedCell } from './cell';
-import { ArchMixer, sourceEdgeRows } from './mixing';
+import { ArchMixer, MixKey, sourceEdgeRows } from './mixing';
 import { PRIMITIVES } from './primitives';
 import { Arrow, NetworkTrellis } from './trellis';
 
@@ -78,6 +78,8 @@ export class Supernet {
   private readonly stem1Bn: BatchNorm;
   private readonly nodes: TrellisNode[][];
   private readonly headModules: SearchASPP[];
+  /** Every (source, arrows, width) the cells use: what ArchMixer prepares per forward pass. */
+  private readonly mixKeys: MixKey[];
 
   constructor(readonly cfg: SearchSpaceConfig, archInitScale = 1e-3, readonly bn: BNConfig = SEARCH_BN) {
     const w = this.weights;
@@ -97,6 +99,11 @@ export class Supernet {
       this.nodes.push(trellis.levelsAt(l).map((k) => new TrellisNode(w, l, k, trellis.arrowsInto(l, k),
         (a) => nodeChannels(l - 1, a.from), nodeChannels(...this.prevPrevOf(l, k)), cfg, cfg.levels, bn)));
     }
+    const keys = new Map<string, MixKey>();
+    for (const row of this.nodes) for (const n of row) for (const src of n.cell.sources) {
+      keys.set(`${src.source}:${src.m}:${src.channels}`, { source: src.source, m: src.m, channels: src.channels });
+    }
+    this.mixKeys = [...keys.values()];
     const last = cfg.layers - 1;
     this.headModules = trellis.levelsAt(last).map((k) =>
       new SearchASPP(w, `head.level${k}`, nodeChannels(last, k), 4 * 2 ** k, cfg.numClasses, bn));
@@ -106,6 +113,11 @@ export class Supernet {
   private prevPrevOf(l: number, k: number): [number, number] {
     if (l < 2) return [-1, 0];
     return [l - 2, Math.min(k, ...this.trellis.levelsAt(l - 2).slice(-1))];
+  }
+
+  /** Indices into weights.parameters() of each part that lossAndGradRecompute reports ('stem.', 'layerN.', 'head.'). */
+  partIndices(part: string): number[] {
+    return this.weights.namedParameters().flatMap(([name], i) => (name.startsWith(part) ? [i] : []));
   }
 
   archParameters(): T.Tensor[] {
@@ -122,7 +134,7 @@ export class Supernet {
     const { alphaHat, betaHat } = this.normalized();
     return {
       sizes: levelSizes(H, this.cfg.levels), alphaHat, betaFlat: T.reshape(betaHat, [-1]), impl,
-      mixer: impl === 'batched' ? new ArchMixer(alphaHat, this.cfg.blocks, this.edgeRows) : null,
+      mixer: impl === 'batched' ? new ArchMixer(alphaHat, this.edgeRows, this.mixKeys) : null,
     };
   }
 
@@ -136,22 +148,29 @@ export class Supernet {
     const prev = states[l];
     const cur = new Map<number, T.Tensor>();
     for (const node of this.nodes[l]) {
-      const size = ctx.sizes[node.level];
-      const inputs = node.pre.map((p) => p.forward(prev.get(p.arrow.from)!, size, training));
-      const [pl, pk] = this.prevPrevOf(node.layer, node.level);
-      let pp = states[pl + 1].get(pk)!;
-      if (pp.shape[2] !== size) pp = T.resizeBilinear(pp, [size, size], false);
-      const prevPrev = node.prevPrevPre.forward(pp, training);
-      const prevAll = inputs.length === 1 ? inputs[0] : T.cat(inputs, 1);
-      const blocks = ctx.impl === 'batched'
-        ? node.cell.forward(prevAll, prevPrev, ctx.mixer!, training)
-        : node.cell.forwardPlain(prevAll, prevPrev, ctx.alphaHat, edgeIndex, training); // (B, A, blocks, C, h, w)
-      // Eq. 6: sum over incoming arrows, each weighted by its own normalised beta.
-      const beta = T.reshape(T.indexSelect(ctx.betaFlat, 0, node.betaRows), [1, node.arrows.length, 1, 1, 1, 1]);
-      const [B, , nb, C] = blocks.shape;
-      cur.set(node.level, T.reshape(T.sum(T.mul(blocks, beta), 1), [B, nb * C, size, size]));
+      // A scope per node: intermediates that autograd does not keep (it holds its own
+      // references to what backward needs) are freed now, not at the end of the step.
+      cur.set(node.level, T.tidy(() => this.node(node, prev, states, ctx, training)));
     }
     return cur;
+  }
+
+  private node(node: TrellisNode, prev: Map<number, T.Tensor>, states: Map<number, T.Tensor>[], ctx: ForwardContext,
+    training: boolean): T.Tensor {
+    const size = ctx.sizes[node.level];
+    const inputs = node.pre.map((p) => p.forward(prev.get(p.arrow.from)!, size, training));
+    const [pl, pk] = this.prevPrevOf(node.layer, node.level);
+    let pp = states[pl + 1].get(pk)!;
+    if (pp.shape[2] !== size) pp = T.resizeBilinear(pp, [size, size], false);
+    const prevPrev = node.prevPrevPre.forward(pp, training);
+    const prevAll = inputs.length === 1 ? inputs[0] : T.cat(inputs, 1);
+    const blocks = ctx.impl === 'batched'
+      ? node.cell.forward(prevAll, prevPrev, ctx.mixer!, training)
+      : node.cell.forwardPlain(prevAll, prevPrev, ctx.alphaHat, edgeIndex, training); // (B, A, blocks, C, h, w)
+    // Eq. 6: sum over incoming arrows, each weighted by its own normalised beta.
+    const beta = T.reshape(T.indexSelect(ctx.betaFlat, 0, node.betaRows), [1, node.arrows.length, 1, 1, 1, 1]);
+    const [B, , nb, C] = blocks.shape;
+    return T.reshape(T.sum(T.mul(blocks, beta), 1), [B, nb * C, size, size]);
   }
 
   /** ASPP at every level of the last layer, upsampled to H x W and summed. */
@@ -187,9 +206,12 @@ export class Supernet {
    * layer's activations instead of all of them, for one more forward pass.
    * Gradients accumulate into .grad of whatever requires grad (weights for
    * a weight step, alpha and beta for an architecture step); batch-norm
-   * running statistics are counted once. Returns the loss.
+   * running statistics are counted once. onSegment(part) is called when the
+   * gradients of the weights named part* are complete (parts go from the
+   * heads to the stem), so that a caller may update and free them at once.
+   * Returns the loss.
    */
-  lossAndGradRecompute(images: T.Tensor, loss: (logits: T.Tensor) => T.Tensor): number {
+  lossAndGradRecompute(images: T.Tensor, loss: (logits: T.Tensor) => T.Tensor, onSegment?: (part: string) => void): number {
     const [H, W] = this.checkInput(images);
     const L = this.cfg.layers;
     // 1. Forward without a graph: node outputs only.
@@ -218,6 +240,7 @@ export class Supernet {
       for (const [k, t] of last) addGrad(L, k, t.grad);
       return [...grads[L].values()];
     });
+    onSegment?.('head.');
     // 3. Layers, last to first, each recomputed with a graph and back-propagated.
     for (let l = L - 1; l >= 0; l--) {
       T.tidy(() => {
@@ -233,6 +256,7 @@ export class Supernet {
         grads[l + 1].clear();
         return reads.map((i) => [...grads[i].values()]);
       });
+      onSegment?.(`layer${l}.`);
     }
     // 4. The stem.
     T.tidy(() => {
@@ -241,6 +265,7 @@ export class Supernet {
       const stem = withFrozenRunningStats(() => this.stem(images, true));
       if (stem.requiresGrad) T.backward(stem, { grads: [g] }); // not in an architecture step: nothing before the cells depends on alpha, beta
     });
+    onSegment?.('stem.');
     T.dispose([grads.map((m) => [...m.values()]), states.map((m) => [...m.values()])]);
     return value;
   }

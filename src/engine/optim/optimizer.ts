@@ -32,18 +32,25 @@ export abstract class Optimizer {
     this.lr = lr;
   }
 
-  /** Clears every parameter's gradient. */
-  zeroGrad(): void {
-    for (const p of this.params) p.zeroGrad();
+  /** Clears the gradients (of `subset` only, when given). */
+  zeroGrad(subset?: readonly number[]): void {
+    if (subset) for (const i of subset) this.params[i].zeroGrad();
+    else for (const p of this.params) p.zeroGrad();
   }
 
-  /** One update from the gradients in .grad (parameters without one are skipped). */
-  step(): void {
+  /**
+   * One update from the gradients in .grad (parameters without one are
+   * skipped). `subset` limits it to some parameter indices: updating a
+   * network part by part, as soon as each part's gradients are complete,
+   * gives the same result as one step over all of them.
+   */
+  step(subset?: readonly number[]): void {
     noGrad(() =>
       tidy(() => {
         const indices: number[] = [];
         const grads: Tensor[] = [];
-        this.params.forEach((p, i) => {
+        (subset ?? this.params.map((_, i) => i)).forEach((i) => {
+          const p = this.params[i];
           const g = p.grad;
           if (g) {
             indices.push(i);

@@ -1,6 +1,7 @@
-/** `npm run bench -- <suite> [--threads N]`: suites are engine (more come with search). */
+/** `npm run bench -- <suite> [--threads N]`: suites are engine and search. */
 import * as os from 'node:os';
 import { runEngineBench } from './engine';
+import { runSearchBench } from './search';
 
 const args = process.argv.slice(2);
 const suite = args.find((a) => !a.startsWith('--')) ?? 'engine';
@@ -9,6 +10,7 @@ const threads = ti >= 0 ? Number(args[ti + 1]) : Math.min(2, os.availableParalle
 
 const suites: Record<string, () => Promise<void>> = {
   engine: () => runEngineBench(threads),
+  search: () => runSearchBench(threads, args),
 };
 const run = suites[suite];
 if (!run) {

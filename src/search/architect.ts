@@ -8,7 +8,7 @@ import * as T from '../engine';
 import { Batch } from '../data/pipeline';
 import { IGNORE_INDEX } from '../data/dataset';
 import { clipGradNorm } from '../train/grad';
-import { Supernet } from './supernet';
+import { CellImpl, Supernet } from './supernet';
 
 export function segmentationLoss(logits: T.Tensor, labels: T.Tensor): T.Tensor {
   return T.crossEntropy(logits, labels, { ignoreIndex: IGNORE_INDEX });
@@ -40,9 +40,9 @@ function partIndexCache(net: Supernet): Map<string, number[]> {
 }
 
 /** Loss, with gradients accumulated into .grad of what requires grad. */
-function lossAndGrad(net: Supernet, batch: Batch, recompute: boolean, onSegment?: (part: string) => void): number {
+function lossAndGrad(net: Supernet, batch: Batch, recompute: boolean, onSegment?: (part: string) => void, impl: CellImpl = 'batched'): number {
   if (recompute) return net.lossAndGradRecompute(batch.images, (logits) => segmentationLoss(logits, batch.labels), onSegment);
-  const loss = segmentationLoss(net.forward(batch.images, true), batch.labels);
+  const loss = segmentationLoss(net.forward(batch.images, true, impl), batch.labels);
   T.backward(loss);
   return loss.item();
 }
@@ -51,7 +51,8 @@ function lossAndGrad(net: Supernet, batch: Batch, recompute: boolean, onSegment?
  * 1. Update w by grad_w L_trainA(w, alpha, beta). Returns the loss.
  * recompute: recompute activations layer by layer in the backward pass (less memory, one more forward).
  */
-export function weightStep(net: Supernet, opt: T.Optimizer, batch: Batch, gradClip: number, recompute = false): number {
+export function weightStep(net: Supernet, opt: T.Optimizer, batch: Batch, gradClip: number, recompute = false,
+  impl: CellImpl = 'batched'): number {
   return withFrozen(net.archParameters(), () => T.tidy(() => {
     opt.zeroGrad();
     if (recompute && gradClip === 0) {
@@ -64,7 +65,7 @@ export function weightStep(net: Supernet, opt: T.Optimizer, batch: Batch, gradCl
         opt.zeroGrad(idx);
       });
     }
-    const loss = lossAndGrad(net, batch, recompute);
+    const loss = lossAndGrad(net, batch, recompute, undefined, impl);
     if (gradClip > 0) clipGradNorm(opt.params, gradClip);
     opt.step();
     opt.zeroGrad(); // free the weight gradients now: the architecture step does not need them
@@ -73,12 +74,12 @@ export function weightStep(net: Supernet, opt: T.Optimizer, batch: Batch, gradCl
 }
 
 /** 2. Update alpha, beta by grad_{alpha,beta} L_trainB(w, alpha, beta). Returns the loss. */
-export function archStep(net: Supernet, opt: T.Optimizer, batch: Batch, recompute = false): number {
+export function archStep(net: Supernet, opt: T.Optimizer, batch: Batch, recompute = false, impl: CellImpl = 'batched'): number {
   return T.tidy(() => {
     opt.zeroGrad();
     if (!recompute) {
       // grad() w.r.t. alpha and beta only: the weights' gradient kernels never run.
-      const loss = segmentationLoss(net.forward(batch.images, true), batch.labels);
+      const loss = segmentationLoss(net.forward(batch.images, true, impl), batch.labels);
       const arch = net.archParameters();
       T.grad(loss, arch).forEach((g, i) => (arch[i].grad = g));
       opt.step();

@@ -1,0 +1,32 @@
+/**
+ * One search-speed measurement in its own process (so that peak RSS is its
+ * own): the paper's supernet (F=8, B=5, L=12, 19 classes), batch 2, random
+ * data; N iterations of weight step + architecture step after one warm-up.
+ * argv: crop mode(recompute|keep|plain) iterations threads. Prints one JSON line.
+ */
+import * as fs from 'node:fs';
+import * as T from '../src/engine';
+import { archStep, weightStep } from '../src/search/architect';
+import { DEFAULT_SEARCH_CONFIG } from '../src/search/config';
+import { Supernet } from '../src/search/supernet';
+import { median } from './report';
+
+const [crop, mode, iterations, threads] = [Number(process.argv[2]), process.argv[3], Number(process.argv[4]), Number(process.argv[5])];
+T.setNumThreads(threads);
+T.manualSeed(0);
+// Built without resolveSearchConfig: crop 32 (1x1 maps at stride 32) is measured for comparison with the peer.
+const net = new Supernet({ ...DEFAULT_SEARCH_CONFIG, numClasses: 19 });
+const wOpt = new T.SGD(net.weights.parameters(), { lr: 0.025, momentum: 0.9, weightDecay: 3e-4 });
+const aOpt = new T.Adam(net.archParameters(), { lr: 3e-3, weightDecay: 1e-3 });
+const recompute = mode === 'recompute';
+const impl = mode === 'plain' ? 'plain' : 'batched';
+const batch = () => ({ images: T.randn([2, 3, crop, crop]), labels: T.randint(0, 19, [2, crop, crop]) });
+const times: number[] = [];
+for (let i = 0; i <= iterations; i++) {
+  const t0 = process.hrtime.bigint();
+  T.tidy(() => weightStep(net, wOpt, batch(), 0, recompute, impl));
+  T.tidy(() => archStep(net, aOpt, batch(), recompute, impl));
+  if (i > 0) times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+}
+const hwm = Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]) * 1024;
+process.stdout.write(JSON.stringify({ crop, mode, secondsPerIteration: median(times), peakRssBytes: hwm, params: net.weights.count() }) + '\n');

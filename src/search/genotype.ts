@@ -102,3 +102,6 @@ export const AUTO_DEEPLAB_GENOTYPE: Genotype = Object.freeze({
   },
   path: [0, 0, 0, 1, 2, 1, 2, 2, 3, 3, 2, 1],
 } as Genotype);
+
+/** The JSON schema that documents genotype files (docs/genotype.schema.json). */
+export const GENOTYPE_SCHEMA_ID = 'https://autodeeplab.dev/genotype.schema.json';

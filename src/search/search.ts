@@ -20,7 +20,7 @@ import { MetricsLog } from '../train/metrics_log';
 import { cosineLr } from '../train/schedule';
 import { archStep, segmentationLoss, weightStep } from './architect';
 import { SearchConfig } from './config';
-import { Genotype } from './genotype';
+import { Genotype, GENOTYPE_SCHEMA_ID } from './genotype';
 import { Supernet } from './supernet';
 import { writeFileAtomic } from '../engine/safetensors';
 
@@ -95,7 +95,7 @@ export function evaluateSupernet(net: Supernet, sampler: BatchSampler, numClasse
 
 function writeGenotype(out: string, net: Supernet, epoch: number): Genotype {
   const genotype = net.genotype();
-  const record = { $schema: 'https://autodeeplab.dev/genotype.schema.json', ...genotype, search: { epoch, ...archSnapshot(net) } };
+  const record = { $schema: GENOTYPE_SCHEMA_ID, ...genotype, search: { epoch, ...archSnapshot(net) } };
   const text = JSON.stringify(record, null, 1) + '\n';
   fs.mkdirSync(path.join(out, 'genotypes'), { recursive: true });
   writeFileAtomic(path.join(out, 'genotypes', `epoch-${String(epoch).padStart(3, '0')}.json`), text);

@@ -1,0 +1,52 @@
+/** The command line as a user meets it: help, bad flags and bad config files. */
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
+const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+
+describe('autodeeplab CLI', () => {
+  it('--help lists the commands; search --help shows flags and examples', () => {
+    const top = run('--help');
+    assert.equal(top.status, 0);
+    assert.match(top.stdout, /search/);
+    assert.match(top.stdout, /demo/);
+    const s = run('search', '--help');
+    assert.equal(s.status, 0);
+    for (const flag of ['--dataset', '--data-root', '--epochs', '--arch-start-epoch', '--batch-size', '--crop', '--layers',
+      '--blocks', '--filter-multiplier', '--seed', '--out', '--resume', '--max-iterations']) {
+      assert.ok(s.stdout.includes(flag), `search --help lacks ${flag}`);
+    }
+    assert.match(s.stdout, /Examples:/);
+  });
+
+  it('bad flag values and bad config files give messages that name the problem', () => {
+    const crop = run('search', '--crop', 'abc');
+    assert.notEqual(crop.status, 0);
+    assert.match(crop.stderr, /--crop.*expected an integer >= 16, got 'abc'/);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adl-cli-'));
+    const cfg = path.join(dir, 'cfg.json');
+    fs.writeFileSync(cfg, JSON.stringify({ layers: 4, learningRate: 0.1 }));
+    const unknown = run('search', '--config', cfg, '--out', path.join(dir, 'run'));
+    assert.notEqual(unknown.status, 0);
+    assert.match(unknown.stderr, /cfg.json: unknown field 'learningRate'/);
+    fs.writeFileSync(cfg, JSON.stringify({ layers: 0 }));
+    assert.match(run('search', '--config', cfg).stderr, /cfg.json: field 'layers' must be >= 1, got 0/);
+    fs.writeFileSync(cfg, '{ not json');
+    assert.match(run('search', '--config', cfg).stderr, /--config: .*cfg.json is not valid JSON/);
+    assert.match(run('search', '--config', path.join(dir, 'missing.json')).stderr, /--config: .*missing.json does not exist/);
+    assert.match(run('search', '--crop', '32').stderr, /field 'crop' gives 1x1 feature maps at output stride 32; use a crop of at least 33/);
+    assert.match(run('search', '--dataset', 'imagenet').stderr, /--dataset: unknown dataset 'imagenet'; available: builtin/);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('an unknown command is an error with a hint', () => {
+    const r = run('serach');
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /unknown command 'serach'/);
+  });
+});

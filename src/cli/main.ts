@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import * as os from 'node:os';
 import { runDemo } from './demo';
 import { int } from './options';
+import { quickstartCommand } from './quickstart';
 import { searchCommand } from './search';
 
 export function buildProgram(): Command {
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
     });
 
   program.addCommand(searchCommand());
+  program.addCommand(quickstartCommand());
 
   return program;
 }

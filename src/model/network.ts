@@ -1,0 +1,146 @@
+/**
+ * Auto-DeepLab for segmentation (Sec. 5.2): the three-conv stem, cells along
+ * the network path, ASPP on the last cell and the DeepLabv3+ decoder with the
+ * output-stride-4 features of the third cell. Built from a genotype (exactly
+ * the file the search writes) or a preset (the released S / M / L).
+ */
+import * as T from '../engine';
+import { BatchNorm, BNConfig } from '../nn/layers';
+import { convInit, ParameterStore, zerosInit } from '../nn/params';
+import { Genotype, validateGenotype } from '../search/genotype';
+import { GenotypeCell } from './cell';
+
+export interface ModelConfig {
+  genotype: Genotype;
+  /** F: 20 / 32 / 48 for Auto-DeepLab-S / M / L. */
+  filterMultiplier: number;
+  numClasses: number;
+  /** BN momentum (PyTorch convention) and eps. Released: 0.0003 (TF's 0.9997), 1e-3. */
+  bn: BNConfig;
+  /** Scheduled drop path: final keep probability of the last cell (1 turns it off). */
+  dropPathKeep: number;
+  /** Which cell's output feeds the decoder (released: the third, at output stride 4). */
+  lowLevelCell: number;
+}
+
+export const RELEASED_BN: BNConfig = Object.freeze({ momentum: 0.0003, eps: 1e-3 });
+
+/** conv (no bias) -> BN -> ReLU, DeepLab's head unit. */
+class ConvBNReLU {
+  private readonly w: T.Tensor;
+  private readonly bn: BatchNorm;
+  constructor(store: ParameterStore, name: string, cin: number, cout: number, private readonly k: number,
+    private readonly rate: number, bn: BNConfig) {
+    this.w = store.param(`${name}.conv.weight`, [cout, cin, k, k], convInit(cin * k * k));
+    this.bn = new BatchNorm(store, `${name}.bn`, cout, bn, true);
+  }
+  forward(x: T.Tensor, training: boolean): T.Tensor {
+    return T.relu(this.bn.forward(T.conv2d(x, this.w, { padding: (this.rate * (this.k - 1)) / 2, dilation: this.rate }), training));
+  }
+}
+
+/** ASPP: image pooling, 1x1, three 3x3 at rates 12/24/36 (output stride 8), 256 each; concat -> 1x1 256. */
+class ASPP {
+  private readonly pool: ConvBNReLU;
+  private readonly branches: ConvBNReLU[];
+  private readonly project: ConvBNReLU;
+  constructor(store: ParameterStore, cin: number, bn: BNConfig, rates = [12, 24, 36], width = 256) {
+    this.pool = new ConvBNReLU(store, 'aspp.image_pool', cin, width, 1, 1, bn);
+    this.branches = [new ConvBNReLU(store, 'aspp.1x1', cin, width, 1, 1, bn),
+      ...rates.map((r) => new ConvBNReLU(store, `aspp.3x3_rate${r}`, cin, width, 3, r, bn))];
+    this.project = new ConvBNReLU(store, 'aspp.project', width * (rates.length + 2), width, 1, 1, bn);
+  }
+  forward(x: T.Tensor, training: boolean): T.Tensor {
+    const [, , h, w] = x.shape;
+    const pooled = T.resizeBilinear(this.pool.forward(T.adaptiveAvgPool2d(x, 1), training), [h, w], true);
+    return this.project.forward(T.cat([pooled, ...this.branches.map((b) => b.forward(x, training))], 1), training);
+  }
+}
+
+/** DeepLabv3+ decoder: low-level 1x1 to 48, concat with upsampled ASPP, two 3x3 convs of 256, logits. */
+class Decoder {
+  private readonly low: ConvBNReLU;
+  private readonly convs: ConvBNReLU[];
+  private readonly logits: T.Tensor;
+  private readonly bias: T.Tensor;
+  constructor(store: ParameterStore, lowChannels: number, classes: number, bn: BNConfig) {
+    this.low = new ConvBNReLU(store, 'decoder.low_level', lowChannels, 48, 1, 1, bn);
+    this.convs = [new ConvBNReLU(store, 'decoder.conv0', 256 + 48, 256, 3, 1, bn), new ConvBNReLU(store, 'decoder.conv1', 256, 256, 3, 1, bn)];
+    this.logits = store.param('decoder.logits.weight', [classes, 256, 1, 1], convInit(256));
+    this.bias = store.param('decoder.logits.bias', [classes], zerosInit);
+  }
+  forward(aspp: T.Tensor, lowLevel: T.Tensor, training: boolean): T.Tensor {
+    const [, , h, w] = lowLevel.shape;
+    let y = T.cat([T.resizeBilinear(aspp, [h, w], true), this.low.forward(lowLevel, training)], 1);
+    for (const c of this.convs) y = c.forward(y, training);
+    return T.conv2d(y, this.logits, { bias: this.bias });
+  }
+}
+
+export class AutoDeepLab {
+  readonly weights = new ParameterStore();
+  private readonly stem: { w: T.Tensor; bn: BatchNorm; stride: number; relu: boolean }[];
+  private readonly cells: GenotypeCell[];
+  private readonly aspp: ASPP;
+  private readonly decoder: Decoder;
+  /** Drop-path progress in [0, 1] (training step / total steps); the trainer sets it. */
+  progress = 1;
+
+  constructor(readonly cfg: ModelConfig) {
+    validateGenotype(cfg.genotype, 'model genotype');
+    const s = this.weights;
+    const F = cfg.filterMultiplier;
+    const path = cfg.genotype.path;
+    if (cfg.lowLevelCell >= path.length || path[cfg.lowLevelCell] !== 0) {
+      throw new Error(`model: the decoder's low-level cell ${cfg.lowLevelCell} must exist and be at output stride 4 (path ${JSON.stringify(path)})`);
+    }
+    // Stem (independent of F): 3->64 s2, 64->64 (h1 of the first cell), 64->128 s2 (its input).
+    const stemConv = (i: number, cin: number, cout: number, stride: number, relu: boolean) => ({
+      w: s.param(`stem.conv${i}.weight`, [cout, cin, 3, 3], convInit(cin * 9)), bn: new BatchNorm(s, `stem.bn${i}`, cout, cfg.bn, true), stride, relu,
+    });
+    this.stem = [stemConv(0, 3, 64, 2, false), stemConv(1, 64, 64, 1, true), stemConv(2, 64, 128, 2, true)];
+    this.cells = [];
+    let [c0, c1] = [128, 64];
+    path.forEach((level, l) => {
+      const prevLevel = l === 0 ? 0 : path[l - 1];
+      const cell = new GenotypeCell(s, `cells.${l}`, cfg.genotype.cell, c0, c1, F * 2 ** level, level > prevLevel ? 2 : 1, cfg.bn);
+      this.cells.push(cell);
+      [c0, c1] = [cell.outChannels, c0];
+    });
+    this.aspp = new ASPP(s, c0, cfg.bn);
+    this.decoder = new Decoder(s, this.cells[cfg.lowLevelCell].outChannels, cfg.numClasses, cfg.bn);
+  }
+
+  /** Keep probability of cell l's op outputs at the current progress (REFERENCE: scheduled drop path). */
+  keepProbability(cell: number, progress = this.progress): number {
+    const p = this.cfg.dropPathKeep;
+    return 1 - ((cell + 1) / this.cells.length) * (1 - p) * Math.min(1, Math.max(0, progress));
+  }
+
+  /** images (B, 3, H, W) -> logits (B, classes, H, W). */
+  forward(images: T.Tensor, training: boolean): T.Tensor {
+    const [, , H, W] = images.shape;
+    let x = images;
+    const stemOut: T.Tensor[] = [];
+    for (const st of this.stem) {
+      x = st.bn.forward(T.conv2d(st.relu ? T.relu(x) : x, st.w, { stride: st.stride, padding: 1 }), training);
+      if (!st.relu) x = T.relu(x); // the first conv is conv -> BN -> ReLU
+      stemOut.push(x);
+    }
+    let [h0, h1] = [stemOut[2], stemOut[1]];
+    const path = this.cfg.genotype.path;
+    let lowLevel: T.Tensor | null = null;
+    this.cells.forEach((cell, l) => {
+      if (l > 0 && path[l] < path[l - 1]) {
+        // A finer level: bilinear x2 (align corners) before the cell, as released.
+        const [, , h, w] = h0.shape;
+        h0 = T.resizeBilinear(h0, [2 * h - 1, 2 * w - 1], true);
+      }
+      const out = T.tidy(() => cell.forward(h0, h1, training, training ? this.keepProbability(l) : 1));
+      [h0, h1] = [out, h0];
+      if (l === this.cfg.lowLevelCell) lowLevel = out;
+    });
+    const logits = this.decoder.forward(this.aspp.forward(h0, training), lowLevel!, training);
+    return T.resizeBilinear(logits, [H, W], true);
+  }
+}

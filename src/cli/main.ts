@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import * as os from 'node:os';
 import { runDemo } from './demo';
 import { int } from './options';
+import { costCommand } from './cost';
 import { quickstartCommand } from './quickstart';
 import { searchCommand } from './search';
 
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
 
   program.addCommand(searchCommand());
   program.addCommand(quickstartCommand());
+  program.addCommand(costCommand());
 
   return program;
 }

@@ -19,7 +19,7 @@ export interface ModelConfig {
   bn: BNConfig;
   /** Scheduled drop path: final keep probability of the last cell (1 turns it off). */
   dropPathKeep: number;
-  /** Which cell's output feeds the decoder (released: the third, at output stride 4). */
+  /** Which cell's output feeds the decoder (released: the third, at output stride 4); -1: the stem's stride-4 output. */
   lowLevelCell: number;
 }
 
@@ -91,7 +91,7 @@ export class AutoDeepLab {
     const s = this.weights;
     const F = cfg.filterMultiplier;
     const path = cfg.genotype.path;
-    if (cfg.lowLevelCell >= path.length || path[cfg.lowLevelCell] !== 0) {
+    if (cfg.lowLevelCell >= path.length || (cfg.lowLevelCell >= 0 && path[cfg.lowLevelCell] !== 0)) {
       throw new Error(`model: the decoder's low-level cell ${cfg.lowLevelCell} must exist and be at output stride 4 (path ${JSON.stringify(path)})`);
     }
     // Stem (independent of F): 3->64 s2, 64->64 (h1 of the first cell), 64->128 s2 (its input).
@@ -108,7 +108,7 @@ export class AutoDeepLab {
       [c0, c1] = [cell.outChannels, c0];
     });
     this.aspp = new ASPP(s, c0, cfg.bn);
-    this.decoder = new Decoder(s, this.cells[cfg.lowLevelCell].outChannels, cfg.numClasses, cfg.bn);
+    this.decoder = new Decoder(s, cfg.lowLevelCell < 0 ? 128 : this.cells[cfg.lowLevelCell].outChannels, cfg.numClasses, cfg.bn);
   }
 
   /** Keep probability of cell l's op outputs at the current progress (REFERENCE: scheduled drop path). */
@@ -129,7 +129,7 @@ export class AutoDeepLab {
     }
     let [h0, h1] = [stemOut[2], stemOut[1]];
     const path = this.cfg.genotype.path;
-    let lowLevel: T.Tensor | null = null;
+    let lowLevel: T.Tensor | null = this.cfg.lowLevelCell < 0 ? h0 : null;
     this.cells.forEach((cell, l) => {
       if (l > 0 && path[l] < path[l - 1]) {
         // A finer level: bilinear x2 (align corners) before the cell, as released.
@@ -143,4 +143,13 @@ export class AutoDeepLab {
     const logits = this.decoder.forward(this.aspp.forward(h0, training), lowLevel!, training);
     return T.resizeBilinear(logits, [H, W], true);
   }
+}
+
+/**
+ * The decoder's low-level features: the third cell when it is at output
+ * stride 4 (as released), else the last stride-4 cell before it, else the stem.
+ */
+export function defaultLowLevelCell(path: readonly number[]): number {
+  for (let l = Math.min(2, path.length - 1); l >= 0; l--) if (path[l] === 0 && path.slice(0, l + 1).every((k) => k === 0)) return l;
+  return -1;
 }

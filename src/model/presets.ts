@@ -1,7 +1,7 @@
 /** The released architectures (the paper's Table 2) and model construction from presets or genotype files. */
 import * as fs from 'node:fs';
 import { AUTO_DEEPLAB_GENOTYPE, Genotype, validateGenotype } from '../search/genotype';
-import { AutoDeepLab, ModelConfig, RELEASED_BN } from './network';
+import { AutoDeepLab, defaultLowLevelCell, ModelConfig, RELEASED_BN } from './network';
 
 export const PRESETS = {
   'autodeeplab-s': { filterMultiplier: 20 },
@@ -43,7 +43,7 @@ export function modelConfig(o: BuildOptions): ModelConfig {
   const F = o.arch ? PRESETS[o.arch as PresetName].filterMultiplier : o.filterMultiplier ?? 20;
   return {
     genotype, filterMultiplier: F, numClasses: o.numClasses, bn: o.bn ?? RELEASED_BN,
-    dropPathKeep: o.dropPathKeep ?? 1, lowLevelCell: 2,
+    dropPathKeep: o.dropPathKeep ?? 1, lowLevelCell: defaultLowLevelCell(genotype.path),
   };
 }
 

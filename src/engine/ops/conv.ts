@@ -3,6 +3,27 @@ import { callTensor } from '../dispatch';
 import { Tensor } from '../tensor';
 import { expectInt, expectRank, expectTensor, pair } from './validate';
 
+/** What a conv2d call did, for cost accounting. */
+export interface ConvRecord {
+  input: number[];
+  weight: Tensor;
+  output: number[];
+  groups: number;
+}
+
+let observer: ((r: ConvRecord) => void) | null = null;
+
+/** Calls fn with every conv2d made while `body` runs (e.g. to count multiply-adds). */
+export function observeConvolutions<T>(fn: (r: ConvRecord) => void, body: () => T): T {
+  const before = observer;
+  observer = fn;
+  try {
+    return body();
+  } finally {
+    observer = before;
+  }
+}
+
 export interface Conv2dOptions {
   bias?: Tensor | null;
   stride?: number | [number, number];
@@ -37,5 +58,8 @@ export function conv2d(x: Tensor, weight: Tensor, o: Conv2dOptions = {}): Tensor
   const stride = pair('conv2d', 'stride', o.stride ?? 1, 1);
   const padding = pair('conv2d', 'padding', o.padding ?? 0, 0);
   const dilation = pair('conv2d', 'dilation', o.dilation ?? 1, 1);
-  return callTensor('aten::conv2d', [x, weight, o.bias ?? null, stride, padding, dilation, groups]);
+  const y = callTensor('aten::conv2d', [x, weight, o.bias ?? null, stride, padding, dilation, groups]);
+  if (observer) observer({ input: x.shape, weight, output: y.shape, groups });
+  return y;
 }
+

@@ -6,6 +6,7 @@ import { runDemo } from './demo';
 import { int } from './options';
 import { costCommand } from './cost';
 import { quickstartCommand } from './quickstart';
+import { evalCommand, trainCommand } from './train';
 import { searchCommand } from './search';
 
 export function buildProgram(): Command {
@@ -31,6 +32,8 @@ export function buildProgram(): Command {
 
   program.addCommand(searchCommand());
   program.addCommand(quickstartCommand());
+  program.addCommand(trainCommand());
+  program.addCommand(evalCommand());
   program.addCommand(costCommand());
 
   return program;

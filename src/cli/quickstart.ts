@@ -1,7 +1,7 @@
 /**
  * `autodeeplab quickstart`: the main job on the built-in scenes, sized for a
- * laptop CPU (minutes on 2 cores): architecture search, then the decoded
- * genotype. Retraining and evaluation of the decoded network join as they land.
+ * laptop CPU (minutes on 2 cores): architecture search, decoding, retraining
+ * exactly the decoded genotype, and evaluation on held-out scenes.
  */
 import { Command } from 'commander';
 import * as os from 'node:os';
@@ -11,10 +11,13 @@ import { resolveSearchConfig } from '../search/config';
 import { runSearch } from '../search/search';
 import { int } from './options';
 import { progress } from './progress';
+import { evaluateDataset } from '../eval/evaluate';
+import { modelConfig } from '../model/presets';
+import { DEFAULT_TRAIN_CONFIG, runTraining } from '../train/trainer';
 
 export function quickstartCommand(): Command {
   return new Command('quickstart')
-    .description('search on the built-in scenes in a few minutes and print the decoded architecture')
+    .description('search, decode, retrain and evaluate on the built-in scenes, in a few minutes')
     .option('--out <dir>', 'run directory', path.join('runs', 'quickstart'))
     .option('--threads <n>', 'libtorch threads', int(1), os.availableParallelism())
     .option('--seed <n>', 'random seed', int(0), 0)
@@ -38,5 +41,27 @@ export function quickstartCommand(): Command {
       const ops = g.cell.blocks.map((b, i) => `  block${i} = ${b[0].op}(${b[0].input}) + ${b[1].op}(${b[1].input})`).join('\n');
       process.stdout.write(`quickstart: decoded architecture (${path.join(searchDir, 'genotype.json')}):\n${ops}\n` +
         `  path (output stride per layer): ${g.path.map((k) => 4 * 2 ** k).join(' ')}\n`);
+
+      // Retrain exactly the decoded genotype (short schedule: BN statistics must move faster than the paper's 0.0003).
+      const trainDir = path.join(o.out, 'train');
+      const trainSet = new BuiltinScenes({ size: 96, imageSize: 96, seed: o.seed });
+      const valSet = new BuiltinScenes({ size: 24, imageSize: 96, seed: o.seed + 1000 });
+      const train = { ...DEFAULT_TRAIN_CONFIG, iterations: 300, batchSize: 8, crop: 64, scale: [0.75, 1.25] as [number, number], threads: o.threads, seed: o.seed };
+      process.stderr.write(`quickstart: retraining the decoded network (F=8, ${train.iterations} iterations, crop ${train.crop}) -> ${trainDir}\n`);
+      const tbar = progress('train', train.iterations);
+      const trained = runTraining({
+        model: modelConfig({ genotype: g, filterMultiplier: 8, numClasses: trainSet.numClasses, bn: { momentum: 0.1, eps: 1e-3 } }),
+        train, dataset: trainSet, out: trainDir,
+        onIteration: (x) => tbar.update(x.iteration, { loss: x.loss, 's/it': x.seconds }),
+      });
+      tbar.stop();
+      const ebar = progress('eval', valSet.length);
+      const r = evaluateDataset((x) => trained.model.forward(x, false), valSet, { scales: [1], flip: false }, (d) => ebar.update(d));
+      ebar.stop();
+      const perClass = Object.entries(r.perClassIoU).map(([c, v]) => `${c} ${v === null ? '-' : (100 * v).toFixed(1)}`).join(', ');
+      process.stdout.write(`quickstart: held-out scenes: mIoU ${(100 * r.mIoU).toFixed(2)}, pixel accuracy ${(100 * r.pixelAccuracy).toFixed(2)}\n` +
+        `  IoU per class: ${perClass}\n  model: ${path.join(trainDir, 'model.safetensors')} ` +
+        `(autodeeplab eval --checkpoint ${path.join(trainDir, 'model.safetensors')} --builtin-image-size 96)\n`);
+      trained.model.weights.dispose();
     });
 }

@@ -1,0 +1,174 @@
+/**
+ * Retraining a decoded architecture (Sec. 5.2): SGD with momentum, poly LR
+ * from 0.05 (power 0.9), random scale / crop / flip, scheduled drop path,
+ * batch norm trained. Writes to `out`: config.json, metrics.jsonl (one line
+ * per iteration, one per validation), checkpoint.safetensors (atomically;
+ * the model, its genotype and settings, the optimiser, the counters) and
+ * model.safetensors (the weights and what `eval` needs to rebuild them).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as T from '../engine';
+import { IGNORE_INDEX, SegmentationDataset } from '../data/dataset';
+import { BatchSampler } from '../data/pipeline';
+import { writeFileAtomic } from '../engine/safetensors';
+import { evaluateDataset } from '../eval/evaluate';
+import { AutoDeepLab, ModelConfig } from '../model/network';
+import { loadCheckpoint, prefixed, saveCheckpoint, withPrefix } from './checkpoint';
+import { MetricsLog } from './metrics_log';
+import { polyLr } from './schedule';
+
+export interface TrainConfig {
+  /** Iterations in the LR schedule. Paper (Cityscapes): 1.5M. */
+  iterations: number;
+  batchSize: number;
+  /** Square training crop. Paper: 769 (Cityscapes), 513 (VOC, ADE20K). */
+  crop: number;
+  /** Poly schedule: lr * (1 - t)^power. Paper: 0.05, 0.9. */
+  lr: number;
+  power: number;
+  momentum: number;
+  /** DeepLab's weight decay (the paper gives none). */
+  weightDecay: number;
+  /** Random scale range for augmentation (DeepLab: 0.5..2). */
+  scale: [number, number];
+  /** Validate every N iterations (0: only at the end). */
+  evalEvery: number;
+  /** Validation images per evaluation (all when larger). */
+  evalImages: number;
+  seed: number;
+  threads: number;
+}
+
+export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = Object.freeze({
+  iterations: 1_500_000, batchSize: 8, crop: 769, lr: 0.05, power: 0.9, momentum: 0.9, weightDecay: 4e-5,
+  scale: [0.5, 2] as [number, number], evalEvery: 0, evalImages: 500, seed: 0, threads: 2,
+});
+
+export interface TrainRunOptions {
+  model: ModelConfig;
+  train: TrainConfig;
+  dataset: SegmentationDataset;
+  valDataset?: SegmentationDataset;
+  out: string;
+  resume?: boolean;
+  maxIterations?: number;
+  checkpointEvery?: number;
+  onIteration?: (r: { iteration: number; total: number; loss: number; lr: number; seconds: number }) => void;
+  shouldStop?: () => boolean;
+}
+
+export interface SavedModel {
+  model: AutoDeepLab;
+  classNames: string[];
+  palette: [number, number, number][];
+}
+
+const MODEL_META = 'model';
+
+/** Writes weights plus what rebuilds them (genotype, F, classes, BN settings, class names). */
+export function saveModel(file: string, model: AutoDeepLab, dataset: SegmentationDataset): void {
+  saveCheckpoint(file, {
+    tensors: model.weights.stateDict(),
+    meta: { kind: MODEL_META, config: model.cfg, classNames: dataset.classNames, palette: dataset.palette },
+  });
+}
+
+/** Rebuilds a model from model.safetensors or a training checkpoint. */
+export function loadModel(file: string): SavedModel {
+  return T.tidy(() => {
+    const ck = loadCheckpoint(file);
+    const cfg = (ck.meta.kind === MODEL_META ? ck.meta.config : (ck.meta.model as ModelConfig | undefined)) as ModelConfig | undefined;
+    if (!cfg) throw new Error(`${file}: not a model or training checkpoint (kind ${String(ck.meta.kind)})`);
+    const model = new AutoDeepLab(cfg);
+    model.weights.loadStateDict(ck.meta.kind === MODEL_META ? ck.tensors : withPrefix(ck.tensors, 'model.'), file);
+    return { model, classNames: ck.meta.classNames as string[], palette: ck.meta.palette as [number, number, number][] };
+  });
+}
+
+export function runTraining(o: TrainRunOptions): { iterations: number; completed: boolean; model: AutoDeepLab; lastEval: Record<string, unknown> | null } {
+  const c = o.train;
+  fs.mkdirSync(o.out, { recursive: true });
+  T.setNumThreads(c.threads);
+  T.manualSeed(c.seed);
+  if (o.model.numClasses !== o.dataset.numClasses) {
+    throw new Error(`train: the model has ${o.model.numClasses} classes but dataset '${o.dataset.name}' has ${o.dataset.numClasses}`);
+  }
+  const model = new AutoDeepLab(o.model);
+  const opt = new T.SGD(model.weights.parameters(), { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay });
+  const indices = Array.from({ length: o.dataset.length }, (_, i) => i);
+  const sampler = new BatchSampler(o.dataset, indices, c.batchSize, c.seed, { crop: c.crop, scale: c.scale, flip: true });
+  const log = new MetricsLog(path.join(o.out, 'metrics.jsonl'));
+  const ckFile = path.join(o.out, 'checkpoint.safetensors');
+  let iteration = 0;
+  if (o.resume) {
+    if (!fs.existsSync(ckFile)) throw new Error(`train --resume: no checkpoint.safetensors in ${o.out}`);
+    iteration = T.tidy(() => {
+      const ck = loadCheckpoint(ckFile);
+      if (ck.meta.kind !== 'train') throw new Error(`${ckFile}: not a training checkpoint`);
+      if (JSON.stringify(ck.meta.model) !== JSON.stringify(o.model) || JSON.stringify(ck.meta.train) !== JSON.stringify(c)) {
+        throw new Error(`${ckFile}: was written for another model or settings; resume with the same flags`);
+      }
+      model.weights.loadStateDict(withPrefix(ck.tensors, 'model.'), ckFile);
+      opt.loadStateDict({ tensors: withPrefix(ck.tensors, 'optim.'), meta: ck.meta.optimizer as Record<string, unknown> });
+      T.setRngState(ck.tensors.rng);
+      return ck.meta.iteration as number;
+    });
+    log.truncate((r) => (r.iteration as number) <= iteration);
+  } else {
+    writeFileAtomic(path.join(o.out, 'config.json'), JSON.stringify({ model: o.model, train: c, dataset: o.dataset.name }, null, 2) + '\n');
+    fs.writeFileSync(path.join(o.out, 'metrics.jsonl'), '');
+  }
+  const checkpoint = () => T.tidy(() => {
+    const s = opt.stateDict();
+    saveCheckpoint(ckFile, {
+      tensors: { ...prefixed(model.weights.stateDict(), 'model.'), ...prefixed(s.tensors, 'optim.'), rng: T.getRngState() },
+      meta: { kind: 'train', version: 1, iteration, model: o.model, train: c, optimizer: s.meta, classNames: o.dataset.classNames, palette: o.dataset.palette },
+    });
+  });
+  const validate = (): Record<string, unknown> | null => {
+    if (!o.valDataset) return null;
+    const r = evaluateDataset((x) => model.forward(x, false), o.valDataset, { scales: [1], flip: false }, undefined, c.evalImages);
+    const rec = { type: 'validation', iteration, mIoU: r.mIoU, pixelAccuracy: r.pixelAccuracy, perClassIoU: r.perClassIoU };
+    log.append(rec);
+    return rec;
+  };
+  let lastCheckpoint = Date.now();
+  let lastEval: Record<string, unknown> | null = null;
+  let stopped = false;
+  const perEpoch = sampler.batchesPerEpoch;
+  while (iteration < c.iterations) {
+    if ((o.maxIterations !== undefined && iteration >= o.maxIterations) || o.shouldStop?.()) {
+      stopped = true;
+      break;
+    }
+    const t0 = process.hrtime.bigint();
+    opt.lr = polyLr(c.lr, c.power, iteration / c.iterations);
+    model.progress = iteration / c.iterations; // drop-path ramp
+    const loss = T.tidy(() => {
+      const b = sampler.batch(Math.floor(iteration / perEpoch), iteration % perEpoch);
+      opt.zeroGrad();
+      const l = T.crossEntropy(model.forward(b.images, true), b.labels, { ignoreIndex: IGNORE_INDEX });
+      T.backward(l);
+      opt.step();
+      opt.zeroGrad();
+      return l.item();
+    });
+    iteration++;
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    log.append({ type: 'iteration', iteration, loss, lr: opt.lr, seconds, rssBytes: process.memoryUsage().rss });
+    o.onIteration?.({ iteration, total: c.iterations, loss, lr: opt.lr, seconds });
+    if (c.evalEvery > 0 && iteration % c.evalEvery === 0 && iteration < c.iterations) lastEval = validate();
+    if (Date.now() - lastCheckpoint > (o.checkpointEvery ?? 300) * 1000) {
+      checkpoint();
+      lastCheckpoint = Date.now();
+    }
+  }
+  checkpoint();
+  if (!stopped) {
+    lastEval = validate() ?? lastEval;
+    saveModel(path.join(o.out, 'model.safetensors'), model, o.dataset);
+  }
+  opt.dispose();
+  return { iterations: iteration, completed: !stopped, model, lastEval };
+}

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import { runDemo } from './demo';
 import { int } from './options';
 import { costCommand } from './cost';
+import { predictCommand } from './predict';
 import { quickstartCommand } from './quickstart';
 import { evalCommand, trainCommand } from './train';
 import { searchCommand } from './search';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   program.addCommand(quickstartCommand());
   program.addCommand(trainCommand());
   program.addCommand(evalCommand());
+  program.addCommand(predictCommand());
   program.addCommand(costCommand());
 
   return program;

@@ -11,6 +11,31 @@ import * as path from 'node:path';
 import { loadCheckpoint } from '../../src/train/checkpoint';
 import { loadModel } from '../../src/train/trainer';
 import * as T from '../../src/engine';
+import sharp from 'sharp';
+import { generateScene, BuiltinScenes } from '../../src/data/builtin';
+
+/** predict on PNG files: outputs of the input's size in palette colours; a corrupt file is named. */
+async function checkPredict(dir: string, model: string): Promise<void> {
+  const input = path.join(dir, 'images');
+  fs.mkdirSync(input);
+  for (const i of [0, 1]) {
+    const s = generateScene(9, i, 50 + 10 * i);
+    await sharp(Buffer.from(s.image), { raw: { width: s.width, height: s.height, channels: 3 } }).png().toFile(path.join(input, `img${i}.png`));
+  }
+  const out = path.join(dir, 'pred');
+  run('predict', '--checkpoint', model, '--input', input, '--out', out);
+  const palette = new BuiltinScenes({ size: 1, imageSize: 16, seed: 0 }).palette.map((c) => c.join(','));
+  for (const i of [0, 1]) {
+    const { data, info } = await sharp(path.join(out, `img${i}_labels.png`)).raw().toBuffer({ resolveWithObject: true });
+    assert.deepEqual([info.width, info.height], [50 + 10 * i, 50 + 10 * i]);
+    for (let p = 0; p < info.width * info.height; p++) assert.ok(palette.includes(`${data[3 * p]},${data[3 * p + 1]},${data[3 * p + 2]}`));
+    assert.ok(fs.existsSync(path.join(out, `img${i}_overlay.png`)));
+  }
+  fs.writeFileSync(path.join(input, 'broken.png'), 'not a png');
+  const bad = spawnSync(process.execPath, [CLI, 'predict', '--checkpoint', model, '--input', input, '--out', out], { encoding: 'utf8' });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /broken.png: cannot be decoded as an image/);
+}
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
 const run = (...args: string[]) => {
@@ -20,7 +45,7 @@ const run = (...args: string[]) => {
 };
 
 describe('search -> train -> eval', () => {
-  it('train builds exactly the searched genotype and eval clears the floor', () => {
+  it('train builds exactly the searched genotype, eval clears the floor, predict writes label maps', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adl-e2e-'));
     const s = path.join(dir, 'search');
     run('search', '--epochs', '2', '--arch-start-epoch', '1', '--crop', '40', '--layers', '4', '--blocks', '3',
@@ -57,6 +82,7 @@ describe('search -> train -> eval', () => {
     const ms = JSON.parse(run('eval', '--checkpoint', path.join(t, 'model.safetensors'), '--builtin-size', '4', '--builtin-image-size', '64',
       '--scales', '0.75,1,1.25', '--flip', '--json'));
     assert.ok(ms.mIoU > 0.2, `multi-scale mIoU ${ms.mIoU}`);
+    await checkPredict(dir, path.join(t, 'model.safetensors'));
     fs.rmSync(dir, { recursive: true });
   });
 

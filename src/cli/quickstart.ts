@@ -22,7 +22,7 @@ export function quickstartCommand(): Command {
     .option('--threads <n>', 'libtorch threads', int(1), os.availableParallelism())
     .option('--seed <n>', 'random seed', int(0), 0)
     .addHelpText('after', '\nExample:\n  $ autodeeplab quickstart --out runs/qs')
-    .action((o: { out: string; threads: number; seed: number }) => {
+    .action(async (o: { out: string; threads: number; seed: number }) => {
       const dataset = new BuiltinScenes({ size: 48, imageSize: 96, seed: o.seed });
       const config = resolveSearchConfig({
         layers: 8, blocks: 5, filterMultiplier: 4, crop: 64, batchSize: 4, epochs: 6, archStartEpoch: 3,
@@ -32,7 +32,7 @@ export function quickstartCommand(): Command {
       process.stderr.write(`quickstart: searching (L=${config.layers}, B=${config.blocks}, F=${config.filterMultiplier}, crop ${config.crop}, ` +
         `${config.epochs} epochs, architecture steps from epoch ${config.archStartEpoch + 1}) -> ${searchDir}\n`);
       const bar = progress('search', config.epochs * Math.floor(Math.ceil(dataset.length / 2) / config.batchSize));
-      const result = runSearch({
+      const result = await runSearch({
         config, dataset, out: searchDir,
         onIteration: (r) => bar.update(r.iteration, { epoch: `${r.epoch + 1}/${config.epochs}`, phase: r.phase, loss: r.loss, 's/it': r.seconds }),
       });
@@ -49,7 +49,7 @@ export function quickstartCommand(): Command {
       const train = { ...DEFAULT_TRAIN_CONFIG, iterations: 300, batchSize: 8, crop: 64, scale: [0.75, 1.25] as [number, number], threads: o.threads, seed: o.seed };
       process.stderr.write(`quickstart: retraining the decoded network (F=8, ${train.iterations} iterations, crop ${train.crop}) -> ${trainDir}\n`);
       const tbar = progress('train', train.iterations);
-      const trained = runTraining({
+      const trained = await runTraining({
         model: modelConfig({ genotype: g, filterMultiplier: 8, numClasses: trainSet.numClasses, bn: { momentum: 0.1, eps: 1e-3 } }),
         train, dataset: trainSet, out: trainDir,
         onIteration: (x) => tbar.update(x.iteration, { loss: x.loss, 's/it': x.seconds }),

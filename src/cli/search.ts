@@ -68,7 +68,7 @@ Examples:
 
 Writes config.json, metrics.jsonl, genotype.json (+ genotypes/epoch-NNN.json) and
 checkpoint.safetensors to the run directory.`)
-    .action((flags: SearchFlags, cmd: Command) => {
+    .action(async (flags: SearchFlags, cmd: Command) => {
       const file = flags.config ? readJsonConfig(flags.config) : {};
       const fromFlags: Partial<SearchConfig> = {};
       for (const [flag, field] of FLAG_TO_FIELD) {
@@ -85,7 +85,7 @@ checkpoint.safetensors to the run directory.`)
       const out = flags.out ?? path.join('runs', `search-${timestamp()}`);
       const stop = gracefulStop('search');
       let bar: ReturnType<typeof progress> | null = null;
-      const result = runSearch({
+      const result = await runSearch({
         config, dataset, out, resume: flags.resume, maxIterations: flags.maxIterations, checkpointEvery: flags.checkpointEvery,
         shouldStop: stop,
         onIteration: (r) => {

@@ -49,7 +49,7 @@ Examples:
   $ autodeeplab train --out runs/t1 --resume ...same flags...
 
 Writes config.json, metrics.jsonl, checkpoint.safetensors and, at the end, model.safetensors.`)
-    .action((f: TrainFlags) => {
+    .action(async (f: TrainFlags) => {
       const file = f.config ? readJsonConfig(f.config) : {};
       const train: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, threads: os.availableParallelism(), ...(file as Partial<TrainConfig>) };
       const set = <K extends keyof TrainConfig>(k: K, v: TrainConfig[K] | undefined) => { if (v !== undefined) train[k] = v; };
@@ -65,7 +65,7 @@ Writes config.json, metrics.jsonl, checkpoint.safetensors and, at the end, model
       });
       const out = f.out ?? path.join('runs', `train-${timestamp()}`);
       const bar = progress('train', train.iterations);
-      const r = runTraining({
+      const r = await runTraining({
         model, train, dataset, valDataset, out, resume: f.resume, maxIterations: f.maxIterations, checkpointEvery: f.checkpointEvery,
         shouldStop: gracefulStop('train'),
         onIteration: (x) => bar.update(x.iteration, { loss: x.loss, lr: x.lr, 's/it': x.seconds }),

@@ -58,6 +58,11 @@ export interface SearchResult {
 
 const CHECKPOINT = 'checkpoint.safetensors';
 
+/** One turn of the event loop: signal handlers and timers get to run. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** Mean entropy of probability rows (zeros ignored). */
 function meanEntropy(rows: number[][]): number {
   const h = rows.map((r) => -r.reduce((s, p) => (p > 0 ? s + p * Math.log(p) : s), 0));
@@ -103,7 +108,7 @@ function writeGenotype(out: string, net: Supernet, epoch: number): Genotype {
   return genotype;
 }
 
-export function runSearch(o: SearchRunOptions): SearchResult {
+export async function runSearch(o: SearchRunOptions): Promise<SearchResult> {
   const cfg = o.config;
   if (o.dataset.numClasses !== cfg.numClasses) {
     throw new Error(`search: config.numClasses is ${cfg.numClasses} but dataset '${o.dataset.name}' has ${o.dataset.numClasses} classes`);
@@ -173,6 +178,7 @@ export function runSearch(o: SearchRunOptions): SearchResult {
         stopped = true;
         break outer;
       }
+      await yieldToEventLoop(); // lets Ctrl-C / SIGTERM handlers run between iterations
       const t0 = process.hrtime.bigint();
       wOpt.lr = cosineLr(cfg.weightLr, cfg.weightLrMin, iteration / total);
       const loss = T.tidy(() => weightStep(net, wOpt, samplerA.batch(epoch, k), cfg.gradClip, cfg.recompute));

@@ -17,6 +17,7 @@ import { AutoDeepLab, ModelConfig } from '../model/network';
 import { loadCheckpoint, prefixed, saveCheckpoint, withPrefix } from './checkpoint';
 import { MetricsLog } from './metrics_log';
 import { polyLr } from './schedule';
+import { yieldToEventLoop } from '../search/search';
 
 export interface TrainConfig {
   /** Iterations in the LR schedule. Paper (Cityscapes): 1.5M. */
@@ -86,7 +87,7 @@ export function loadModel(file: string): SavedModel {
   });
 }
 
-export function runTraining(o: TrainRunOptions): { iterations: number; completed: boolean; model: AutoDeepLab; lastEval: Record<string, unknown> | null } {
+export async function runTraining(o: TrainRunOptions): Promise<{ iterations: number; completed: boolean; model: AutoDeepLab; lastEval: Record<string, unknown> | null }> {
   const c = o.train;
   fs.mkdirSync(o.out, { recursive: true });
   T.setNumThreads(c.threads);
@@ -142,6 +143,7 @@ export function runTraining(o: TrainRunOptions): { iterations: number; completed
       stopped = true;
       break;
     }
+    await yieldToEventLoop(); // lets Ctrl-C / SIGTERM handlers run between iterations
     const t0 = process.hrtime.bigint();
     opt.lr = polyLr(c.lr, c.power, iteration / c.iterations);
     model.progress = iteration / c.iterations; // drop-path ramp

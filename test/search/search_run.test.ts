@@ -15,14 +15,14 @@ const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'adl-search-'));
 
 describe('search run', () => {
-  it('on learnable data the loss falls and trainB mIoU rises; the run directory is complete', () => {
+  it('on learnable data the loss falls and trainB mIoU rises; the run directory is complete', async () => {
     const out = tmp();
     const dataset = new BuiltinScenes({ size: 32, imageSize: 64, seed: 0 });
     const config = resolveSearchConfig({
       epochs: 5, archStartEpoch: 2, crop: 48, layers: 3, blocks: 3, filterMultiplier: 4, batchSize: 4,
       numClasses: dataset.numClasses, threads: 2,
     });
-    const result = runSearch({ config, dataset, out });
+    const result = await runSearch({ config, dataset, out });
     assert.equal(result.completed, true);
     const records = MetricsLog.read(path.join(out, 'metrics.jsonl'));
     const iters = records.filter((r) => r.type === 'iteration');
@@ -91,6 +91,31 @@ describe('search run', () => {
       MetricsLog.read(path.join(straight, 'metrics.jsonl')).filter((l) => l.type === 'iteration').map((l) => l.loss));
     fs.rmSync(straight, { recursive: true });
     fs.rmSync(killed, { recursive: true });
+  });
+
+  it('SIGTERM (or Ctrl-C) stops after the current iteration with a checkpoint', async () => {
+    const out = tmp();
+    const args = ['search', '--epochs', '3', '--arch-start-epoch', '1', '--crop', '40', '--layers', '3', '--blocks', '3',
+      '--filter-multiplier', '4', '--builtin-size', '12', '--builtin-image-size', '48', '--threads', '2', '--out', out];
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    const metrics = path.join(out, 'metrics.jsonl');
+    const timer = setInterval(() => {
+      if (fs.existsSync(metrics) && fs.readFileSync(metrics, 'utf8').includes('"iteration":2,')) {
+        child.kill('SIGTERM');
+        clearInterval(timer);
+      }
+    }, 20);
+    const code = await new Promise((res) => child.on('exit', res));
+    clearInterval(timer);
+    assert.equal(code, 0);
+    assert.match(stdout, /search stopped after \d+ iterations/);
+    assert.ok(fs.existsSync(path.join(out, 'checkpoint.safetensors')));
+    const r = spawnSync(process.execPath, [CLI, ...args, '--resume'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /search finished after 9 iterations/);
+    fs.rmSync(out, { recursive: true });
   });
 
   it('--resume without a checkpoint, and a resume with other flags, are clear errors', () => {

@@ -1,6 +1,6 @@
 /** Option parsers shared by the commands: each names the flag and what it expects. */
-import * as fs from 'node:fs';
 import { InvalidArgumentError } from 'commander';
+import { readJsonFile } from '../util/json';
 
 export function int(min: number) {
   return (v: string): number => {
@@ -20,13 +20,7 @@ export function num(min: number) {
 
 /** Reads a JSON config file; errors name the file. */
 export function readJsonConfig(file: string): Record<string, unknown> {
-  if (!fs.existsSync(file)) throw new Error(`--config: ${file} does not exist`);
-  let data: unknown;
-  try {
-    data = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`--config: ${file} is not valid JSON (${(e as Error).message})`);
-  }
+  const data = readJsonFile(file, '--config');
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new Error(`--config: ${file} must hold a JSON object`);
   return data as Record<string, unknown>;
 }
@@ -47,3 +41,11 @@ export function gracefulStop(label: string): () => boolean {
   process.on('SIGTERM', handler);
   return () => requested;
 }
+
+/** --scales 0.5,0.75,1: positive numbers separated by commas. */
+export function scaleList(v: string): number[] {
+  const s = v.split(',').map(Number);
+  if (s.length === 0 || s.some((x) => !(x > 0))) throw new InvalidArgumentError(`expected positive numbers separated by commas, got '${v}'`);
+  return s;
+}
+

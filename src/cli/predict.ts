@@ -4,14 +4,9 @@ import * as path from 'node:path';
 import { listImages, readRgb, writeRgbPng } from '../data/image_io';
 import { predictSample } from '../eval/evaluate';
 import { loadModel } from '../train/trainer';
-import { num } from './options';
+import { num, scaleList } from './options';
 import { progress } from './progress';
 
-function scalesOf(v: string): number[] {
-  const s = v.split(',').map(Number);
-  if (s.some((x) => !(x > 0))) throw new Error(`--scales: expected positive numbers separated by commas, got '${v}'`);
-  return s;
-}
 
 export function predictCommand(): Command {
   return new Command('predict')
@@ -19,7 +14,7 @@ export function predictCommand(): Command {
     .requiredOption('--checkpoint <file>', 'model.safetensors or checkpoint.safetensors from train')
     .requiredOption('--input <path>', 'an image or a folder of images')
     .requiredOption('--out <dir>', 'output folder')
-    .option('--scales <list>', 'inference scales', scalesOf, [1])
+    .option('--scales <list>', 'inference scales', scaleList, [1])
     .option('--flip', 'also average horizontally flipped inputs')
     .option('--opacity <x>', 'label colour opacity in the overlay', num(0), 0.5)
     .addHelpText('after', '\nExample:\n  $ autodeeplab predict --checkpoint runs/t1/model.safetensors --input photos/ --out predictions/')

@@ -8,7 +8,7 @@ import { openDataset } from '../data/registry';
 import { evaluateDataset } from '../eval/evaluate';
 import { loadGenotype, modelConfig } from '../model/presets';
 import { DEFAULT_TRAIN_CONFIG, loadModel, runTraining, TrainConfig } from '../train/trainer';
-import { gracefulStop, int, num, readJsonConfig, timestamp } from './options';
+import { gracefulStop, int, num, readJsonConfig, scaleList, timestamp } from './options';
 import { progress } from './progress';
 
 interface TrainFlags {
@@ -78,11 +78,6 @@ Writes config.json, metrics.jsonl, checkpoint.safetensors and, at the end, model
     });
 }
 
-function scalesOf(v: string): number[] {
-  const s = v.split(',').map(Number);
-  if (s.length === 0 || s.some((x) => !(x > 0))) throw new Error(`--scales: expected positive numbers separated by commas, got '${v}'`);
-  return s;
-}
 
 export function evalCommand(): Command {
   return new Command('eval')
@@ -93,7 +88,7 @@ export function evalCommand(): Command {
     .option('--split <name>', 'split to evaluate', 'val')
     .option('--builtin-size <n>', 'builtin: scenes in the split', int(1))
     .option('--builtin-image-size <px>', 'builtin: scene side in pixels', int(16))
-    .option('--scales <list>', 'inference scales, e.g. 0.5,0.75,1,1.25,1.5,1.75', scalesOf, [1])
+    .option('--scales <list>', 'inference scales, e.g. 0.5,0.75,1,1.25,1.5,1.75', scaleList, [1])
     .option('--flip', 'also average horizontally flipped inputs')
     .option('--seed <n>', 'dataset seed (builtin)', int(0), 0)
     .option('--json', 'print JSON')

@@ -5,7 +5,7 @@
  * the file the search writes) or a preset (the released S / M / L).
  */
 import * as T from '../engine';
-import { BatchNorm, BNConfig } from '../nn/layers';
+import { BatchNorm, BNConfig, ConvBNReLU } from '../nn/layers';
 import { convInit, ParameterStore, zerosInit } from '../nn/params';
 import { Genotype, validateGenotype } from '../search/genotype';
 import { GenotypeCell } from './cell';
@@ -25,30 +25,16 @@ export interface ModelConfig {
 
 export const RELEASED_BN: BNConfig = Object.freeze({ momentum: 0.0003, eps: 1e-3 });
 
-/** conv (no bias) -> BN -> ReLU, DeepLab's head unit. */
-class ConvBNReLU {
-  private readonly w: T.Tensor;
-  private readonly bn: BatchNorm;
-  constructor(store: ParameterStore, name: string, cin: number, cout: number, private readonly k: number,
-    private readonly rate: number, bn: BNConfig) {
-    this.w = store.param(`${name}.conv.weight`, [cout, cin, k, k], convInit(cin * k * k));
-    this.bn = new BatchNorm(store, `${name}.bn`, cout, bn, true);
-  }
-  forward(x: T.Tensor, training: boolean): T.Tensor {
-    return T.relu(this.bn.forward(T.conv2d(x, this.w, { padding: (this.rate * (this.k - 1)) / 2, dilation: this.rate }), training));
-  }
-}
-
 /** ASPP: image pooling, 1x1, three 3x3 at rates 12/24/36 (output stride 8), 256 each; concat -> 1x1 256. */
 class ASPP {
   private readonly pool: ConvBNReLU;
   private readonly branches: ConvBNReLU[];
   private readonly project: ConvBNReLU;
   constructor(store: ParameterStore, cin: number, bn: BNConfig, rates = [12, 24, 36], width = 256) {
-    this.pool = new ConvBNReLU(store, 'aspp.image_pool', cin, width, 1, 1, bn);
-    this.branches = [new ConvBNReLU(store, 'aspp.1x1', cin, width, 1, 1, bn),
-      ...rates.map((r) => new ConvBNReLU(store, `aspp.3x3_rate${r}`, cin, width, 3, r, bn))];
-    this.project = new ConvBNReLU(store, 'aspp.project', width * (rates.length + 2), width, 1, 1, bn);
+    this.pool = new ConvBNReLU(store, 'aspp.image_pool', cin, width, { kernel: 1, bn });
+    this.branches = [new ConvBNReLU(store, 'aspp.1x1', cin, width, { kernel: 1, bn }),
+      ...rates.map((r) => new ConvBNReLU(store, `aspp.3x3_rate${r}`, cin, width, { kernel: 3, dilation: r, bn }))];
+    this.project = new ConvBNReLU(store, 'aspp.project', width * (rates.length + 2), width, { kernel: 1, bn });
   }
   forward(x: T.Tensor, training: boolean): T.Tensor {
     const [, , h, w] = x.shape;
@@ -64,8 +50,8 @@ class Decoder {
   private readonly logits: T.Tensor;
   private readonly bias: T.Tensor;
   constructor(store: ParameterStore, lowChannels: number, classes: number, bn: BNConfig) {
-    this.low = new ConvBNReLU(store, 'decoder.low_level', lowChannels, 48, 1, 1, bn);
-    this.convs = [new ConvBNReLU(store, 'decoder.conv0', 256 + 48, 256, 3, 1, bn), new ConvBNReLU(store, 'decoder.conv1', 256, 256, 3, 1, bn)];
+    this.low = new ConvBNReLU(store, 'decoder.low_level', lowChannels, 48, { kernel: 1, bn });
+    this.convs = [new ConvBNReLU(store, 'decoder.conv0', 256 + 48, 256, { kernel: 3, bn }), new ConvBNReLU(store, 'decoder.conv1', 256, 256, { kernel: 3, bn })];
     this.logits = store.param('decoder.logits.weight', [classes, 256, 1, 1], convInit(256));
     this.bias = store.param('decoder.logits.bias', [classes], zerosInit);
   }

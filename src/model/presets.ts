@@ -1,5 +1,5 @@
 /** The released architectures (the paper's Table 2) and model construction from presets or genotype files. */
-import * as fs from 'node:fs';
+import { readJsonFile } from '../util/json';
 import { AUTO_DEEPLAB_GENOTYPE, Genotype, validateGenotype } from '../search/genotype';
 import { AutoDeepLab, defaultLowLevelCell, ModelConfig, RELEASED_BN } from './network';
 
@@ -16,14 +16,7 @@ export function isPreset(name: string): name is PresetName {
 
 /** Reads and validates a genotype file (as `search` writes it). */
 export function loadGenotype(file: string): Genotype {
-  if (!fs.existsSync(file)) throw new Error(`--genotype: ${file} does not exist`);
-  let data: unknown;
-  try {
-    data = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`--genotype: ${file} is not valid JSON (${(e as Error).message})`);
-  }
-  return validateGenotype(data, file);
+  return validateGenotype(readJsonFile(file, '--genotype'), file);
 }
 
 export interface BuildOptions {

@@ -1,6 +1,6 @@
 /** Small building blocks shared by the supernet and the retrained model. */
 import * as T from '../engine';
-import { heInit, onesInit, ParameterStore, zerosInit } from './params';
+import { convInit, heInit, Init, onesInit, ParameterStore, zerosInit } from './params';
 
 /** BatchNorm settings: PyTorch's defaults (the search, DARTS) unless given. */
 export interface BNConfig {
@@ -70,5 +70,22 @@ export class ReLUConvBN {
     const h = this.o.relu === false ? x : T.relu(x);
     const y = T.conv2d(h, this.weight, { stride: this.o.stride ?? 1, padding: (d * (this.o.kernel - 1)) / 2, dilation: d });
     return this.bn.forward(y, training);
+  }
+}
+
+/** conv (no bias) -> BN -> ReLU: DeepLab's head unit (ASPP, decoder, search heads). */
+export class ConvBNReLU {
+  private readonly weight: T.Tensor;
+  private readonly bn: BatchNorm;
+
+  constructor(store: ParameterStore, name: string, cin: number, cout: number,
+    private readonly o: { kernel: number; dilation?: number; bn: BNConfig; init?: (fanIn: number) => Init }) {
+    this.weight = store.param(`${name}.conv.weight`, [cout, cin, o.kernel, o.kernel], (o.init ?? convInit)(cin * o.kernel * o.kernel));
+    this.bn = new BatchNorm(store, `${name}.bn`, cout, o.bn, true);
+  }
+
+  forward(x: T.Tensor, training: boolean): T.Tensor {
+    const d = this.o.dilation ?? 1;
+    return T.relu(this.bn.forward(T.conv2d(x, this.weight, { padding: (d * (this.o.kernel - 1)) / 2, dilation: d }), training));
   }
 }

@@ -5,22 +5,8 @@
  * ReLU as in DeepLab.
  */
 import * as T from '../engine';
-import { BatchNorm, BNConfig } from '../nn/layers';
+import { BNConfig, ConvBNReLU } from '../nn/layers';
 import { heInit, ParameterStore, zerosInit } from '../nn/params';
-
-class ConvBNReLU {
-  private readonly weight: T.Tensor;
-  private readonly bn: BatchNorm;
-  constructor(store: ParameterStore, name: string, cin: number, cout: number, private readonly kernel: number,
-    private readonly dilation: number, bn: BNConfig) {
-    this.weight = store.param(`${name}.conv.weight`, [cout, cin, kernel, kernel], heInit(cin * kernel * kernel));
-    this.bn = new BatchNorm(store, `${name}.bn`, cout, bn, true);
-  }
-  forward(x: T.Tensor, training: boolean): T.Tensor {
-    const pad = (this.dilation * (this.kernel - 1)) / 2;
-    return T.relu(this.bn.forward(T.conv2d(x, this.weight, { padding: pad, dilation: this.dilation }), training));
-  }
-}
 
 export class SearchASPP {
   private readonly b1x1: ConvBNReLU;
@@ -33,10 +19,12 @@ export class SearchASPP {
   /** stride: the level's output stride s; the 3x3 branch uses rate 96 / s. */
   constructor(store: ParameterStore, name: string, channels: number, stride: number, classes: number, bn: BNConfig) {
     const rate = Math.max(1, Math.round(96 / stride));
-    this.b1x1 = new ConvBNReLU(store, `${name}.aspp1x1`, channels, channels, 1, 1, bn);
-    this.b3x3 = new ConvBNReLU(store, `${name}.aspp3x3_rate${rate}`, channels, channels, 3, rate, bn);
-    this.pool = new ConvBNReLU(store, `${name}.image_pool`, channels, channels, 1, 1, bn);
-    this.project = new ConvBNReLU(store, `${name}.project`, 3 * channels, channels, 1, 1, bn);
+    const unit = (part: string, cin: number, kernel: number, dilation = 1) =>
+      new ConvBNReLU(store, `${name}.${part}`, cin, channels, { kernel, dilation, bn, init: heInit });
+    this.b1x1 = unit('aspp1x1', channels, 1);
+    this.b3x3 = unit(`aspp3x3_rate${rate}`, channels, 3, rate);
+    this.pool = unit('image_pool', channels, 1);
+    this.project = unit('project', 3 * channels, 1);
     this.classifier = store.param(`${name}.classifier.weight`, [classes, channels, 1, 1], heInit(channels));
     this.classifierBias = store.param(`${name}.classifier.bias`, [classes], zerosInit);
   }

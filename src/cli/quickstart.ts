@@ -56,7 +56,7 @@ export function quickstartCommand(): Command {
       });
       tbar.stop();
       const ebar = progress('eval', valSet.length);
-      const r = evaluateDataset((x) => trained.model.forward(x, false), valSet, { scales: [1], flip: false }, (d) => ebar.update(d));
+      const r = await evaluateDataset((x) => trained.model.forward(x, false), valSet, { scales: [1], flip: false }, (d) => ebar.update(d));
       ebar.stop();
       const perClass = Object.entries(r.perClassIoU).map(([c, v]) => `${c} ${v === null ? '-' : (100 * v).toFixed(1)}`).join(', ');
       process.stdout.write(`quickstart: held-out scenes: mIoU ${(100 * r.mIoU).toFixed(2)}, pixel accuracy ${(100 * r.pixelAccuracy).toFixed(2)}\n` +

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { openDataset } from '../data/registry';
+import { openDataset, reportSkipped } from '../data/registry';
 import { resolveSearchConfig, SearchConfig } from '../search/config';
 import { runSearch } from '../search/search';
 import { gracefulStop, int, num, readJsonConfig, timestamp } from './options';
@@ -29,6 +29,8 @@ interface SearchFlags {
   checkpointEvery: number;
   recompute?: boolean;
   gradClip?: number;
+  skipBad?: boolean;
+  coarse?: boolean;
 }
 
 const FLAG_TO_FIELD: [keyof SearchFlags, keyof SearchConfig][] = [
@@ -41,8 +43,10 @@ export function searchCommand(): Command {
   return new Command('search')
     .description('architecture search (Sec. 4): supernet training with alternating weight and architecture steps')
     .option('--config <file>', 'JSON file of search settings (flags override it)')
-    .option('--dataset <name>', 'dataset: builtin', 'builtin')
-    .option('--data-root <dir>', 'dataset folder (on-disk datasets)')
+    .option('--dataset <name>', 'dataset: builtin, cityscapes, voc, ade20k, folder', 'builtin')
+    .option('--data-root <dir>', 'dataset folder (on-disk datasets, official layouts; see README)')
+    .option('--coarse', 'cityscapes: gtCoarse labels')
+    .option('--skip-bad', 'skip samples that fail to load (listed at the end) instead of stopping')
     .option('--builtin-size <n>', 'builtin: training scenes', int(4))
     .option('--builtin-image-size <px>', 'builtin: scene side in pixels', int(16))
     .option('--epochs <n>', 'total epochs (paper: 40)', int(1))
@@ -77,7 +81,7 @@ checkpoint.safetensors to the run directory.`)
       }
       const dataset = openDataset(flags.dataset, {
         root: flags.dataRoot, split: 'train', builtinSize: flags.builtinSize, builtinImageSize: flags.builtinImageSize,
-        seed: (fromFlags.seed ?? (file.seed as number | undefined)) ?? 0,
+        seed: (fromFlags.seed ?? (file.seed as number | undefined)) ?? 0, skipBad: flags.skipBad, coarse: flags.coarse,
       });
       const config = resolveSearchConfig({
         threads: os.availableParallelism(), ...file, ...fromFlags, numClasses: dataset.numClasses,
@@ -97,6 +101,7 @@ checkpoint.safetensors to the run directory.`)
         },
       });
       (bar as ReturnType<typeof progress> | null)?.stop();
+      reportSkipped(dataset);
       process.stdout.write(`search ${result.completed ? 'finished' : 'stopped'} after ${result.iterations} iterations; ` +
         `genotype: ${path.join(out, 'genotype.json')}\n${JSON.stringify(result.genotype)}\n`);
     });

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as T from '../engine';
-import { openDataset } from '../data/registry';
+import { openDataset, reportSkipped } from '../data/registry';
 import { evaluateDataset } from '../eval/evaluate';
 import { loadGenotype, modelConfig } from '../model/presets';
 import { DEFAULT_TRAIN_CONFIG, loadModel, runTraining, TrainConfig } from '../train/trainer';
@@ -15,7 +15,8 @@ interface TrainFlags {
   arch?: string; genotype?: string; filterMultiplier?: number; dataset: string; dataRoot?: string;
   builtinSize?: number; builtinImageSize?: number; crop?: number; batchSize?: number; iterations?: number;
   maxIterations?: number; out?: string; resume?: boolean; seed?: number; lr?: number; threads?: number;
-  evalEvery?: number; bnMomentum?: number; dropPathKeep?: number; config?: string; checkpointEvery: number;
+  split?: string; evalEvery?: number; bnMomentum?: number; dropPathKeep?: number; config?: string; checkpointEvery: number;
+  skipBad?: boolean; coarse?: boolean;
 }
 
 export function trainCommand(): Command {
@@ -25,8 +26,11 @@ export function trainCommand(): Command {
     .option('--genotype <file>', 'genotype JSON written by search (built exactly)')
     .option('--filter-multiplier <n>', 'F for a genotype (default 20, Auto-DeepLab-S)', int(1))
     .option('--config <file>', 'JSON file of training settings (flags override it)')
-    .option('--dataset <name>', 'dataset: builtin', 'builtin')
-    .option('--data-root <dir>', 'dataset folder (on-disk datasets)')
+    .option('--dataset <name>', 'dataset: builtin, cityscapes, voc, ade20k, folder', 'builtin')
+    .option('--data-root <dir>', 'dataset folder (on-disk datasets, official layouts; see README)')
+    .option('--split <name>', 'training split (voc: train, trainval or train_aug)', 'train')
+    .option('--coarse', 'cityscapes: gtCoarse labels')
+    .option('--skip-bad', 'skip samples that fail to load (listed at the end) instead of stopping')
     .option('--builtin-size <n>', 'builtin: training scenes', int(8))
     .option('--builtin-image-size <px>', 'builtin: scene side in pixels', int(16))
     .option('--crop <px>', 'square training crop (paper: 769 on Cityscapes)', int(16))
@@ -56,8 +60,9 @@ Writes config.json, metrics.jsonl, checkpoint.safetensors and, at the end, model
       set('crop', f.crop); set('batchSize', f.batchSize); set('iterations', f.iterations); set('lr', f.lr);
       set('seed', f.seed); set('threads', f.threads); set('evalEvery', f.evalEvery);
       const seed = train.seed;
-      const dataset = openDataset(f.dataset, { root: f.dataRoot, split: 'train', builtinSize: f.builtinSize, builtinImageSize: f.builtinImageSize, seed });
-      const valDataset = openDataset(f.dataset, { root: f.dataRoot, split: 'val', builtinImageSize: f.builtinImageSize, seed });
+      const common = { root: f.dataRoot, builtinImageSize: f.builtinImageSize, seed, skipBad: f.skipBad, coarse: f.coarse };
+      const dataset = openDataset(f.dataset, { ...common, split: f.split ?? 'train', builtinSize: f.builtinSize });
+      const valDataset = openDataset(f.dataset, { ...common, split: 'val' });
       const model = modelConfig({
         arch: f.arch ?? (f.genotype ? undefined : 'autodeeplab-s'), genotype: f.genotype ? loadGenotype(f.genotype) : undefined,
         filterMultiplier: f.filterMultiplier, numClasses: dataset.numClasses,
@@ -71,6 +76,7 @@ Writes config.json, metrics.jsonl, checkpoint.safetensors and, at the end, model
         onIteration: (x) => bar.update(x.iteration, { loss: x.loss, lr: x.lr, 's/it': x.seconds }),
       });
       bar.stop();
+      reportSkipped(dataset, valDataset);
       process.stdout.write(`train ${r.completed ? 'finished' : 'stopped'} after ${r.iterations} iterations; ` +
         `${r.completed ? `model: ${path.join(out, 'model.safetensors')}` : `resume with --resume --out ${out}`}` +
         `${r.lastEval ? `; validation mIoU ${(r.lastEval.mIoU as number).toFixed(4)}` : ''}\n`);
@@ -83,9 +89,10 @@ export function evalCommand(): Command {
   return new Command('eval')
     .description('mIoU, per-class IoU, pixel accuracy and confusion matrix on a split, single- or multi-scale (+ flip)')
     .requiredOption('--checkpoint <file>', 'model.safetensors or checkpoint.safetensors from train')
-    .option('--dataset <name>', 'dataset: builtin', 'builtin')
-    .option('--data-root <dir>', 'dataset folder (on-disk datasets)')
+    .option('--dataset <name>', 'dataset: builtin, cityscapes, voc, ade20k, folder', 'builtin')
+    .option('--data-root <dir>', 'dataset folder (on-disk datasets, official layouts; see README)')
     .option('--split <name>', 'split to evaluate', 'val')
+    .option('--skip-bad', 'skip samples that fail to load (listed at the end) instead of stopping')
     .option('--builtin-size <n>', 'builtin: scenes in the split', int(1))
     .option('--builtin-image-size <px>', 'builtin: scene side in pixels', int(16))
     .option('--scales <list>', 'inference scales, e.g. 0.5,0.75,1,1.25,1.5,1.75', scaleList, [1])
@@ -96,16 +103,16 @@ export function evalCommand(): Command {
 Examples:
   $ autodeeplab eval --checkpoint runs/t1/model.safetensors --dataset builtin --split val
   $ autodeeplab eval --checkpoint runs/t1/model.safetensors --scales 0.5,0.75,1,1.25,1.5,1.75 --flip --json`)
-    .action((o: { checkpoint: string; dataset: string; dataRoot?: string; split: string; builtinSize?: number; builtinImageSize?: number;
-      scales: number[]; flip?: boolean; seed: number; json?: boolean }) => {
-      if (o.split !== 'val' && o.split !== 'train') throw new Error(`--split: expected train or val, got '${o.split}'`);
+    .action(async (o: { checkpoint: string; dataset: string; dataRoot?: string; split: string; builtinSize?: number; builtinImageSize?: number;
+      scales: number[]; flip?: boolean; seed: number; json?: boolean; skipBad?: boolean }) => {
       if (!fs.existsSync(o.checkpoint)) throw new Error(`--checkpoint: ${o.checkpoint} does not exist`);
       const { model, classNames } = loadModel(o.checkpoint);
-      const ds = openDataset(o.dataset, { root: o.dataRoot, split: o.split, builtinSize: o.builtinSize, builtinImageSize: o.builtinImageSize, seed: o.seed });
+      const ds = openDataset(o.dataset, { root: o.dataRoot, split: o.split, builtinSize: o.builtinSize, builtinImageSize: o.builtinImageSize, seed: o.seed, skipBad: o.skipBad });
       if (ds.numClasses !== model.cfg.numClasses) throw new Error(`eval: the model has ${model.cfg.numClasses} classes, dataset '${ds.name}' has ${ds.numClasses}`);
       const bar = progress('eval', ds.length);
-      const r = evaluateDataset((x) => model.forward(x, false), ds, { scales: o.scales, flip: !!o.flip }, (d) => bar.update(d));
+      const r = await evaluateDataset((x) => model.forward(x, false), ds, { scales: o.scales, flip: !!o.flip }, (d) => bar.update(d));
       bar.stop();
+      reportSkipped(ds);
       if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
       else {
         const rows = classNames.map((c) => `  ${c.padEnd(16)} ${r.perClassIoU[c] === null ? '   -' : (r.perClassIoU[c]! * 100).toFixed(2).padStart(6)}`);

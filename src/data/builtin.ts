@@ -118,7 +118,7 @@ export class BuiltinScenes implements SegmentationDataset {
     this.length = o.size;
   }
 
-  get(index: number): Sample {
+  async get(index: number): Promise<Sample> {
     if (!Number.isInteger(index) || index < 0 || index >= this.length) {
       throw new RangeError(`builtin dataset: index ${index} is out of range 0..${this.length - 1}`);
     }

@@ -20,7 +20,8 @@ export interface SegmentationDataset {
   /** RGB colour of each class for visualisation. */
   readonly palette: readonly (readonly [number, number, number])[];
   readonly length: number;
-  get(index: number): Sample;
+  /** Decodes sample `index`; errors name the file and what was expected. */
+  get(index: number): Promise<Sample>;
 }
 
 /** Per-channel mean and std of 0..1 RGB (ImageNet's, the DeepLab convention). */

@@ -105,13 +105,23 @@ export class BatchSampler {
     return order.slice(k * this.batchSize, (k + 1) * this.batchSize);
   }
 
-  batch(epoch: number, k: number): Batch {
+  /** Decodes the batch's samples (in parallel: sharp decodes off the main thread). */
+  load(epoch: number, k: number): Promise<Sample[]> {
+    return Promise.all(this.batchIndices(epoch, k).map((i) => this.dataset.get(i)));
+  }
+
+  async batch(epoch: number, k: number): Promise<Batch> {
+    return this.assemble(epoch, k, await this.load(epoch, k));
+  }
+
+  /** Augments loaded samples into tensors (call inside a scope). */
+  assemble(epoch: number, k: number, samples: Sample[]): Batch {
     const c = this.augmentation.crop;
     const idx = this.batchIndices(epoch, k);
     const images = new Float32Array(idx.length * 3 * c * c);
     const labels = new BigInt64Array(idx.length * c * c);
     idx.forEach((i, b) => {
-      const a = augment(this.dataset.get(i), new Rng(hashSeed(this.seed, epoch, i, 0xa06)), this.augmentation);
+      const a = augment(samples[b], new Rng(hashSeed(this.seed, epoch, i, 0xa06)), this.augmentation);
       images.set(a.image, b * 3 * c * c);
       for (let p = 0; p < c * c; p++) labels[b * c * c + p] = BigInt(a.label[p]);
     });

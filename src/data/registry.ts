@@ -1,31 +1,96 @@
 /** Datasets by name, as the CLI's --dataset and --data-root name them. */
 import { BuiltinScenes } from './builtin';
-import { SegmentationDataset } from './dataset';
+import { Sample, SegmentationDataset } from './dataset';
+import { ADE20K } from './readers/ade20k';
+import { Cityscapes } from './readers/cityscapes';
+import { DatasetError } from './readers/files';
+import { FolderDataset } from './readers/folder';
+import { PascalVOC } from './readers/voc';
 
-export const DATASETS = ['builtin'] as const;
+export const DATASETS = ['builtin', 'cityscapes', 'voc', 'ade20k', 'folder'] as const;
 export type DatasetName = (typeof DATASETS)[number];
 
 export interface DatasetOptions {
   /** Folder of an on-disk dataset (unused by builtin). */
   root?: string;
-  split: 'train' | 'val';
+  /** train, val; voc also trainval and train_aug. */
+  split: string;
   /** builtin: scenes per split and their side in pixels. */
   builtinSize?: number;
   builtinImageSize?: number;
   seed?: number;
+  /** cityscapes: gtCoarse labels instead of gtFine. */
+  coarse?: boolean;
+  /** Skip samples that fail to load (and report them) instead of stopping. */
+  skipBad?: boolean;
 }
 
 /** Sizes of the built-in dataset when none are given. */
 export const BUILTIN_DEFAULTS = { train: 200, val: 50, imageSize: 321 } as const;
 
 export function openDataset(name: string, o: DatasetOptions): SegmentationDataset {
+  const ds = open(name, o);
+  return o.skipBad ? new SkipBad(ds) : ds;
+}
+
+function open(name: string, o: DatasetOptions): SegmentationDataset {
+  const root = () => {
+    if (!o.root) throw new DatasetError(`--data-root: dataset '${name}' needs the folder it was unpacked to`);
+    return o.root;
+  };
   switch (name) {
     case 'builtin': {
       const size = o.builtinSize ?? (o.split === 'train' ? BUILTIN_DEFAULTS.train : BUILTIN_DEFAULTS.val);
       // Splits differ by seed, so validation scenes are never training scenes.
       return new BuiltinScenes({ size, imageSize: o.builtinImageSize ?? BUILTIN_DEFAULTS.imageSize, seed: (o.seed ?? 0) * 2 + (o.split === 'train' ? 0 : 1) });
     }
+    case 'cityscapes':
+      return new Cityscapes(root(), o.split, o.coarse);
+    case 'voc':
+      return new PascalVOC(root(), o.split);
+    case 'ade20k':
+      return new ADE20K(root(), o.split);
+    case 'folder':
+      return new FolderDataset(root(), o.split);
     default:
       throw new Error(`--dataset: unknown dataset '${name}'; available: ${DATASETS.join(', ')}`);
+  }
+}
+
+/** --skip-bad: a sample that fails to load is replaced by the next good one, and remembered. */
+export class SkipBad implements SegmentationDataset {
+  readonly skipped = new Map<number, string>();
+  constructor(private readonly inner: SegmentationDataset) {}
+  get name() { return this.inner.name; }
+  get numClasses() { return this.inner.numClasses; }
+  get classNames() { return this.inner.classNames; }
+  get palette() { return this.inner.palette; }
+  get length() { return this.inner.length; }
+
+  async get(index: number): Promise<Sample> {
+    for (let k = 0; k < this.inner.length; k++) {
+      const i = (index + k) % this.inner.length;
+      if (this.skipped.has(i)) continue;
+      try {
+        return await this.inner.get(i);
+      } catch (e) {
+        if (!(e instanceof DatasetError)) throw e;
+        this.skipped.set(i, e.message);
+      }
+    }
+    throw new DatasetError(`${this.inner.name}: every sample failed to load (${this.skipped.size} skipped)`);
+  }
+
+  /** One line per skipped sample. */
+  report(): string[] {
+    return [...this.skipped.entries()].sort(([a], [b]) => a - b).map(([i, m]) => `sample ${i}: ${m}`);
+  }
+}
+
+/** Prints what --skip-bad skipped (nothing when the dataset was not wrapped). */
+export function reportSkipped(...datasets: (SegmentationDataset | undefined)[]): void {
+  for (const d of datasets) {
+    if (!(d instanceof SkipBad) || d.skipped.size === 0) continue;
+    process.stderr.write(`--skip-bad: skipped ${d.skipped.size} sample(s) of ${d.name}:\n${d.report().map((l) => `  ${l}`).join('\n')}\n`);
   }
 }

@@ -54,12 +54,14 @@ export interface EvaluationResult {
   images: number;
 }
 
-export function evaluateDataset(predict: Predictor, dataset: SegmentationDataset, o: InferenceOptions,
-  onImage?: (done: number, total: number) => void, limit = Infinity): EvaluationResult {
+export async function evaluateDataset(predict: Predictor, dataset: SegmentationDataset, o: InferenceOptions,
+  onImage?: (done: number, total: number) => void, limit = Infinity): Promise<EvaluationResult> {
   const cm = new ConfusionMatrix(dataset.numClasses);
   const n = Math.min(dataset.length, limit);
+  let next = n > 0 ? dataset.get(0) : null;
   for (let i = 0; i < n; i++) {
-    const s = dataset.get(i);
+    const s = await next!;
+    next = i + 1 < n ? dataset.get(i + 1) : null; // decode the next image while this one runs
     cm.add(s.label, predictSample(predict, s, o));
     onImage?.(i + 1, n);
   }

@@ -23,6 +23,7 @@ import { SearchConfig } from './config';
 import { Genotype, GENOTYPE_SCHEMA_ID } from './genotype';
 import { Supernet } from './supernet';
 import { writeFileAtomic } from '../engine/safetensors';
+import { yieldToEventLoop } from '../util/async';
 
 export interface SearchRunOptions {
   config: SearchConfig;
@@ -58,10 +59,6 @@ export interface SearchResult {
 
 const CHECKPOINT = 'checkpoint.safetensors';
 
-/** One turn of the event loop: signal handlers and timers get to run. */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
 
 /** Mean entropy of probability rows (zeros ignored). */
 function meanEntropy(rows: number[][]): number {
@@ -83,13 +80,14 @@ export function archSnapshot(net: Supernet): { alpha: number[][]; beta: number[]
 }
 
 /** Loss, mIoU and pixel accuracy on a sampler's deterministic batches (BN in evaluation mode). */
-export function evaluateSupernet(net: Supernet, sampler: BatchSampler, numClasses: number): { loss: number; mIoU: number; pixelAccuracy: number } {
+export async function evaluateSupernet(net: Supernet, sampler: BatchSampler, numClasses: number): Promise<{ loss: number; mIoU: number; pixelAccuracy: number }> {
   const cm = new ConfusionMatrix(numClasses);
   let loss = 0;
   const n = sampler.batchesPerEpoch;
   for (let k = 0; k < n; k++) {
+    const samples = await sampler.load(0, k);
     T.noGrad(() => T.tidy(() => {
-      const b = sampler.batch(0, k);
+      const b = sampler.assemble(0, k, samples);
       const logits = net.forward(b.images, false);
       loss += segmentationLoss(logits, b.labels).item();
       cm.add(b.labels.toArray(), T.argmax(logits, 1).toArray());
@@ -180,19 +178,23 @@ export async function runSearch(o: SearchRunOptions): Promise<SearchResult> {
       }
       await yieldToEventLoop(); // lets Ctrl-C / SIGTERM handlers run between iterations
       const t0 = process.hrtime.bigint();
+      // Decoding runs off the main thread (sharp).
+      const kb = k % samplerB.batchesPerEpoch;
+      const [samplesA, samplesB] = await Promise.all([samplerA.load(epoch, k), phase === 'search' ? samplerB.load(epoch, kb) : Promise.resolve(null)]);
+      const dataSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
       wOpt.lr = cosineLr(cfg.weightLr, cfg.weightLrMin, iteration / total);
-      const loss = T.tidy(() => weightStep(net, wOpt, samplerA.batch(epoch, k), cfg.gradClip, cfg.recompute));
-      const archLoss = phase === 'search' ? T.tidy(() => archStep(net, aOpt, samplerB.batch(epoch, k % samplerB.batchesPerEpoch), cfg.recompute)) : null;
+      const loss = T.tidy(() => weightStep(net, wOpt, samplerA.assemble(epoch, k, samplesA), cfg.gradClip, cfg.recompute));
+      const archLoss = samplesB ? T.tidy(() => archStep(net, aOpt, samplerB.assemble(epoch, kb, samplesB), cfg.recompute)) : null;
       iteration++;
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      log.append({ type: 'iteration', epoch, iteration, phase, loss, archLoss, lr: wOpt.lr, seconds, rssBytes: process.memoryUsage().rss });
+      log.append({ type: 'iteration', epoch, iteration, phase, loss, archLoss, lr: wOpt.lr, seconds, dataSeconds, rssBytes: process.memoryUsage().rss });
       o.onIteration?.({ epoch, iteration, totalIterations: total, phase, loss, archLoss, seconds });
       if (Date.now() - lastCheckpoint > (o.checkpointEvery ?? 300) * 1000) {
         checkpoint(epoch, k + 1);
         lastCheckpoint = Date.now();
       }
     }
-    const ev = evaluateSupernet(net, evalB, cfg.numClasses);
+    const ev = await evaluateSupernet(net, evalB, cfg.numClasses);
     const snap = archSnapshot(net);
     const genotype = writeGenotype(o.out, net, epoch);
     log.append({

@@ -17,7 +17,7 @@ import { AutoDeepLab, ModelConfig } from '../model/network';
 import { loadCheckpoint, prefixed, saveCheckpoint, withPrefix } from './checkpoint';
 import { MetricsLog } from './metrics_log';
 import { polyLr } from './schedule';
-import { yieldToEventLoop } from '../search/search';
+import { yieldToEventLoop } from '../util/async';
 
 export interface TrainConfig {
   /** Iterations in the LR schedule. Paper (Cityscapes): 1.5M. */
@@ -127,9 +127,9 @@ export async function runTraining(o: TrainRunOptions): Promise<{ iterations: num
       meta: { kind: 'train', version: 1, iteration, model: o.model, train: c, optimizer: s.meta, classNames: o.dataset.classNames, palette: o.dataset.palette },
     });
   });
-  const validate = (): Record<string, unknown> | null => {
+  const validate = async (): Promise<Record<string, unknown> | null> => {
     if (!o.valDataset) return null;
-    const r = evaluateDataset((x) => model.forward(x, false), o.valDataset, { scales: [1], flip: false }, undefined, c.evalImages);
+    const r = await evaluateDataset((x) => model.forward(x, false), o.valDataset, { scales: [1], flip: false }, undefined, c.evalImages);
     const rec = { type: 'validation', iteration, mIoU: r.mIoU, pixelAccuracy: r.pixelAccuracy, perClassIoU: r.perClassIoU };
     log.append(rec);
     return rec;
@@ -145,10 +145,13 @@ export async function runTraining(o: TrainRunOptions): Promise<{ iterations: num
     }
     await yieldToEventLoop(); // lets Ctrl-C / SIGTERM handlers run between iterations
     const t0 = process.hrtime.bigint();
+    const [epoch, k] = [Math.floor(iteration / perEpoch), iteration % perEpoch];
+    const samples = await sampler.load(epoch, k); // decoded off the main thread (sharp)
+    const dataSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
     opt.lr = polyLr(c.lr, c.power, iteration / c.iterations);
     model.progress = iteration / c.iterations; // drop-path ramp
     const loss = T.tidy(() => {
-      const b = sampler.batch(Math.floor(iteration / perEpoch), iteration % perEpoch);
+      const b = sampler.assemble(epoch, k, samples);
       opt.zeroGrad();
       const l = T.crossEntropy(model.forward(b.images, true), b.labels, { ignoreIndex: IGNORE_INDEX });
       T.backward(l);
@@ -158,9 +161,9 @@ export async function runTraining(o: TrainRunOptions): Promise<{ iterations: num
     });
     iteration++;
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    log.append({ type: 'iteration', iteration, loss, lr: opt.lr, seconds, rssBytes: process.memoryUsage().rss });
+    log.append({ type: 'iteration', iteration, loss, lr: opt.lr, seconds, dataSeconds, rssBytes: process.memoryUsage().rss });
     o.onIteration?.({ iteration, total: c.iterations, loss, lr: opt.lr, seconds });
-    if (c.evalEvery > 0 && iteration % c.evalEvery === 0 && iteration < c.iterations) lastEval = validate();
+    if (c.evalEvery > 0 && iteration % c.evalEvery === 0 && iteration < c.iterations) lastEval = await validate();
     if (Date.now() - lastCheckpoint > (o.checkpointEvery ?? 300) * 1000) {
       checkpoint();
       lastCheckpoint = Date.now();
@@ -168,7 +171,7 @@ export async function runTraining(o: TrainRunOptions): Promise<{ iterations: num
   }
   checkpoint();
   if (!stopped) {
-    lastEval = validate() ?? lastEval;
+    lastEval = (await validate()) ?? lastEval;
     saveModel(path.join(o.out, 'model.safetensors'), model, o.dataset);
   }
   opt.dispose();

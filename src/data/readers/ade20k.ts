@@ -1,0 +1,45 @@
+/**
+ * ADE20K (SceneParsing, ADEChallengeData2016) in its official layout:
+ *   ADEChallengeData2016/images/{training,validation}/*.jpg
+ *   ADEChallengeData2016/annotations/{training,validation}/*.png
+ * Annotation 0 is "other" (ignored); 1..150 are the classes, shifted to 0..149.
+ */
+import * as path from 'node:path';
+import { IGNORE_INDEX, Sample, SegmentationDataset } from '../dataset';
+import { vocColormap } from './voc';
+import { DatasetError, findFiles, makeSample, readImage, readLabelIds, requireDir } from './files';
+
+export function ade20kLabel(raw: number): number {
+  if (raw === 0) return IGNORE_INDEX;
+  return raw <= 150 ? raw - 1 : -1;
+}
+
+export class ADE20K implements SegmentationDataset {
+  readonly name = 'ade20k';
+  readonly numClasses = 150;
+  readonly classNames = Array.from({ length: 150 }, (_, k) => `class${k + 1}`);
+  readonly palette = vocColormap(151).slice(1);
+  private readonly pairs: { image: string; label: string; id: string }[];
+
+  constructor(readonly root: string, readonly split: string) {
+    const dir = split === 'train' ? 'training' : split === 'val' ? 'validation' : split;
+    const base = requireDir(path.join(root, 'ADEChallengeData2016'), 'ADEChallengeData2016 under --data-root');
+    const images = requireDir(path.join(base, 'images', dir), `ADEChallengeData2016/images/${dir}/*.jpg`);
+    const annotations = requireDir(path.join(base, 'annotations', dir), `ADEChallengeData2016/annotations/${dir}/*.png`);
+    this.pairs = findFiles(images, '.jpg').map((image) => {
+      const id = path.basename(image, '.jpg');
+      return { image, label: path.join(annotations, `${id}.png`), id };
+    });
+    if (this.pairs.length === 0) throw new DatasetError(`${images}: empty split (expected *.jpg files)`);
+  }
+
+  get length(): number {
+    return this.pairs.length;
+  }
+
+  async get(index: number): Promise<Sample> {
+    const p = this.pairs[index];
+    const [image, label] = await Promise.all([readImage(p.image), readLabelIds(p.label)]);
+    return makeSample(p.id, p.image, image, p.label, label, this.numClasses, ade20kLabel);
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * A dataset of one's own, under --data-root:
+ *   images/{name}.{png,jpg,...}      masks/{name}.png (grey class ids)
+ *   classes.json  {"names": [...], "colors": [[r, g, b], ...], "ignore": 255}
+ *   train.txt, val.txt (optional): names of each split, one per line; without
+ *   them every image is in every split.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { IGNORE_INDEX, Sample, SegmentationDataset } from '../dataset';
+import { IMAGE_EXTENSIONS } from '../image_io';
+import { DatasetError, makeSample, readImage, readLabelIds, requireDir } from './files';
+
+interface ClassesFile { names: string[]; colors?: [number, number, number][]; ignore?: number }
+
+function readClasses(file: string): ClassesFile {
+  if (!fs.existsSync(file)) throw new DatasetError(`${file}: not found (expected {"names": [...], "colors": [[r,g,b], ...], "ignore": 255})`);
+  let c: ClassesFile;
+  try {
+    c = JSON.parse(fs.readFileSync(file, 'utf8')) as ClassesFile;
+  } catch (e) {
+    throw new DatasetError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+  if (!Array.isArray(c.names) || c.names.length < 2 || c.names.some((n) => typeof n !== 'string')) {
+    throw new DatasetError(`${file}: field 'names' must list at least two class names`);
+  }
+  if (c.colors !== undefined && (!Array.isArray(c.colors) || c.colors.length !== c.names.length)) {
+    throw new DatasetError(`${file}: field 'colors' must give one [r, g, b] per class (${c.names.length})`);
+  }
+  if (c.ignore !== undefined && !(Number.isInteger(c.ignore) && c.ignore >= 0 && c.ignore <= 255)) {
+    throw new DatasetError(`${file}: field 'ignore' must be an integer 0..255`);
+  }
+  return c;
+}
+
+export class FolderDataset implements SegmentationDataset {
+  readonly name = 'folder';
+  readonly numClasses: number;
+  readonly classNames: string[];
+  readonly palette: [number, number, number][];
+  private readonly ignore: number;
+  private readonly pairs: { image: string; label: string; id: string }[];
+
+  constructor(readonly root: string, readonly split: string) {
+    const images = requireDir(path.join(root, 'images'), 'images/ and masks/ folders and classes.json under --data-root');
+    const masks = requireDir(path.join(root, 'masks'), 'masks/{name}.png next to images/');
+    const classes = readClasses(path.join(root, 'classes.json'));
+    this.classNames = classes.names;
+    this.numClasses = classes.names.length;
+    this.palette = classes.colors ?? Array.from({ length: this.numClasses }, (_, k) => [(k * 67) % 256, (k * 151) % 256, (k * 211) % 256]);
+    this.ignore = classes.ignore ?? IGNORE_INDEX;
+    const list = path.join(root, `${split}.txt`);
+    const byName = new Map(fs.readdirSync(images).filter((f) => IMAGE_EXTENSIONS.includes(path.extname(f).toLowerCase()))
+      .map((f) => [path.basename(f, path.extname(f)), path.join(images, f)]));
+    const names = fs.existsSync(list)
+      ? fs.readFileSync(list, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter(Boolean)
+      : [...byName.keys()].sort();
+    this.pairs = names.map((id) => {
+      const image = byName.get(id);
+      if (!image) throw new DatasetError(`${list}: '${id}' has no image in ${images}`);
+      return { image, label: path.join(masks, `${id}.png`), id };
+    });
+    if (this.pairs.length === 0) throw new DatasetError(`${images}: empty split '${split}'`);
+  }
+
+  get length(): number {
+    return this.pairs.length;
+  }
+
+  async get(index: number): Promise<Sample> {
+    const p = this.pairs[index];
+    const [image, label] = await Promise.all([readImage(p.image), readLabelIds(p.label)]);
+    return makeSample(p.id, p.image, image, p.label, label, this.numClasses, (v) => (v === this.ignore ? IGNORE_INDEX : v));
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * PASCAL VOC 2012 in its official layout, under --data-root:
+ *   VOCdevkit/VOC2012/JPEGImages/{name}.jpg
+ *   VOCdevkit/VOC2012/SegmentationClass/{name}.png     (palette PNGs; 255 = border, ignored)
+ *   VOCdevkit/VOC2012/ImageSets/Segmentation/{train,val,trainval}.txt
+ * and the augmented set (SBD): SegmentationClassAug/{name}.png (grey ids) with
+ * ImageSets/Segmentation/train_aug.txt, as --split train_aug.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { IGNORE_INDEX, Sample, SegmentationDataset } from '../dataset';
+import { DatasetError, makeSample, readImage, readLabelIds, readPaletteLabels, requireDir } from './files';
+
+export const VOC_CLASSES = ['background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
+  'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor'];
+
+/** VOC's colour map: index bits spread over the RGB channels (devkit's labelcolormap). */
+export function vocColormap(n = 256): [number, number, number][] {
+  return Array.from({ length: n }, (_, i) => {
+    let [r, g, b, c] = [0, 0, 0, i];
+    for (let j = 7; j >= 0; j--) {
+      r |= ((c >> 0) & 1) << j;
+      g |= ((c >> 1) & 1) << j;
+      b |= ((c >> 2) & 1) << j;
+      c >>= 3;
+    }
+    return [r, g, b];
+  });
+}
+
+const COLORMAP = vocColormap();
+
+function vocLabel(raw: number): number {
+  if (raw === IGNORE_INDEX) return IGNORE_INDEX;
+  return raw <= 20 ? raw : -1;
+}
+
+export class PascalVOC implements SegmentationDataset {
+  readonly name = 'voc';
+  readonly numClasses = 21;
+  readonly classNames = VOC_CLASSES;
+  readonly palette = COLORMAP.slice(0, 21);
+  private readonly names: string[];
+  private readonly base: string;
+  private readonly aug: boolean;
+
+  constructor(readonly root: string, readonly split: string) {
+    this.base = requireDir(path.join(root, 'VOCdevkit', 'VOC2012'), 'VOCdevkit/VOC2012 under --data-root');
+    this.aug = split === 'train_aug';
+    requireDir(path.join(this.base, 'JPEGImages'), 'VOCdevkit/VOC2012/JPEGImages');
+    requireDir(path.join(this.base, this.aug ? 'SegmentationClassAug' : 'SegmentationClass'),
+      `VOCdevkit/VOC2012/${this.aug ? 'SegmentationClassAug (the SBD-augmented labels)' : 'SegmentationClass'}`);
+    const list = path.join(this.base, 'ImageSets', 'Segmentation', `${split}.txt`);
+    if (!fs.existsSync(list)) throw new DatasetError(`${list}: split list not found (expected one of train, val, trainval, train_aug)`);
+    this.names = fs.readFileSync(list, 'utf8').split(/\r?\n/).map((l) => l.trim().split(/\s+/)[0]).filter(Boolean)
+      .map((n) => path.basename(n, path.extname(n)));
+    if (this.names.length === 0) throw new DatasetError(`${list}: empty split`);
+  }
+
+  get length(): number {
+    return this.names.length;
+  }
+
+  async get(index: number): Promise<Sample> {
+    const name = this.names[index];
+    const imageFile = path.join(this.base, 'JPEGImages', `${name}.jpg`);
+    const labelFile = path.join(this.base, this.aug ? 'SegmentationClassAug' : 'SegmentationClass', `${name}.png`);
+    const [image, label] = await Promise.all([
+      readImage(imageFile), this.aug ? readLabelIds(labelFile) : readPaletteLabels(labelFile, COLORMAP),
+    ]);
+    return makeSample(name, imageFile, image, labelFile, label, this.numClasses, vocLabel);
+  }
+}

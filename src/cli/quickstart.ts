@@ -6,7 +6,7 @@
 import { Command } from 'commander';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BuiltinScenes } from '../data/builtin';
+import { openDataset } from '../data/registry';
 import { resolveSearchConfig } from '../search/config';
 import { runSearch } from '../search/search';
 import { int } from './options';
@@ -23,7 +23,9 @@ export function quickstartCommand(): Command {
     .option('--seed <n>', 'random seed', int(0), 0)
     .addHelpText('after', '\nExample:\n  $ autodeeplab quickstart --out runs/qs')
     .action(async (o: { out: string; threads: number; seed: number }) => {
-      const dataset = new BuiltinScenes({ size: 48, imageSize: 96, seed: o.seed });
+      const builtin = (split: string, size: number) => ({ name: 'builtin', options: { split, builtinSize: size, builtinImageSize: 96, seed: o.seed } });
+      const searchSpec = builtin('train', 48);
+      const dataset = openDataset(searchSpec.name, searchSpec.options);
       const config = resolveSearchConfig({
         layers: 8, blocks: 5, filterMultiplier: 4, crop: 64, batchSize: 4, epochs: 6, archStartEpoch: 3,
         numClasses: dataset.numClasses, threads: o.threads, seed: o.seed,
@@ -33,7 +35,7 @@ export function quickstartCommand(): Command {
         `${config.epochs} epochs, architecture steps from epoch ${config.archStartEpoch + 1}) -> ${searchDir}\n`);
       const bar = progress('search', config.epochs * Math.floor(Math.ceil(dataset.length / 2) / config.batchSize));
       const result = await runSearch({
-        config, dataset, out: searchDir,
+        config, dataset, out: searchDir, datasetSpec: searchSpec,
         onIteration: (r) => bar.update(r.iteration, { epoch: `${r.epoch + 1}/${config.epochs}`, phase: r.phase, loss: r.loss, 's/it': r.seconds }),
       });
       bar.stop();
@@ -44,14 +46,15 @@ export function quickstartCommand(): Command {
 
       // Retrain exactly the decoded genotype (short schedule: BN statistics must move faster than the paper's 0.0003).
       const trainDir = path.join(o.out, 'train');
-      const trainSet = new BuiltinScenes({ size: 96, imageSize: 96, seed: o.seed });
-      const valSet = new BuiltinScenes({ size: 24, imageSize: 96, seed: o.seed + 1000 });
+      const trainSpec = builtin('train', 96);
+      const trainSet = openDataset(trainSpec.name, trainSpec.options);
+      const valSet = openDataset('builtin', { split: 'val', builtinSize: 24, builtinImageSize: 96, seed: o.seed });
       const train = { ...DEFAULT_TRAIN_CONFIG, iterations: 300, batchSize: 8, crop: 64, scale: [0.75, 1.25] as [number, number], threads: o.threads, seed: o.seed };
       process.stderr.write(`quickstart: retraining the decoded network (F=8, ${train.iterations} iterations, crop ${train.crop}) -> ${trainDir}\n`);
       const tbar = progress('train', train.iterations);
       const trained = await runTraining({
         model: modelConfig({ genotype: g, filterMultiplier: 8, numClasses: trainSet.numClasses, bn: { momentum: 0.1, eps: 1e-3 } }),
-        train, dataset: trainSet, out: trainDir,
+        train, dataset: trainSet, out: trainDir, datasetSpec: trainSpec,
         onIteration: (x) => tbar.update(x.iteration, { loss: x.loss, 's/it': x.seconds }),
       });
       tbar.stop();

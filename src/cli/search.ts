@@ -79,10 +79,11 @@ checkpoint.safetensors to the run directory.`)
         // Only what was typed overrides the config file (--no-recompute has an implicit default).
         if (flags[flag] !== undefined && cmd.getOptionValueSource(flag) === 'cli') (fromFlags as Record<string, unknown>)[field] = flags[flag];
       }
-      const dataset = openDataset(flags.dataset, {
+      const dsOptions = {
         root: flags.dataRoot, split: 'train', builtinSize: flags.builtinSize, builtinImageSize: flags.builtinImageSize,
         seed: (fromFlags.seed ?? (file.seed as number | undefined)) ?? 0, skipBad: flags.skipBad, coarse: flags.coarse,
-      });
+      };
+      const dataset = openDataset(flags.dataset, dsOptions);
       const config = resolveSearchConfig({
         threads: os.availableParallelism(), ...file, ...fromFlags, numClasses: dataset.numClasses,
       } as Partial<SearchConfig>, flags.config ?? 'search flags');
@@ -92,6 +93,8 @@ checkpoint.safetensors to the run directory.`)
       const result = await runSearch({
         config, dataset, out, resume: flags.resume, maxIterations: flags.maxIterations, checkpointEvery: flags.checkpointEvery,
         shouldStop: stop,
+        // Batches are prepared in a worker thread (with --skip-bad, inline, so that every skip is reported).
+        datasetSpec: flags.skipBad ? undefined : { name: flags.dataset, options: dsOptions },
         onIteration: (r) => {
           bar ??= progress('search', r.totalIterations);
           bar.update(r.iteration, {

@@ -61,7 +61,8 @@ Writes config.json, metrics.jsonl, checkpoint.safetensors and, at the end, model
       set('seed', f.seed); set('threads', f.threads); set('evalEvery', f.evalEvery);
       const seed = train.seed;
       const common = { root: f.dataRoot, builtinImageSize: f.builtinImageSize, seed, skipBad: f.skipBad, coarse: f.coarse };
-      const dataset = openDataset(f.dataset, { ...common, split: f.split ?? 'train', builtinSize: f.builtinSize });
+      const trainOptions = { ...common, split: f.split ?? 'train', builtinSize: f.builtinSize };
+      const dataset = openDataset(f.dataset, trainOptions);
       const valDataset = openDataset(f.dataset, { ...common, split: 'val' });
       const model = modelConfig({
         arch: f.arch ?? (f.genotype ? undefined : 'autodeeplab-s'), genotype: f.genotype ? loadGenotype(f.genotype) : undefined,
@@ -73,6 +74,7 @@ Writes config.json, metrics.jsonl, checkpoint.safetensors and, at the end, model
       const r = await runTraining({
         model, train, dataset, valDataset, out, resume: f.resume, maxIterations: f.maxIterations, checkpointEvery: f.checkpointEvery,
         shouldStop: gracefulStop('train'),
+        datasetSpec: f.skipBad ? undefined : { name: f.dataset, options: trainOptions },
         onIteration: (x) => bar.update(x.iteration, { loss: x.loss, lr: x.lr, 's/it': x.seconds }),
       });
       bar.stop();

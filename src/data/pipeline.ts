@@ -78,6 +78,20 @@ export function normalizeImage(s: Sample): Float32Array {
   return out;
 }
 
+/** A batch as plain arrays: (B, 3, crop, crop) normalised floats and (B, crop, crop) class ids. */
+export interface BatchArrays {
+  images: Float32Array;
+  labels: Uint8Array;
+  size: number;
+  crop: number;
+}
+
+/** Tensors of a batch (call inside a scope). */
+export function toBatch(a: BatchArrays): Batch {
+  const labels = T.cast(T.tensor(a.labels, [a.size, a.crop, a.crop], { dtype: 'uint8' }), 'int64');
+  return { images: T.tensor(a.images, [a.size, 3, a.crop, a.crop]), labels };
+}
+
 export interface Batch {
   images: T.Tensor; // (B, 3, crop, crop)
   labels: T.Tensor; // (B, crop, crop) int64
@@ -111,21 +125,26 @@ export class BatchSampler {
   }
 
   async batch(epoch: number, k: number): Promise<Batch> {
-    return this.assemble(epoch, k, await this.load(epoch, k));
+    return toBatch(this.augmentBatch(epoch, k, await this.load(epoch, k)));
   }
 
   /** Augments loaded samples into tensors (call inside a scope). */
   assemble(epoch: number, k: number, samples: Sample[]): Batch {
+    return toBatch(this.augmentBatch(epoch, k, samples));
+  }
+
+  /** Augments loaded samples into plain arrays (no tensors: runs in worker threads too). */
+  augmentBatch(epoch: number, k: number, samples: Sample[]): BatchArrays {
     const c = this.augmentation.crop;
     const idx = this.batchIndices(epoch, k);
     const images = new Float32Array(idx.length * 3 * c * c);
-    const labels = new BigInt64Array(idx.length * c * c);
+    const labels = new Uint8Array(idx.length * c * c);
     idx.forEach((i, b) => {
       const a = augment(samples[b], new Rng(hashSeed(this.seed, epoch, i, 0xa06)), this.augmentation);
       images.set(a.image, b * 3 * c * c);
-      for (let p = 0; p < c * c; p++) labels[b * c * c + p] = BigInt(a.label[p]);
+      labels.set(a.label, b * c * c);
     });
-    return { images: T.tensor(images, [idx.length, 3, c, c]), labels: T.tensor(labels, [idx.length, c, c]) };
+    return { images, labels, size: idx.length, crop: c };
   }
 }
 

@@ -12,7 +12,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as T from '../engine';
-import { BatchSampler, splitHalves } from '../data/pipeline';
+import { BatchSampler, splitHalves, toBatch } from '../data/pipeline';
+import { BatchSource, InlineSource, WorkerSource } from '../data/prefetch';
+import { DatasetOptions } from '../data/registry';
 import { SegmentationDataset } from '../data/dataset';
 import { ConfusionMatrix } from '../eval/metrics';
 import { loadCheckpoint, prefixed, saveCheckpoint, withPrefix } from '../train/checkpoint';
@@ -37,6 +39,8 @@ export interface SearchRunOptions {
   onIteration?: (p: IterationReport) => void;
   /** Polled between iterations; true stops the run cleanly (with a checkpoint). */
   shouldStop?: () => boolean;
+  /** How to reopen the dataset in a worker thread: batches are then prepared there, ahead of time. */
+  datasetSpec?: { name: string; options: DatasetOptions };
 }
 
 export interface IterationReport {
@@ -122,6 +126,10 @@ export async function runSearch(o: SearchRunOptions): Promise<SearchResult> {
   const samplerA = new BatchSampler(o.dataset, a, cfg.batchSize, cfg.seed, train);
   const samplerB = new BatchSampler(o.dataset, b, cfg.batchSize, cfg.seed + 1, train);
   const evalB = new BatchSampler(o.dataset, b, cfg.batchSize, cfg.seed + 2, { crop: cfg.crop, scale: [1, 1], flip: false });
+  const source = (s: BatchSampler): BatchSource => (o.datasetSpec
+    ? new WorkerSource({ dataset: o.datasetSpec, indices: [...s.indices], batchSize: s.batchSize, seed: s.seed, augmentation: s.augmentation })
+    : new InlineSource(s));
+  const [sourceA, sourceB] = [source(samplerA), source(samplerB)];
   const perEpoch = samplerA.batchesPerEpoch;
   const total = cfg.epochs * perEpoch;
   const log = new MetricsLog(path.join(o.out, 'metrics.jsonl'));
@@ -180,11 +188,11 @@ export async function runSearch(o: SearchRunOptions): Promise<SearchResult> {
       const t0 = process.hrtime.bigint();
       // Decoding runs off the main thread (sharp).
       const kb = k % samplerB.batchesPerEpoch;
-      const [samplesA, samplesB] = await Promise.all([samplerA.load(epoch, k), phase === 'search' ? samplerB.load(epoch, kb) : Promise.resolve(null)]);
+      const [batchA, batchB] = await Promise.all([sourceA.get(epoch, k), phase === 'search' ? sourceB.get(epoch, kb) : Promise.resolve(null)]);
       const dataSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
       wOpt.lr = cosineLr(cfg.weightLr, cfg.weightLrMin, iteration / total);
-      const loss = T.tidy(() => weightStep(net, wOpt, samplerA.assemble(epoch, k, samplesA), cfg.gradClip, cfg.recompute));
-      const archLoss = samplesB ? T.tidy(() => archStep(net, aOpt, samplerB.assemble(epoch, kb, samplesB), cfg.recompute)) : null;
+      const loss = T.tidy(() => weightStep(net, wOpt, toBatch(batchA), cfg.gradClip, cfg.recompute));
+      const archLoss = batchB ? T.tidy(() => archStep(net, aOpt, toBatch(batchB), cfg.recompute)) : null;
       iteration++;
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       log.append({ type: 'iteration', epoch, iteration, phase, loss, archLoss, lr: wOpt.lr, seconds, dataSeconds, rssBytes: process.memoryUsage().rss });
@@ -210,5 +218,6 @@ export async function runSearch(o: SearchRunOptions): Promise<SearchResult> {
   net.dispose();
   wOpt.dispose();
   aOpt.dispose();
+  await Promise.all([sourceA.close(), sourceB.close()]);
   return { genotype, completed: !stopped, iterations: iteration, epochsDone, out: o.out };
 }

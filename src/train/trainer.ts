@@ -10,7 +10,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as T from '../engine';
 import { IGNORE_INDEX, SegmentationDataset } from '../data/dataset';
-import { BatchSampler } from '../data/pipeline';
+import { BatchSampler, toBatch } from '../data/pipeline';
+import { InlineSource, WorkerSource } from '../data/prefetch';
+import { DatasetOptions } from '../data/registry';
 import { writeFileAtomic } from '../engine/safetensors';
 import { evaluateDataset } from '../eval/evaluate';
 import { AutoDeepLab, ModelConfig } from '../model/network';
@@ -57,6 +59,8 @@ export interface TrainRunOptions {
   checkpointEvery?: number;
   onIteration?: (r: { iteration: number; total: number; loss: number; lr: number; seconds: number }) => void;
   shouldStop?: () => boolean;
+  /** How to reopen the dataset in a worker thread: batches are then prepared there, ahead of time. */
+  datasetSpec?: { name: string; options: DatasetOptions };
 }
 
 export interface SavedModel {
@@ -99,6 +103,9 @@ export async function runTraining(o: TrainRunOptions): Promise<{ iterations: num
   const opt = new T.SGD(model.weights.parameters(), { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay });
   const indices = Array.from({ length: o.dataset.length }, (_, i) => i);
   const sampler = new BatchSampler(o.dataset, indices, c.batchSize, c.seed, { crop: c.crop, scale: c.scale, flip: true });
+  const source = o.datasetSpec
+    ? new WorkerSource({ dataset: o.datasetSpec, indices, batchSize: c.batchSize, seed: c.seed, augmentation: sampler.augmentation })
+    : new InlineSource(sampler);
   const log = new MetricsLog(path.join(o.out, 'metrics.jsonl'));
   const ckFile = path.join(o.out, 'checkpoint.safetensors');
   let iteration = 0;
@@ -146,12 +153,12 @@ export async function runTraining(o: TrainRunOptions): Promise<{ iterations: num
     await yieldToEventLoop(); // lets Ctrl-C / SIGTERM handlers run between iterations
     const t0 = process.hrtime.bigint();
     const [epoch, k] = [Math.floor(iteration / perEpoch), iteration % perEpoch];
-    const samples = await sampler.load(epoch, k); // decoded off the main thread (sharp)
+    const arrays = await source.get(epoch, k); // prepared ahead in a worker thread when datasetSpec is given
     const dataSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
     opt.lr = polyLr(c.lr, c.power, iteration / c.iterations);
     model.progress = iteration / c.iterations; // drop-path ramp
     const loss = T.tidy(() => {
-      const b = sampler.assemble(epoch, k, samples);
+      const b = toBatch(arrays);
       opt.zeroGrad();
       const l = T.crossEntropy(model.forward(b.images, true), b.labels, { ignoreIndex: IGNORE_INDEX });
       T.backward(l);
@@ -175,5 +182,6 @@ export async function runTraining(o: TrainRunOptions): Promise<{ iterations: num
     saveModel(path.join(o.out, 'model.safetensors'), model, o.dataset);
   }
   opt.dispose();
+  await source.close();
   return { iterations: iteration, completed: !stopped, model, lastEval };
 }

@@ -1,7 +1,8 @@
-/** `npm run bench -- <suite> [--threads N]`: suites are engine and search. */
+/** `npm run bench -- <suite> [--threads N]`: suites are engine, search and data. */
 import * as os from 'node:os';
 import { runEngineBench } from './engine';
 import { runSearchBench } from './search';
+import { runDataBench } from './data';
 
 const args = process.argv.slice(2);
 const suite = args.find((a) => !a.startsWith('--')) ?? 'engine';
@@ -11,6 +12,7 @@ const threads = ti >= 0 ? Number(args[ti + 1]) : Math.min(2, os.availableParalle
 const suites: Record<string, () => Promise<void>> = {
   engine: () => runEngineBench(threads),
   search: () => runSearchBench(threads, args),
+  data: () => runDataBench(threads, args),
 };
 const run = suites[suite];
 if (!run) {

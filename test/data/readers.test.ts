@@ -51,6 +51,10 @@ describe('dataset readers (official layouts)', () => {
     assert.equal(s.image.length, W * H * 3);
     await grey(file('cs', 'gtFine', 'train', 'aachen', `${id}_gtFine_labelIds.png`), fill([7, 40]));
     await assert.rejects(ds.get(0), /gtFine_labelIds.png: label 40 at pixel \(1, 0\) is out of range \(expected 0..18 or 255\)/);
+    // Coarse annotations: gtCoarse/{split}/{city}/*_gtCoarse_labelIds.png.
+    await grey(file('cs', 'gtCoarse', 'train', 'aachen', `${id}_gtCoarse_labelIds.png`), fill([21, 23]));
+    const coarse = openDataset('cityscapes', { root: r, split: 'train', coarse: true });
+    assert.deepEqual([...(await coarse.get(0)).label.slice(0, 2)], [8, 10]);
   });
 
   it('voc: palette PNGs in SegmentationClass (255 border ignored), split lists, and SegmentationClassAug', async () => {

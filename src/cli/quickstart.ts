@@ -64,7 +64,7 @@ export function quickstartCommand(): Command {
       const perClass = Object.entries(r.perClassIoU).map(([c, v]) => `${c} ${v === null ? '-' : (100 * v).toFixed(1)}`).join(', ');
       process.stdout.write(`quickstart: held-out scenes: mIoU ${(100 * r.mIoU).toFixed(2)}, pixel accuracy ${(100 * r.pixelAccuracy).toFixed(2)}\n` +
         `  IoU per class: ${perClass}\n  model: ${path.join(trainDir, 'model.safetensors')} ` +
-        `(autodeeplab eval --checkpoint ${path.join(trainDir, 'model.safetensors')} --builtin-image-size 96)\n`);
+        `(autodeeplab eval --checkpoint ${path.join(trainDir, 'model.safetensors')} --builtin-size 24 --builtin-image-size 96)\n`);
       trained.model.weights.dispose();
     });
 }

@@ -5,23 +5,24 @@
  * Annotation 0 is "other" (ignored); 1..150 are the classes, shifted to 0..149.
  */
 import * as path from 'node:path';
-import { IGNORE_INDEX, Sample, SegmentationDataset } from '../dataset';
+import { IGNORE_INDEX } from '../dataset';
 import { vocColormap } from './voc';
-import { DatasetError, findFiles, makeSample, readImage, readLabelIds, requireDir } from './files';
+import { DatasetError, findFiles, PairedFilesDataset, requireDir } from './files';
 
 export function ade20kLabel(raw: number): number {
   if (raw === 0) return IGNORE_INDEX;
   return raw <= 150 ? raw - 1 : -1;
 }
 
-export class ADE20K implements SegmentationDataset {
+export class ADE20K extends PairedFilesDataset {
   readonly name = 'ade20k';
   readonly numClasses = 150;
   readonly classNames = Array.from({ length: 150 }, (_, k) => `class${k + 1}`);
   readonly palette = vocColormap(151).slice(1);
-  private readonly pairs: { image: string; label: string; id: string }[];
+  protected readonly pairs: { image: string; label: string; id: string }[];
 
   constructor(readonly root: string, readonly split: string) {
+    super();
     const dir = split === 'train' ? 'training' : split === 'val' ? 'validation' : split;
     const base = requireDir(path.join(root, 'ADEChallengeData2016'), 'ADEChallengeData2016 under --data-root');
     const images = requireDir(path.join(base, 'images', dir), `ADEChallengeData2016/images/${dir}/*.jpg`);
@@ -33,13 +34,7 @@ export class ADE20K implements SegmentationDataset {
     if (this.pairs.length === 0) throw new DatasetError(`${images}: empty split (expected *.jpg files)`);
   }
 
-  get length(): number {
-    return this.pairs.length;
-  }
-
-  async get(index: number): Promise<Sample> {
-    const p = this.pairs[index];
-    const [image, label] = await Promise.all([readImage(p.image), readLabelIds(p.label)]);
-    return makeSample(p.id, p.image, image, p.label, label, this.numClasses, ade20kLabel);
+  protected mapLabel(raw: number): number {
+    return ade20kLabel(raw);
   }
 }

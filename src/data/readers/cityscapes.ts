@@ -5,8 +5,8 @@
  * labelIds (0..33) map to the 19 train ids; everything else is 255 (ignored).
  */
 import * as path from 'node:path';
-import { IGNORE_INDEX, Sample, SegmentationDataset } from '../dataset';
-import { DatasetError, findFiles, makeSample, readImage, readLabelIds, requireDir } from './files';
+import { IGNORE_INDEX } from '../dataset';
+import { DatasetError, findFiles, PairedFilesDataset, requireDir } from './files';
 
 /** labelId -> trainId (cityscapesScripts' labels.py). */
 const TRAIN_ID: Record<number, number> = {
@@ -23,14 +23,15 @@ export function cityscapesTrainId(labelId: number): number {
   return TRAIN_ID[labelId] ?? IGNORE_INDEX;
 }
 
-export class Cityscapes implements SegmentationDataset {
+export class Cityscapes extends PairedFilesDataset {
   readonly name = 'cityscapes';
   readonly numClasses = 19;
   readonly classNames = CITYSCAPES_CLASSES;
   readonly palette = PALETTE;
-  private readonly pairs: { image: string; label: string; id: string }[];
+  protected readonly pairs: { image: string; label: string; id: string }[];
 
   constructor(readonly root: string, readonly split: string, coarse = false) {
+    super();
     const images = requireDir(path.join(root, 'leftImg8bit', split), `Cityscapes' leftImg8bit/${split}/{city}/*_leftImg8bit.png under --data-root`);
     const gt = coarse ? 'gtCoarse' : 'gtFine';
     requireDir(path.join(root, gt, split), `${gt}/${split}/{city}/*_${gt}_labelIds.png under --data-root`);
@@ -42,13 +43,7 @@ export class Cityscapes implements SegmentationDataset {
     if (this.pairs.length === 0) throw new DatasetError(`${images}: empty split (expected {city}/*_leftImg8bit.png files)`);
   }
 
-  get length(): number {
-    return this.pairs.length;
-  }
-
-  async get(index: number): Promise<Sample> {
-    const p = this.pairs[index];
-    const [image, label] = await Promise.all([readImage(p.image), readLabelIds(p.label)]);
-    return makeSample(p.id, p.image, image, p.label, label, this.numClasses, cityscapesTrainId);
+  protected mapLabel(raw: number): number {
+    return cityscapesTrainId(raw);
   }
 }

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { IGNORE_INDEX, Sample } from '../dataset';
+import { IGNORE_INDEX, Sample, SegmentationDataset } from '../dataset';
 
 export class DatasetError extends Error {
   constructor(message: string) {
@@ -91,4 +91,25 @@ export function makeSample(id: string, imageFile: string, image: Decoded, labelF
     out[p] = v;
   }
   return { id, width: image.width, height: image.height, image: image.data, label: out };
+}
+
+/** A dataset of (image file, grey label file) pairs with a label mapping: Cityscapes, ADE20K, folders. */
+export abstract class PairedFilesDataset implements SegmentationDataset {
+  abstract readonly name: string;
+  abstract readonly numClasses: number;
+  abstract readonly classNames: readonly string[];
+  abstract readonly palette: readonly (readonly [number, number, number])[];
+  protected abstract readonly pairs: { image: string; label: string; id: string }[];
+  /** Training id of a raw label value; IGNORE_INDEX to ignore, negative for invalid. */
+  protected abstract mapLabel(raw: number): number;
+
+  get length(): number {
+    return this.pairs.length;
+  }
+
+  async get(index: number): Promise<Sample> {
+    const p = this.pairs[index];
+    const [image, label] = await Promise.all([readImage(p.image), readLabelIds(p.label)]);
+    return makeSample(p.id, p.image, image, p.label, label, this.numClasses, (v) => this.mapLabel(v));
+  }
 }

@@ -7,9 +7,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { IGNORE_INDEX, Sample, SegmentationDataset } from '../dataset';
+import { IGNORE_INDEX } from '../dataset';
 import { IMAGE_EXTENSIONS } from '../image_io';
-import { DatasetError, makeSample, readImage, readLabelIds, requireDir } from './files';
+import { DatasetError, PairedFilesDataset, requireDir } from './files';
 
 interface ClassesFile { names: string[]; colors?: [number, number, number][]; ignore?: number }
 
@@ -33,15 +33,16 @@ function readClasses(file: string): ClassesFile {
   return c;
 }
 
-export class FolderDataset implements SegmentationDataset {
+export class FolderDataset extends PairedFilesDataset {
   readonly name = 'folder';
   readonly numClasses: number;
   readonly classNames: string[];
   readonly palette: [number, number, number][];
   private readonly ignore: number;
-  private readonly pairs: { image: string; label: string; id: string }[];
+  protected readonly pairs: { image: string; label: string; id: string }[];
 
   constructor(readonly root: string, readonly split: string) {
+    super();
     const images = requireDir(path.join(root, 'images'), 'images/ and masks/ folders and classes.json under --data-root');
     const masks = requireDir(path.join(root, 'masks'), 'masks/{name}.png next to images/');
     const classes = readClasses(path.join(root, 'classes.json'));
@@ -63,13 +64,7 @@ export class FolderDataset implements SegmentationDataset {
     if (this.pairs.length === 0) throw new DatasetError(`${images}: empty split '${split}'`);
   }
 
-  get length(): number {
-    return this.pairs.length;
-  }
-
-  async get(index: number): Promise<Sample> {
-    const p = this.pairs[index];
-    const [image, label] = await Promise.all([readImage(p.image), readLabelIds(p.label)]);
-    return makeSample(p.id, p.image, image, p.label, label, this.numClasses, (v) => (v === this.ignore ? IGNORE_INDEX : v));
+  protected mapLabel(raw: number): number {
+    return raw === this.ignore ? IGNORE_INDEX : raw;
   }
 }

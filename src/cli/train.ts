@@ -7,7 +7,7 @@ import * as T from '../engine';
 import { openDataset, reportSkipped } from '../data/registry';
 import { evaluateDataset } from '../eval/evaluate';
 import { loadGenotype, modelConfig } from '../model/presets';
-import { DEFAULT_TRAIN_CONFIG, loadModel, runTraining, TrainConfig } from '../train/trainer';
+import { loadModel, resolveTrainConfig, runTraining, TrainConfig } from '../train/trainer';
 import { gracefulStop, int, num, readJsonConfig, scaleList, timestamp } from './options';
 import { progress } from './progress';
 
@@ -55,10 +55,11 @@ Examples:
 Writes config.json, metrics.jsonl, checkpoint.safetensors and, at the end, model.safetensors.`)
     .action(async (f: TrainFlags) => {
       const file = f.config ? readJsonConfig(f.config) : {};
-      const train: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, threads: os.availableParallelism(), ...(file as Partial<TrainConfig>) };
-      const set = <K extends keyof TrainConfig>(k: K, v: TrainConfig[K] | undefined) => { if (v !== undefined) train[k] = v; };
+      const fromFlags: Partial<TrainConfig> = {};
+      const set = <K extends keyof TrainConfig>(k: K, v: TrainConfig[K] | undefined) => { if (v !== undefined) fromFlags[k] = v; };
       set('crop', f.crop); set('batchSize', f.batchSize); set('iterations', f.iterations); set('lr', f.lr);
       set('seed', f.seed); set('threads', f.threads); set('evalEvery', f.evalEvery);
+      const train = resolveTrainConfig({ threads: os.availableParallelism(), ...file, ...fromFlags }, f.config ?? 'train flags');
       const seed = train.seed;
       const common = { root: f.dataRoot, builtinImageSize: f.builtinImageSize, seed, skipBad: f.skipBad, coarse: f.coarse };
       const trainOptions = { ...common, split: f.split ?? 'train', builtinSize: f.builtinSize };

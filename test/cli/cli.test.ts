@@ -10,6 +10,14 @@ const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
 
 describe('autodeeplab CLI', () => {
+  it('every command has --help with examples', () => {
+    for (const cmd of ['search', 'train', 'eval', 'predict', 'cost', 'quickstart', 'demo']) {
+      const r = run(cmd, '--help');
+      assert.equal(r.status, 0, cmd);
+      assert.match(r.stdout, /Example/, `${cmd} --help has no example`);
+    }
+  });
+
   it('--help lists the commands; search --help shows flags and examples', () => {
     const top = run('--help');
     assert.equal(top.status, 0);
@@ -41,6 +49,12 @@ describe('autodeeplab CLI', () => {
     assert.match(run('search', '--config', path.join(dir, 'missing.json')).stderr, /--config: .*missing.json does not exist/);
     assert.match(run('search', '--crop', '32').stderr, /field 'crop' gives 1x1 feature maps at output stride 32; use a crop of at least 33/);
     assert.match(run('search', '--dataset', 'imagenet').stderr, /--dataset: unknown dataset 'imagenet'; available: builtin/);
+    fs.writeFileSync(cfg, JSON.stringify({ iterations: 10, batchSize: 1 }));
+    assert.match(run('train', '--config', cfg).stderr, /cfg.json: field 'batchSize' must be >= 2/);
+    fs.writeFileSync(cfg, JSON.stringify({ learningRate: 0.1 }));
+    assert.match(run('train', '--config', cfg).stderr, /cfg.json: unknown field 'learningRate'/);
+    assert.match(run('eval').stderr, /required option '--checkpoint <file>' not specified/);
+    assert.match(run('train', '--dataset', 'voc').stderr, /--data-root: dataset 'voc' needs the folder/);
     fs.rmSync(dir, { recursive: true });
   });
 

@@ -7,6 +7,7 @@ import { int } from './options';
 import { costCommand } from './cost';
 import { predictCommand } from './predict';
 import { quickstartCommand } from './quickstart';
+import { reportCommand } from './report';
 import { evalCommand, trainCommand } from './train';
 import { searchCommand } from './search';
 
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   program.addCommand(evalCommand());
   program.addCommand(predictCommand());
   program.addCommand(costCommand());
+  program.addCommand(reportCommand());
 
   return program;
 }

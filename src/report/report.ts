@@ -1,0 +1,161 @@
+/**
+ * `autodeeplab report RUN_DIR`: a static HTML page (no scripts) for a search
+ * or training run: loss and mIoU curves, alpha and beta as heatmaps over
+ * epochs, the genotype diagrams, and sample predictions beside ground truth.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import * as T from '../engine';
+import { openDataset } from '../data/registry';
+import { normalizeImage } from '../data/pipeline';
+import { SegmentationDataset } from '../data/dataset';
+import { Genotype, cellInputsOf, validateGenotype } from '../search/genotype';
+import { PRIMITIVES, ZERO } from '../search/primitives';
+import { Supernet } from '../search/supernet';
+import { SearchConfig } from '../search/config';
+import { loadCheckpoint, withPrefix } from '../train/checkpoint';
+import { MetricsLog } from '../train/metrics_log';
+import { loadModel } from '../train/trainer';
+import { cellSvg, trellisSvg } from './diagrams';
+import { esc, heatmap, lineChart } from './svg';
+
+interface EpochGenotype { epoch: number; search: { alpha: number[][]; beta: number[][][] } }
+
+function readJson<T>(file: string): T | null {
+  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as T) : null;
+}
+
+function edgeNames(blocks: number): string[] {
+  return Array.from({ length: blocks }, (_, i) => cellInputsOf(i).map((inp) => `b${i} <- ${inp}`)).flat();
+}
+
+/** PNG data URI of an RGB image. */
+async function pngUri(width: number, height: number, rgb: Uint8Array): Promise<string> {
+  const png = await sharp(Buffer.from(rgb), { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return `data:image/png;base64,${png.toString('base64')}`;
+}
+
+function colorize(labels: ArrayLike<number>, palette: readonly (readonly number[])[]): Uint8Array {
+  const out = new Uint8Array(labels.length * 3);
+  for (let p = 0; p < labels.length; p++) {
+    const c = labels[p] === 255 ? [255, 255, 255] : palette[labels[p]] ?? [0, 0, 0];
+    out.set(c, p * 3);
+  }
+  return out;
+}
+
+/** Up to n predictions beside their ground truth, from the run's own model. */
+async function predictions(runDir: string, n: number): Promise<string> {
+  const cfg = readJson<Record<string, unknown>>(path.join(runDir, 'config.json'));
+  if (!cfg) return '';
+  let predict: ((x: T.Tensor) => T.Tensor) | null = null;
+  let dataset: SegmentationDataset;
+  let dispose = () => {};
+  if (fs.existsSync(path.join(runDir, 'model.safetensors'))) {
+    const { model } = loadModel(path.join(runDir, 'model.safetensors'));
+    predict = (x) => model.forward(x, false);
+    dispose = () => model.weights.dispose();
+    dataset = openDataset((cfg.dataset as string) ?? 'builtin', { split: 'val', builtinSize: n, builtinImageSize: 96 });
+  } else if (fs.existsSync(path.join(runDir, 'checkpoint.safetensors')) && cfg.layers) {
+    const sc = cfg as unknown as SearchConfig & { dataset: string };
+    const net = new Supernet(sc);
+    T.tidy(() => {
+      const ck = loadCheckpoint(path.join(runDir, 'checkpoint.safetensors'));
+      net.weights.loadStateDict(withPrefix(ck.tensors, 'weights.'));
+      T.noGrad(() => { T.assign(net.alpha, ck.tensors.alpha); T.assign(net.beta, ck.tensors.beta); });
+    });
+    // The supernet takes square crops: predict on scenes of the search's crop size.
+    predict = (x) => net.forward(x, false);
+    dispose = () => net.dispose();
+    dataset = openDataset(sc.dataset ?? 'builtin', { split: 'val', builtinSize: n, builtinImageSize: sc.crop });
+  } else return '';
+  if (dataset.name !== 'builtin') {
+    dispose();
+    return '<p>Sample predictions are drawn for the built-in dataset only.</p>';
+  }
+  const rows: string[] = [];
+  for (let i = 0; i < Math.min(n, dataset.length); i++) {
+    const s = await dataset.get(i);
+    const pred = T.noGrad(() => T.tidy(() => T.argmax(predict!(T.tensor(normalizeImage(s), [1, 3, s.height, s.width])), 1).toArray()));
+    const [img, gt, pr] = await Promise.all([
+      pngUri(s.width, s.height, s.image), pngUri(s.width, s.height, colorize(s.label, dataset.palette)), pngUri(s.width, s.height, colorize(pred, dataset.palette)),
+    ]);
+    rows.push(`<tr><td><img src="${img}"></td><td><img src="${gt}"></td><td><img src="${pr}"></td></tr>`);
+  }
+  dispose();
+  return `<table class="samples"><tr><th>image</th><th>ground truth</th><th>prediction</th></tr>${rows.join('')}</table>`;
+}
+
+export async function buildReport(runDir: string): Promise<string> {
+  if (!fs.existsSync(path.join(runDir, 'metrics.jsonl'))) {
+    throw new Error(`report: ${runDir} is not a run directory (no metrics.jsonl; expected the --out of search or train)`);
+  }
+  const metrics = MetricsLog.read(path.join(runDir, 'metrics.jsonl'));
+  const its = metrics.filter((r) => r.type === 'iteration');
+  const epochs = metrics.filter((r) => r.type === 'epoch');
+  const vals = metrics.filter((r) => r.type === 'validation');
+  const cfg = readJson<Record<string, unknown>>(path.join(runDir, 'config.json')) ?? {};
+  const sections: string[] = [];
+  sections.push(`<h2>Training curves</h2>`, lineChart('loss per iteration', 'iteration', [
+    { name: 'weights (trainA)', color: '#1f77b4', points: its.map((r) => [r.iteration as number, r.loss as number]) },
+    { name: 'architecture (trainB)', color: '#d62728', points: its.filter((r) => typeof r.archLoss === 'number').map((r) => [r.iteration as number, r.archLoss as number]) },
+  ]));
+  if (epochs.length) {
+    sections.push(lineChart('mIoU and pixel accuracy on trainB per epoch', 'epoch', [
+      { name: 'mIoU', color: '#2ca02c', points: epochs.map((r) => [(r.epoch as number) + 1, r.mIoU as number]) },
+      { name: 'pixel accuracy', color: '#9467bd', points: epochs.map((r) => [(r.epoch as number) + 1, r.pixelAccuracy as number]) },
+    ]), lineChart('loss on trainB per epoch', 'epoch', [
+      { name: 'loss', color: '#ff7f0e', points: epochs.map((r) => [(r.epoch as number) + 1, r.valLoss as number]) },
+    ]));
+  }
+  if (vals.length) {
+    sections.push(lineChart('validation mIoU', 'iteration', [{ name: 'mIoU', color: '#2ca02c', points: vals.map((r) => [r.iteration as number, r.mIoU as number]) }]));
+  }
+  // Architecture: the genotype and how alpha and beta evolved.
+  const genotypeRaw = readJson<unknown>(path.join(runDir, 'genotype.json')) ?? (cfg.model as { genotype?: unknown } | undefined)?.genotype;
+  if (genotypeRaw) {
+    const g: Genotype = validateGenotype(genotypeRaw, path.join(runDir, 'genotype.json'));
+    const last = (genotypeRaw as Partial<EpochGenotype>).search;
+    sections.push('<h2>Architecture</h2>', trellisSvg(g, last?.beta), cellSvg(g.cell));
+    const dir = path.join(runDir, 'genotypes');
+    const history = fs.existsSync(dir)
+      ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as EpochGenotype)
+      : [];
+    if (last) {
+      sections.push(heatmap('alpha (softmax) at the last epoch: edge x op', last.alpha, edgeNames(g.cell.blocks.length), [...PRIMITIVES]));
+    }
+    if (history.length) {
+      const strongest = (row: number[]) => Math.max(...row.filter((_, k) => k !== ZERO));
+      const alphaRows = history[0].search.alpha.map((_, e) => history.map((h) => strongest(h.search.alpha[e])));
+      sections.push(heatmap('alpha over epochs: weight of each edge\'s strongest non-zero op', alphaRows.map((r) => r.map((v) => v * 2)),
+        edgeNames(g.cell.blocks.length), history.map((h) => `epoch ${h.epoch + 1}`)));
+      const nodes: string[] = [];
+      const betaRows: number[][] = [];
+      history[0].search.beta.forEach((layer, l) => layer.forEach((row, k) => {
+        if (!row.some((v) => v > 0)) return;
+        nodes.push(`${l === 0 ? 'stem' : `L${l}`} s${4 * 2 ** k}`);
+        betaRows.push(history.map((h) => Math.max(...h.search.beta[l][k])));
+      }));
+      sections.push(heatmap('beta over epochs: each node\'s strongest outgoing arrow', betaRows, nodes, history.map((h) => `epoch ${h.epoch + 1}`)));
+    }
+  }
+  const samples = await predictions(runDir, 3);
+  if (samples) sections.push('<h2>Sample predictions</h2>', samples);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>autodeeplab report: ${esc(path.basename(path.resolve(runDir)))}</title>
+<style>body{font-family:Helvetica,Arial,sans-serif;margin:24px;color:#222}svg{display:block;margin:12px 0}
+table.samples img{width:160px;image-rendering:pixelated}pre{background:#f4f4f4;padding:8px;font-size:12px}</style></head>
+<body><h1>autodeeplab run: ${esc(path.resolve(runDir))}</h1>
+<p>${its.length} iterations${epochs.length ? `, ${epochs.length} epochs` : ''}.</p>
+${sections.join('\n')}
+<h2>Configuration</h2><pre>${esc(JSON.stringify(cfg, null, 2))}</pre>
+</body></html>
+`;
+}
+
+export async function writeReport(runDir: string, out = path.join(runDir, 'report.html')): Promise<string> {
+  const html = await buildReport(runDir);
+  fs.writeFileSync(out, html);
+  return out;
+}

@@ -8,6 +8,7 @@ import { costCommand } from './cost';
 import { predictCommand } from './predict';
 import { quickstartCommand } from './quickstart';
 import { reportCommand } from './report';
+import { diagramCommand } from './diagram';
 import { evalCommand, trainCommand } from './train';
 import { searchCommand } from './search';
 
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   program.addCommand(predictCommand());
   program.addCommand(costCommand());
   program.addCommand(reportCommand());
+  program.addCommand(diagramCommand());
 
   return program;
 }

@@ -1,0 +1,28 @@
+/** `autodeeplab diagram`: the network path and the cell of a genotype or preset, as SVG (and PNG). */
+import { Command } from 'commander';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import { isPreset, loadGenotype } from '../model/presets';
+import { cellSvg, trellisSvg } from '../report/diagrams';
+import { AUTO_DEEPLAB_GENOTYPE } from '../search/genotype';
+
+export function diagramCommand(): Command {
+  return new Command('diagram')
+    .description('draw the network path (on the L x 4 trellis) and the cell as SVG and PNG')
+    .option('--arch <name>', 'a preset (the released architecture)')
+    .option('--genotype <file>', 'genotype JSON (with the search\'s betas when present)')
+    .requiredOption('--out <dir>', 'output folder: path.svg, path.png, cell.svg, cell.png')
+    .addHelpText('after', '\nExamples:\n  $ autodeeplab diagram --arch autodeeplab-s --out docs\n  $ autodeeplab diagram --genotype runs/s1/genotype.json --out runs/s1')
+    .action(async (o: { arch?: string; genotype?: string; out: string }) => {
+      if (o.arch && !isPreset(o.arch)) throw new Error(`--arch: unknown preset '${o.arch}'`);
+      const raw = o.genotype ? (JSON.parse(fs.readFileSync(o.genotype, 'utf8')) as { search?: { beta?: number[][][] } }) : null;
+      const g = o.genotype ? loadGenotype(o.genotype) : AUTO_DEEPLAB_GENOTYPE;
+      fs.mkdirSync(o.out, { recursive: true });
+      for (const [name, text] of [['path', trellisSvg(g, raw?.search?.beta)], ['cell', cellSvg(g.cell)]] as const) {
+        fs.writeFileSync(path.join(o.out, `${name}.svg`), text);
+        await sharp(Buffer.from(text)).png().toFile(path.join(o.out, `${name}.png`));
+      }
+      process.stdout.write(`diagram: ${o.out}/{path,cell}.{svg,png}\n`);
+    });
+}

@@ -30,7 +30,8 @@ fi
 if [ ! -f node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ] \
    || { [ -f package-lock.json ] && [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
   say "installing npm packages"
-  npm install --no-audit --no-fund --loglevel=error
+  # onnxruntime-node ships its CPU binary in the package; skip its optional GPU download.
+  ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --loglevel=error
 fi
 
 node native/build.js

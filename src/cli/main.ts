@@ -9,6 +9,7 @@ import { predictCommand } from './predict';
 import { quickstartCommand } from './quickstart';
 import { reportCommand } from './report';
 import { diagramCommand } from './diagram';
+import { exportCommand } from './export';
 import { evalCommand, trainCommand } from './train';
 import { searchCommand } from './search';
 
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   program.addCommand(costCommand());
   program.addCommand(reportCommand());
   program.addCommand(diagramCommand());
+  program.addCommand(exportCommand());
 
   return program;
 }

@@ -35,11 +35,33 @@ function toArgs(args: readonly OpArg[]): NativeArg[] {
   return out;
 }
 
+/** A recorded single-output operator call (see `traceOps`). */
+export interface TracedCall {
+  op: string;
+  args: readonly OpArg[];
+  output: Tensor;
+}
+
+let tracer: ((c: TracedCall) => void) | null = null;
+
+/** Runs body and reports every single-output operator call made in it (for graph export). */
+export function traceOps<R>(onCall: (c: TracedCall) => void, body: () => R): R {
+  const before = tracer;
+  tracer = onCall;
+  try {
+    return body();
+  } finally {
+    tracer = before;
+  }
+}
+
 /** Call an operator that returns one tensor, e.g. `callTensor('aten::relu', [x])`. */
 export function callTensor(qualified: string, args: readonly OpArg[]): Tensor {
   const r = native.call(opId(qualified), toArgs(args));
   if (typeof r !== 'number') throw new Error(`${qualified}: expected a tensor result`);
-  return new Tensor(r);
+  const t = new Tensor(r);
+  if (tracer) tracer({ op: qualified, args, output: t });
+  return t;
 }
 
 /** Call an operator that returns several tensors (a tuple or a Tensor[]). */

@@ -47,9 +47,29 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * Exit codes: 0 success; 1 a failure while running; 2 bad usage or input
+ * (flags, config files, genotypes, dataset files); 130 interrupted twice.
+ */
+export const EXIT = { ok: 0, failure: 1, badInput: 2, interrupted: 130 } as const;
+
+const BAD_INPUT = new Set(['ConfigError', 'GenotypeError', 'DatasetError', 'CommanderError', 'InvalidArgumentError']);
+
+export function exitCodeOf(e: unknown): number {
+  if (e instanceof Error && BAD_INPUT.has(e.name)) return EXIT.badInput;
+  // Messages of the form "--flag: ..." report bad flags or the files they name.
+  if (e instanceof Error && /^--[a-z-]+: /.test(e.message)) return EXIT.badInput;
+  return EXIT.failure;
+}
+
 if (require.main === module) {
-  buildProgram().parseAsync(process.argv).catch((e: unknown) => {
+  const program = buildProgram();
+  for (const cmd of [program, ...program.commands]) cmd.exitOverride();
+  program.parseAsync(process.argv).catch((e: unknown) => {
+    const code = (e as { code?: string }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') process.exit(EXIT.ok);
+    if (typeof code === 'string' && code.startsWith('commander.')) process.exit(EXIT.badInput); // commander printed the message
     process.stderr.write(`autodeeplab: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
+    process.exit(exitCodeOf(e));
   });
 }

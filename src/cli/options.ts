@@ -33,7 +33,7 @@ export function timestamp(): string {
 export function gracefulStop(label: string): () => boolean {
   let requested = false;
   const handler = () => {
-    if (requested) process.exit(130);
+    if (requested) process.exit(130); // EXIT.interrupted
     requested = true;
     process.stderr.write(`\n${label}: stopping after this iteration (checkpoint follows); press Ctrl-C again to abort\n`);
   };

@@ -58,6 +58,19 @@ describe('autodeeplab CLI', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
+  it('exit codes: 0 for help, 2 for bad usage or input, 1 for failures while running', () => {
+    assert.equal(run('cost', '--help').status, 0);
+    assert.equal(run('search', '--crop', 'abc').status, 2);
+    assert.equal(run('eval').status, 2); // missing required option
+    assert.equal(run('search', '--crop', '32').status, 2); // config field
+    assert.equal(run('train', '--genotype', '/nonexistent/g.json').status, 2);
+    assert.equal(run('train', '--dataset', 'voc', '--data-root', '/nonexistent').status, 2); // dataset folder
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adl-cli-'));
+    fs.writeFileSync(path.join(dir, 'bad.safetensors'), 'garbage that is no checkpoint');
+    assert.equal(run('eval', '--checkpoint', path.join(dir, 'bad.safetensors')).status, 1);
+    fs.rmSync(dir, { recursive: true });
+  });
+
   it('an unknown command is an error with a hint', () => {
     const r = run('serach');
     assert.notEqual(r.status, 0);

@@ -84,6 +84,8 @@ describe('dataset readers (official layouts)', () => {
     await grey(file(...base, 'annotations', 'validation', 'ADE_val_00000001.png'), fill([0, 1, 150, 42]));
     const ds = openDataset('ade20k', { root: r, split: 'val' });
     assert.equal(ds.numClasses, 150);
+    assert.equal(ds.classNames.length, 150);
+    assert.deepEqual([ds.classNames[0], ds.classNames[2], ds.classNames[149]], ['wall', 'sky', 'flag']);
     assert.deepEqual([...(await ds.get(0)).label.slice(0, 4)], [255, 0, 149, 41]);
     await grey(file(...base, 'annotations', 'validation', 'ADE_val_00000001.png'), fill([0, 151]));
     await assert.rejects(ds.get(0), /ADE_val_00000001.png: label 151 at pixel \(1, 0\) is out of range \(expected 0..149 or 255\)/);

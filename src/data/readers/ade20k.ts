@@ -9,6 +9,25 @@ import { IGNORE_INDEX } from '../dataset';
 import { vocColormap } from './voc';
 import { DatasetError, findFiles, PairedFilesDataset, requireDir } from './files';
 
+/** The 150 classes of the SceneParsing benchmark (objectInfo150), in label order 1..150. */
+export const ADE20K_CLASSES = [
+  'wall', 'building', 'sky', 'floor', 'tree', 'ceiling', 'road', 'bed', 'windowpane', 'grass',
+  'cabinet', 'sidewalk', 'person', 'earth', 'door', 'table', 'mountain', 'plant', 'curtain', 'chair',
+  'car', 'water', 'painting', 'sofa', 'shelf', 'house', 'sea', 'mirror', 'rug', 'field',
+  'armchair', 'seat', 'fence', 'desk', 'rock', 'wardrobe', 'lamp', 'bathtub', 'railing', 'cushion',
+  'base', 'box', 'column', 'signboard', 'chest of drawers', 'counter', 'sand', 'sink', 'skyscraper', 'fireplace',
+  'refrigerator', 'grandstand', 'path', 'stairs', 'runway', 'case', 'pool table', 'pillow', 'screen door', 'stairway',
+  'river', 'bridge', 'bookcase', 'blind', 'coffee table', 'toilet', 'flower', 'book', 'hill', 'bench',
+  'countertop', 'stove', 'palm', 'kitchen island', 'computer', 'swivel chair', 'boat', 'bar', 'arcade machine', 'hovel',
+  'bus', 'towel', 'light', 'truck', 'tower', 'chandelier', 'awning', 'streetlight', 'booth', 'television receiver',
+  'airplane', 'dirt track', 'apparel', 'pole', 'land', 'bannister', 'escalator', 'ottoman', 'bottle', 'buffet',
+  'poster', 'stage', 'van', 'ship', 'fountain', 'conveyer belt', 'canopy', 'washer', 'plaything', 'swimming pool',
+  'stool', 'barrel', 'basket', 'waterfall', 'tent', 'bag', 'minibike', 'cradle', 'oven', 'ball',
+  'food', 'step', 'tank', 'trade name', 'microwave', 'pot', 'animal', 'bicycle', 'lake', 'dishwasher',
+  'screen', 'blanket', 'sculpture', 'hood', 'sconce', 'vase', 'traffic light', 'tray', 'ashcan', 'fan',
+  'pier', 'crt screen', 'plate', 'monitor', 'bulletin board', 'shower', 'radiator', 'glass', 'clock', 'flag',
+];
+
 export function ade20kLabel(raw: number): number {
   if (raw === 0) return IGNORE_INDEX;
   return raw <= 150 ? raw - 1 : -1;
@@ -17,7 +36,7 @@ export function ade20kLabel(raw: number): number {
 export class ADE20K extends PairedFilesDataset {
   readonly name = 'ade20k';
   readonly numClasses = 150;
-  readonly classNames = Array.from({ length: 150 }, (_, k) => `class${k + 1}`);
+  readonly classNames = ADE20K_CLASSES;
   readonly palette = vocColormap(151).slice(1);
   protected readonly pairs: { image: string; label: string; id: string }[];
 

@@ -1,14 +1,9 @@
 /** `autodeeplab cost`: parameters and Multi-Adds of a preset or a genotype. */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { countCost } from '../model/cost';
 import { buildModel, loadGenotype } from '../model/presets';
-import { int } from './options';
+import { int, sizeArg } from './options';
 
-function size(v: string): [number, number] {
-  const m = /^(\d+)x(\d+)$/.exec(v);
-  if (!m) throw new InvalidArgumentError(`expected HxW, e.g. 1024x2048, got '${v}'`);
-  return [Number(m[1]), Number(m[2])];
-}
 
 export function costCommand(): Command {
   return new Command('cost')
@@ -16,7 +11,7 @@ export function costCommand(): Command {
     .option('--arch <name>', 'preset: autodeeplab-s, autodeeplab-m, autodeeplab-l')
     .option('--genotype <file>', 'genotype JSON (as search writes it)')
     .option('--filter-multiplier <n>', 'F for a genotype (presets fix it)', int(1))
-    .option('--size <HxW>', 'input size', size, [1024, 2048] as [number, number])
+    .option('--size <HxW>', 'input size', sizeArg, [1024, 2048] as [number, number])
     .option('--classes <n>', 'number of classes', int(2), 19)
     .option('--json', 'print JSON')
     .addHelpText('after', `

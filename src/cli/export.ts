@@ -1,13 +1,9 @@
 /** `autodeeplab export`: a trained model as ONNX, for onnxruntime (Node, browser, Python). */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { exportOnnx } from '../deploy/onnx';
 import { loadModel } from '../train/trainer';
+import { sizeArg } from './options';
 
-function size(v: string): [number, number] {
-  const m = /^(\d+)x(\d+)$/.exec(v);
-  if (!m || Number(m[1]) < 16 || Number(m[2]) < 16) throw new InvalidArgumentError(`expected HxW of at least 16x16, e.g. 513x513, got '${v}'`);
-  return [Number(m[1]), Number(m[2])];
-}
 
 export function exportCommand(): Command {
   return new Command('export')
@@ -15,7 +11,7 @@ export function exportCommand(): Command {
     .requiredOption('--checkpoint <file>', 'model.safetensors or checkpoint.safetensors from train')
     .option('--format <name>', 'export format: onnx', 'onnx')
     .requiredOption('--out <file>', 'output file, e.g. model.onnx')
-    .option('--size <HxW>', 'input size of the exported graph', size, [513, 513] as [number, number])
+    .option('--size <HxW>', 'input size of the exported graph', sizeArg, [513, 513] as [number, number])
     .addHelpText('after', `
 Example:
   $ autodeeplab export --checkpoint runs/t1/model.safetensors --format onnx --size 513x513 --out model.onnx

@@ -49,3 +49,10 @@ export function scaleList(v: string): number[] {
   return s;
 }
 
+
+/** --size HxW, each side at least 16 pixels. */
+export function sizeArg(v: string): [number, number] {
+  const m = /^(\d+)x(\d+)$/.exec(v);
+  if (!m || Number(m[1]) < 16 || Number(m[2]) < 16) throw new InvalidArgumentError(`expected HxW of at least 16x16, e.g. 1024x2048, got '${v}'`);
+  return [Number(m[1]), Number(m[2])];
+}

@@ -1,5 +1,5 @@
 /** 2-D convolution (NCHW), the work-horse of every cell. */
-import { callTensor } from '../dispatch';
+import { callTensor, traceOps } from '../dispatch';
 import { Tensor } from '../tensor';
 import { expectInt, expectRank, expectTensor, pair } from './validate';
 
@@ -11,17 +11,12 @@ export interface ConvRecord {
   groups: number;
 }
 
-let observer: ((r: ConvRecord) => void) | null = null;
-
 /** Calls fn with every conv2d made while `body` runs (e.g. to count multiply-adds). */
 export function observeConvolutions<T>(fn: (r: ConvRecord) => void, body: () => T): T {
-  const before = observer;
-  observer = fn;
-  try {
-    return body();
-  } finally {
-    observer = before;
-  }
+  return traceOps((c) => {
+    if (c.op !== 'aten::conv2d') return;
+    fn({ input: (c.args[0] as Tensor).shape, weight: c.args[1] as Tensor, output: c.output.shape, groups: c.args[6] as number });
+  }, body);
 }
 
 export interface Conv2dOptions {
@@ -58,8 +53,6 @@ export function conv2d(x: Tensor, weight: Tensor, o: Conv2dOptions = {}): Tensor
   const stride = pair('conv2d', 'stride', o.stride ?? 1, 1);
   const padding = pair('conv2d', 'padding', o.padding ?? 0, 0);
   const dilation = pair('conv2d', 'dilation', o.dilation ?? 1, 1);
-  const y = callTensor('aten::conv2d', [x, weight, o.bias ?? null, stride, padding, dilation, groups]);
-  if (observer) observer({ input: x.shape, weight, output: y.shape, groups });
-  return y;
+  return callTensor('aten::conv2d', [x, weight, o.bias ?? null, stride, padding, dilation, groups]);
 }
 

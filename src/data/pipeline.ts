@@ -99,7 +99,7 @@ export interface Batch {
 
 /**
  * Batches over a subset of a dataset (indices), shuffled per epoch by seed,
- * last partial batch dropped. batch(epoch, k) is pure: same arguments, same batch.
+ * last partial batch dropped. Batch (epoch, k) is pure: same arguments, same batch.
  */
 export class BatchSampler {
   constructor(readonly dataset: SegmentationDataset, readonly indices: readonly number[], readonly batchSize: number,
@@ -122,10 +122,6 @@ export class BatchSampler {
   /** Decodes the batch's samples (in parallel: sharp decodes off the main thread). */
   load(epoch: number, k: number): Promise<Sample[]> {
     return Promise.all(this.batchIndices(epoch, k).map((i) => this.dataset.get(i)));
-  }
-
-  async batch(epoch: number, k: number): Promise<Batch> {
-    return toBatch(this.augmentBatch(epoch, k, await this.load(epoch, k)));
   }
 
   /** Augments loaded samples into tensors (call inside a scope). */

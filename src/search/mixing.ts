@@ -72,9 +72,10 @@ export class ArchMixer {
 /** int64 row indices of alpha for the edges leaving each source (kept constants). */
 export function sourceEdgeRows(blocks: number): T.Tensor[] {
   const out: T.Tensor[] = [];
+  // Sources 0..blocks (prevPrev, prev, block0..block{B-2}); the last block feeds no edge.
   for (let j = 0; j < blocks + 1; j++) {
     const rows = targetsOf(j, blocks).map((i) => edgeIndex(i, j));
-    out.push(T.tensor(rows.length ? rows : [0], [rows.length ? rows.length : 1], { dtype: 'int64' }).keep());
+    out.push(T.tensor(rows, [rows.length], { dtype: 'int64' }).keep());
   }
   return out;
 }

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { openDataset } from '../src/data/registry';
 import { resolveSearchConfig } from '../src/search/config';
 import { runSearch } from '../src/search/search';
-import { MetricsLog } from '../src/train/metrics_log';
+import { MetricsLog } from '../src/run/metrics_log';
 import { printTable } from './report';
 import { median } from './report';
 

@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { isPreset, loadGenotype } from '../model/presets';
 import { cellSvg, trellisSvg } from '../report/diagrams';
-import { AUTO_DEEPLAB_GENOTYPE } from '../search/genotype';
+import { AUTO_DEEPLAB_GENOTYPE } from '../arch/genotype';
+import { BadInputError } from '../util/errors';
 
 export function diagramCommand(): Command {
   return new Command('diagram')
@@ -15,7 +16,7 @@ export function diagramCommand(): Command {
     .requiredOption('--out <dir>', 'output folder: path.svg, path.png, cell.svg, cell.png')
     .addHelpText('after', '\nExamples:\n  $ autodeeplab diagram --arch autodeeplab-s --out docs\n  $ autodeeplab diagram --genotype runs/s1/genotype.json --out runs/s1')
     .action(async (o: { arch?: string; genotype?: string; out: string }) => {
-      if (o.arch && !isPreset(o.arch)) throw new Error(`--arch: unknown preset '${o.arch}'`);
+      if (o.arch && !isPreset(o.arch)) throw new BadInputError(`--arch: unknown preset '${o.arch}'`);
       const raw = o.genotype ? (JSON.parse(fs.readFileSync(o.genotype, 'utf8')) as { search?: { beta?: number[][][] } }) : null;
       const g = o.genotype ? loadGenotype(o.genotype) : AUTO_DEEPLAB_GENOTYPE;
       fs.mkdirSync(o.out, { recursive: true });

@@ -1,8 +1,9 @@
 /** `autodeeplab export`: a trained model as ONNX, for onnxruntime (Node, browser, Python). */
 import { Command } from 'commander';
 import { exportOnnx } from '../deploy/onnx';
-import { loadModel } from '../train/trainer';
+import { loadModel } from '../model/saved';
 import { sizeArg } from './options';
+import { BadInputError } from '../util/errors';
 
 
 export function exportCommand(): Command {
@@ -19,7 +20,7 @@ Example:
 The graph takes "input" (1, 3, H, W), normalised like training (ImageNet mean/std on 0..1 RGB),
 and returns logits (1, classes, H, W).`)
     .action((o: { checkpoint: string; format: string; out: string; size: [number, number] }) => {
-      if (o.format !== 'onnx') throw new Error(`--format: only 'onnx' is supported, got '${o.format}'`);
+      if (o.format !== 'onnx') throw new BadInputError(`--format: only 'onnx' is supported, got '${o.format}'`);
       const { model } = loadModel(o.checkpoint);
       exportOnnx((x) => model.forward(x, false), o.size[0], o.size[1], o.out);
       process.stdout.write(`export: ${o.out} (input 1x3x${o.size[0]}x${o.size[1]}, ${model.cfg.numClasses} classes)\n`);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `autodeeplab` command. */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { BadInputError } from '../util/errors';
 import * as os from 'node:os';
 import { runDemo } from './demo';
 import { int } from './options';
@@ -53,12 +54,9 @@ export function buildProgram(): Command {
  */
 export const EXIT = { ok: 0, failure: 1, badInput: 2, interrupted: 130 } as const;
 
-const BAD_INPUT = new Set(['ConfigError', 'GenotypeError', 'DatasetError', 'CommanderError', 'InvalidArgumentError']);
-
+/** Bad input (BadInputError and its subclasses, commander's usage errors) exits 2; anything else 1. */
 export function exitCodeOf(e: unknown): number {
-  if (e instanceof Error && BAD_INPUT.has(e.name)) return EXIT.badInput;
-  // Messages of the form "--flag: ..." report bad flags or the files they name.
-  if (e instanceof Error && /^--[a-z-]+: /.test(e.message)) return EXIT.badInput;
+  if (e instanceof BadInputError || e instanceof CommanderError) return EXIT.badInput;
   return EXIT.failure;
 }
 

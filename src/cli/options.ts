@@ -1,6 +1,7 @@
 /** Option parsers shared by the commands: each names the flag and what it expects. */
 import { InvalidArgumentError } from 'commander';
 import { readJsonFile } from '../util/json';
+import { BadInputError } from '../util/errors';
 
 export function int(min: number) {
   return (v: string): number => {
@@ -21,7 +22,7 @@ export function num(min: number) {
 /** Reads a JSON config file; errors name the file. */
 export function readJsonConfig(file: string): Record<string, unknown> {
   const data = readJsonFile(file, '--config');
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new Error(`--config: ${file} must hold a JSON object`);
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new BadInputError(`--config: ${file} must hold a JSON object`);
   return data as Record<string, unknown>;
 }
 

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import * as path from 'node:path';
 import { listImages, readRgb, writeRgbPng } from '../data/image_io';
 import { predictSample } from '../eval/evaluate';
-import { loadModel } from '../train/trainer';
+import { loadModel } from '../model/saved';
 import { num, scaleList } from './options';
 import { progress } from './progress';
 

@@ -13,7 +13,8 @@ import { int } from './options';
 import { progress } from './progress';
 import { evaluateDataset } from '../eval/evaluate';
 import { modelConfig } from '../model/presets';
-import { DEFAULT_TRAIN_CONFIG, runTraining } from '../train/trainer';
+import { DEFAULT_TRAIN_CONFIG } from '../train/config';
+import { runTraining } from '../train/trainer';
 
 export function quickstartCommand(): Command {
   return new Command('quickstart')

@@ -7,9 +7,12 @@ import * as T from '../engine';
 import { openDataset, reportSkipped } from '../data/registry';
 import { evaluateDataset } from '../eval/evaluate';
 import { loadGenotype, modelConfig } from '../model/presets';
-import { loadModel, resolveTrainConfig, runTraining, TrainConfig } from '../train/trainer';
+import { loadModel } from '../model/saved';
+import { resolveTrainConfig, TrainConfig } from '../train/config';
+import { runTraining } from '../train/trainer';
 import { gracefulStop, int, num, readJsonConfig, scaleList, timestamp } from './options';
 import { progress } from './progress';
+import { BadInputError } from '../util/errors';
 
 interface TrainFlags {
   arch?: string; genotype?: string; filterMultiplier?: number; dataset: string; dataRoot?: string;
@@ -108,7 +111,7 @@ Examples:
   $ autodeeplab eval --checkpoint runs/t1/model.safetensors --scales 0.5,0.75,1,1.25,1.5,1.75 --flip --json`)
     .action(async (o: { checkpoint: string; dataset: string; dataRoot?: string; split: string; builtinSize?: number; builtinImageSize?: number;
       scales: number[]; flip?: boolean; seed: number; json?: boolean; skipBad?: boolean }) => {
-      if (!fs.existsSync(o.checkpoint)) throw new Error(`--checkpoint: ${o.checkpoint} does not exist`);
+      if (!fs.existsSync(o.checkpoint)) throw new BadInputError(`--checkpoint: ${o.checkpoint} does not exist`);
       const { model, classNames } = loadModel(o.checkpoint);
       const ds = openDataset(o.dataset, { root: o.dataRoot, split: o.split, builtinSize: o.builtinSize, builtinImageSize: o.builtinImageSize, seed: o.seed, skipBad: o.skipBad });
       if (ds.numClasses !== model.cfg.numClasses) throw new Error(`eval: the model has ${model.cfg.numClasses} classes, dataset '${ds.name}' has ${ds.numClasses}`);

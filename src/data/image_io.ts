@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
+import { BadInputError } from '../util/errors';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.bmp', '.tif', '.tiff'];
 
@@ -31,9 +32,9 @@ export async function writeRgbPng(file: string, img: RgbImage): Promise<void> {
 
 /** Image files of a folder (sorted), or the file itself. */
 export function listImages(input: string): string[] {
-  if (!fs.existsSync(input)) throw new Error(`--input: ${input} does not exist`);
+  if (!fs.existsSync(input)) throw new BadInputError(`--input: ${input} does not exist`);
   if (fs.statSync(input).isFile()) return [input];
   const files = fs.readdirSync(input).filter((f) => IMAGE_EXTENSIONS.includes(path.extname(f).toLowerCase())).sort();
-  if (files.length === 0) throw new Error(`--input: ${input} holds no images (${IMAGE_EXTENSIONS.join(', ')})`);
+  if (files.length === 0) throw new BadInputError(`--input: ${input} holds no images (${IMAGE_EXTENSIONS.join(', ')})`);
   return files.map((f) => path.join(input, f));
 }

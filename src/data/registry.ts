@@ -6,6 +6,7 @@ import { Cityscapes } from './readers/cityscapes';
 import { DatasetError } from './readers/files';
 import { FolderDataset } from './readers/folder';
 import { PascalVOC } from './readers/voc';
+import { BadInputError } from '../util/errors';
 
 export const DATASETS = ['builtin', 'cityscapes', 'voc', 'ade20k', 'folder'] as const;
 export type DatasetName = (typeof DATASETS)[number];
@@ -53,7 +54,7 @@ function open(name: string, o: DatasetOptions): SegmentationDataset {
     case 'folder':
       return new FolderDataset(root(), o.split);
     default:
-      throw new Error(`--dataset: unknown dataset '${name}'; available: ${DATASETS.join(', ')}`);
+      throw new BadInputError(`--dataset: unknown dataset '${name}'; available: ${DATASETS.join(', ')}`);
   }
 }
 

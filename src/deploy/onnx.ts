@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import { onnx } from 'onnx-proto';
 import * as T from '../engine';
 import { OpArg, traceOps, TracedCall } from '../engine/dispatch';
-import { writeFileAtomic } from '../engine/safetensors';
+import { writeFileAtomic } from '../util/files';
 
 const OPSET = 13;
 

@@ -6,12 +6,12 @@
  * Files are written atomically (temp file, fsync, rename).
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { BYTES_PER_ELEMENT, DType } from './dtype';
 import { Tensor } from './tensor';
 import { native } from './native';
 import { scalarTypeOf } from './dtype';
 import { getDefaultDevice } from './runtime';
+import { writeFileAtomic } from '../util/files';
 
 const CODE: Record<DType, string> = {
   float32: 'F32', float64: 'F64', float16: 'F16', int64: 'I64', int32: 'I32', int16: 'I16', int8: 'I8', uint8: 'U8', bool: 'BOOL',
@@ -82,20 +82,6 @@ export function decodeSafetensors(buf: Buffer, source = 'safetensors data'): { t
     throw e;
   }
   return { tensors, metadata };
-}
-
-/** Writes atomically: a crash leaves either the old file or the new one. */
-export function writeFileAtomic(file: string, data: Buffer | string): void {
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
 }
 
 export function saveSafetensors(file: string, tensors: StateDict, metadata: Metadata = {}): void {

@@ -6,7 +6,8 @@
 import * as T from '../engine';
 import { BatchNorm, BNConfig } from '../nn/layers';
 import { convInit, ParameterStore } from '../nn/params';
-import { CellGenotype, inputIndex } from '../search/genotype';
+import { CellGenotype } from '../arch/genotype';
+import { inputIndex } from '../arch/topology';
 import { CellOp, OPS } from './ops';
 
 /** Scheduled drop path (Zoph et al.): per-sample mask on an op output, rescaled by 1/keep. */

@@ -7,7 +7,7 @@
 import * as T from '../engine';
 import { BatchNorm, BNConfig, ConvBNReLU } from '../nn/layers';
 import { convInit, ParameterStore, zerosInit } from '../nn/params';
-import { Genotype, validateGenotype } from '../search/genotype';
+import { Genotype, validateGenotype } from '../arch/genotype';
 import { GenotypeCell } from './cell';
 
 export interface ModelConfig {

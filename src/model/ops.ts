@@ -7,7 +7,7 @@
 import * as T from '../engine';
 import { BatchNorm, BNConfig } from '../nn/layers';
 import { convInit, ParameterStore } from '../nn/params';
-import { Primitive } from '../search/primitives';
+import { Primitive } from '../arch/primitives';
 
 export interface CellOp {
   forward(x: T.Tensor, training: boolean): T.Tensor;

@@ -1,7 +1,8 @@
 /** The released architectures (the paper's Table 2) and model construction from presets or genotype files. */
 import { readJsonFile } from '../util/json';
-import { AUTO_DEEPLAB_GENOTYPE, Genotype, validateGenotype } from '../search/genotype';
+import { AUTO_DEEPLAB_GENOTYPE, Genotype, validateGenotype } from '../arch/genotype';
 import { AutoDeepLab, defaultLowLevelCell, ModelConfig, RELEASED_BN } from './network';
+import { BadInputError } from '../util/errors';
 
 export const PRESETS = {
   'autodeeplab-s': { filterMultiplier: 20 },
@@ -31,7 +32,7 @@ export interface BuildOptions {
 /** A model from a preset name or a genotype (F from the preset, else given, else 20). */
 export function modelConfig(o: BuildOptions): ModelConfig {
   if (o.arch && o.genotype) throw new Error('model: give either a preset (--arch) or a genotype (--genotype), not both');
-  if (o.arch && !isPreset(o.arch)) throw new Error(`--arch: unknown preset '${o.arch}'; choose one of ${Object.keys(PRESETS).join(', ')}`);
+  if (o.arch && !isPreset(o.arch)) throw new BadInputError(`--arch: unknown preset '${o.arch}'; choose one of ${Object.keys(PRESETS).join(', ')}`);
   const genotype = o.genotype ?? AUTO_DEEPLAB_GENOTYPE;
   const F = o.arch ? PRESETS[o.arch as PresetName].filterMultiplier : o.filterMultiplier ?? 20;
   return {

@@ -3,8 +3,8 @@
  * paper's Fig. 1 / Fig. 3, with arrow strength from beta and, dashed, each
  * node's strongest outgoing arrow), and the cell as a DAG with op names.
  */
-import { CellGenotype, Genotype, STRIDES } from '../search/genotype';
-import { NetworkTrellis } from '../search/trellis';
+import { CellGenotype, Genotype, STRIDES } from '../arch/genotype';
+import { NetworkTrellis } from '../arch/trellis';
 import { esc, svg } from './svg';
 
 const OP_COLORS: Record<string, string> = {

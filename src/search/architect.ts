@@ -7,7 +7,7 @@
 import * as T from '../engine';
 import { Batch } from '../data/pipeline';
 import { IGNORE_INDEX } from '../data/dataset';
-import { clipGradNorm } from '../train/grad';
+import { clipGradNorm } from '../run/grad';
 import { CellImpl, Supernet } from './supernet';
 
 export function segmentationLoss(logits: T.Tensor, labels: T.Tensor): T.Tensor {

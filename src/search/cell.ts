@@ -18,8 +18,9 @@
 import * as T from '../engine';
 import { BNConfig, bnMomentum } from '../nn/layers';
 import { ParameterStore } from '../nn/params';
-import { ArchMixer, targetsOf } from './mixing';
-import { PRIMITIVE_INDEX } from './primitives';
+import { targetsOf } from '../arch/topology';
+import { ArchMixer } from './mixing';
+import { PRIMITIVE_INDEX } from '../arch/primitives';
 
 /** A batch-norm site without affine parameters (DARTS' search ops), with running statistics. */
 class SearchBN {

@@ -2,6 +2,9 @@
  * Search configuration: one typed record, the paper's defaults (Sec. 5.1),
  * validated with messages that name the field.
  */
+import { levelSizes, minCrop } from '../arch/space';
+import { ConfigError } from '../util/errors';
+
 export interface SearchSpaceConfig {
   /** L: cells (layers) after the stem. Paper: 12. */
   layers: number;
@@ -80,13 +83,6 @@ export const DEFAULT_SEARCH_CONFIG: Readonly<SearchConfig> = Object.freeze({
   threads: 2,
 });
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
-
 const INT_FIELDS: (keyof SearchConfig)[] = ['layers', 'blocks', 'filterMultiplier', 'levels', 'stemChannels', 'numClasses',
   'epochs', 'archStartEpoch', 'batchSize', 'crop', 'seed', 'threads'];
 const NUM_FIELDS: (keyof SearchConfig)[] = ['weightLr', 'weightLrMin', 'weightMomentum', 'weightDecay', 'archLr',
@@ -125,24 +121,4 @@ export function resolveSearchConfig(partial: Partial<SearchConfig> = {}, source 
     bad('archBetas', 'must be two numbers in [0, 1)');
   }
   return Object.freeze(c);
-}
-
-/** Per-block channels at level k: F * 2^k (so B * F * s/4 per node at stride s = 4 * 2^k). */
-export function blockChannels(c: SearchSpaceConfig, level: number): number {
-  return c.filterMultiplier * 2 ** level;
-}
-
-/** Spatial size at each level for an input of `size` pixels: the stem halves twice, each level once more. */
-export function levelSizes(size: number, levels: number): number[] {
-  const half = (n: number) => Math.floor((n - 1) / 2) + 1; // 3x3 conv, stride 2, padding 1
-  const out = [half(half(size))];
-  for (let k = 1; k < levels; k++) out.push(half(out[k - 1]));
-  return out;
-}
-
-/** The smallest crop whose coarsest level is at least 2x2. */
-export function minCrop(levels: number): number {
-  let crop = 16;
-  while (levelSizes(crop, levels)[levels - 1] < 2) crop++;
-  return crop;
 }

@@ -4,18 +4,10 @@
  * never chosen); the network path is the most probable path through the
  * trellis with normalised betas as transition probabilities (Viterbi).
  */
-import { BlockGenotype, CellGenotype, cellInputsOf, Level } from './genotype';
-import { PRIMITIVES, ZERO } from './primitives';
-import { NetworkTrellis } from './trellis';
-
-/** Edge index of (input j -> block i) in alpha's rows: blocks in order, inputs in cellInputsOf order. */
-export function edgeIndex(block: number, input: number): number {
-  return block * 2 + (block * (block - 1)) / 2 + input; // sum_{i' < block} (2 + i') + input
-}
-
-export function numEdges(blocks: number): number {
-  return edgeIndex(blocks, 0);
-}
+import { BlockGenotype, CellGenotype, Level } from '../arch/genotype';
+import { cellInputsOf, edgeIndex, numEdges } from '../arch/topology';
+import { PRIMITIVES, ZERO } from '../arch/primitives';
+import { NetworkTrellis } from '../arch/trellis';
 
 /** alpha: softmaxed weights, numEdges(B) rows of |PRIMITIVES| columns. */
 export function decodeCell(alpha: number[][], blocks: number): CellGenotype {

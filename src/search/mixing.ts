@@ -5,14 +5,8 @@
  * width.
  */
 import * as T from '../engine';
-import { edgeIndex } from './decode';
-import { PRIMITIVE_INDEX } from './primitives';
-
-/** Target blocks of the edges leaving source j (0 prevPrev, 1 prev, 2 + m block m). */
-export function targetsOf(source: number, blocks: number): number[] {
-  const first = source < 2 ? 0 : source - 1;
-  return Array.from({ length: Math.max(0, blocks - first) }, (_, t) => first + t);
-}
+import { edgeIndex, targetsOf } from '../arch/topology';
+import { PRIMITIVE_INDEX } from '../arch/primitives';
 
 /** Weights of one source's E edges, ready to broadcast. */
 export interface SourceMix {

@@ -17,14 +17,14 @@ import { BatchSource, InlineSource, WorkerSource } from '../data/prefetch';
 import { DatasetOptions } from '../data/registry';
 import { SegmentationDataset } from '../data/dataset';
 import { ConfusionMatrix } from '../eval/metrics';
-import { loadCheckpoint, prefixed, saveCheckpoint, withPrefix } from '../train/checkpoint';
-import { MetricsLog } from '../train/metrics_log';
-import { cosineLr } from '../train/schedule';
+import { loadCheckpoint, prefixed, saveCheckpoint, withPrefix } from '../run/checkpoint';
+import { MetricsLog } from '../run/metrics_log';
+import { cosineLr } from '../run/schedule';
 import { archStep, segmentationLoss, weightStep } from './architect';
 import { SearchConfig } from './config';
-import { Genotype, GENOTYPE_SCHEMA_ID } from './genotype';
+import { Genotype, GENOTYPE_SCHEMA_ID } from '../arch/genotype';
 import { Supernet } from './supernet';
-import { writeFileAtomic } from '../engine/safetensors';
+import { writeFileAtomic } from '../util/files';
 import { yieldToEventLoop } from '../util/async';
 
 export interface SearchRunOptions {

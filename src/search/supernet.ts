@@ -12,14 +12,16 @@
 import * as T from '../engine';
 import { BatchNorm, BNConfig, ReLUConvBN, SEARCH_BN, withFrozenRunningStats } from '../nn/layers';
 import { heInit, ParameterStore } from '../nn/params';
-import { blockChannels, levelSizes, SearchSpaceConfig } from './config';
-import { decodeCell, edgeIndex, numEdges, viterbiDecode } from './decode';
-import { Genotype, Level } from './genotype';
+import { blockChannels, levelSizes } from '../arch/space';
+import { SearchSpaceConfig } from './config';
+import { decodeCell, viterbiDecode } from './decode';
+import { edgeIndex, numEdges } from '../arch/topology';
+import { Genotype, Level } from '../arch/genotype';
 import { SearchASPP } from './heads';
 import { MixedCell } from './cell';
 import { ArchMixer, MixKey, sourceEdgeRows } from './mixing';
-import { PRIMITIVES } from './primitives';
-import { Arrow, NetworkTrellis } from './trellis';
+import { PRIMITIVES } from '../arch/primitives';
+import { Arrow, NetworkTrellis } from '../arch/trellis';
 
 const STEM_MID = 64;
 
@@ -45,7 +47,7 @@ class TrellisNode {
 
   constructor(store: ParameterStore, readonly layer: number, readonly level: number, readonly arrows: Arrow[],
     inChannels: (arrow: Arrow) => number, prevPrevChannels: number, cfg: SearchSpaceConfig, levels: number, bn: BNConfig) {
-    const C = blockChannels(cfg, level);
+    const C = blockChannels(cfg.filterMultiplier, level);
     const name = `layer${layer}.level${level}`;
     this.pre = arrows.map((a) => new ArrowPre(store, `${name}.pre_from${a.from}`, inChannels(a), C, a, bn));
     this.prevPrevPre = new ReLUConvBN(store, `${name}.pre_prevprev`, prevPrevChannels, C, { kernel: 1, bn, affine: false });
@@ -93,7 +95,7 @@ export class Supernet {
     this.stem0Bn = new BatchNorm(w, 'stem.bn0', STEM_MID, bn, true);
     this.stem1 = w.param('stem.conv1.weight', [cfg.stemChannels, STEM_MID, 3, 3], heInit(9 * STEM_MID));
     this.stem1Bn = new BatchNorm(w, 'stem.bn1', cfg.stemChannels, bn, true);
-    const nodeChannels = (l: number, k: number) => (l < 0 ? cfg.stemChannels : cfg.blocks * blockChannels(cfg, k));
+    const nodeChannels = (l: number, k: number) => (l < 0 ? cfg.stemChannels : cfg.blocks * blockChannels(cfg.filterMultiplier, k));
     this.nodes = [];
     for (let l = 0; l < cfg.layers; l++) {
       this.nodes.push(trellis.levelsAt(l).map((k) => new TrellisNode(w, l, k, trellis.arrowsInto(l, k),

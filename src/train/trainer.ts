@@ -13,59 +13,15 @@ import { IGNORE_INDEX, SegmentationDataset } from '../data/dataset';
 import { BatchSampler, toBatch } from '../data/pipeline';
 import { InlineSource, WorkerSource } from '../data/prefetch';
 import { DatasetOptions } from '../data/registry';
-import { writeFileAtomic } from '../engine/safetensors';
+import { writeFileAtomic } from '../util/files';
 import { evaluateDataset } from '../eval/evaluate';
 import { AutoDeepLab, ModelConfig } from '../model/network';
-import { loadCheckpoint, prefixed, saveCheckpoint, withPrefix } from './checkpoint';
-import { MetricsLog } from './metrics_log';
-import { polyLr } from './schedule';
-import { ConfigError } from '../search/config';
+import { loadCheckpoint, prefixed, saveCheckpoint, withPrefix } from '../run/checkpoint';
+import { saveModel } from '../model/saved';
+import { TrainConfig } from './config';
+import { MetricsLog } from '../run/metrics_log';
+import { polyLr } from '../run/schedule';
 import { yieldToEventLoop } from '../util/async';
-
-export interface TrainConfig {
-  /** Iterations in the LR schedule. Paper (Cityscapes): 1.5M. */
-  iterations: number;
-  batchSize: number;
-  /** Square training crop. Paper: 769 (Cityscapes), 513 (VOC, ADE20K). */
-  crop: number;
-  /** Poly schedule: lr * (1 - t)^power. Paper: 0.05, 0.9. */
-  lr: number;
-  power: number;
-  momentum: number;
-  /** DeepLab's weight decay (the paper gives none). */
-  weightDecay: number;
-  /** Random scale range for augmentation (DeepLab: 0.5..2). */
-  scale: [number, number];
-  /** Validate every N iterations (0: only at the end). */
-  evalEvery: number;
-  /** Validation images per evaluation (all when larger). */
-  evalImages: number;
-  seed: number;
-  threads: number;
-}
-
-export const DEFAULT_TRAIN_CONFIG: Readonly<TrainConfig> = Object.freeze({
-  iterations: 1_500_000, batchSize: 8, crop: 769, lr: 0.05, power: 0.9, momentum: 0.9, weightDecay: 4e-5,
-  scale: [0.5, 2] as [number, number], evalEvery: 0, evalImages: 500, seed: 0, threads: 2,
-});
-
-/** Defaults overlaid with `partial`, checked; errors name the source and the field. */
-export function resolveTrainConfig(partial: Record<string, unknown>, source = 'train config'): TrainConfig {
-  const known = Object.keys(DEFAULT_TRAIN_CONFIG);
-  for (const k of Object.keys(partial)) {
-    if (!known.includes(k)) throw new ConfigError(`${source}: unknown field '${k}' (known: ${known.join(', ')})`);
-  }
-  const c = { ...DEFAULT_TRAIN_CONFIG, ...partial } as TrainConfig;
-  const bad = (f: string, expected: string) => {
-    throw new ConfigError(`${source}: field '${f}' ${expected}, got ${JSON.stringify((c as unknown as Record<string, unknown>)[f])}`);
-  };
-  for (const f of ['iterations', 'batchSize', 'crop', 'threads'] as const) if (!Number.isInteger(c[f]) || c[f] < 1) bad(f, 'must be a positive integer');
-  for (const f of ['evalEvery', 'evalImages', 'seed'] as const) if (!Number.isInteger(c[f]) || c[f] < 0) bad(f, 'must be a non-negative integer');
-  for (const f of ['lr', 'power', 'momentum', 'weightDecay'] as const) if (typeof c[f] !== 'number' || !(c[f] >= 0)) bad(f, 'must be a non-negative number');
-  if (c.batchSize < 2) bad('batchSize', 'must be >= 2 (batch norm over a single image is undefined)');
-  if (!Array.isArray(c.scale) || c.scale.length !== 2 || !(c.scale[0] > 0 && c.scale[1] >= c.scale[0])) bad('scale', 'must be [min, max] with 0 < min <= max');
-  return Object.freeze(c);
-}
 
 export interface TrainRunOptions {
   model: ModelConfig;
@@ -80,34 +36,6 @@ export interface TrainRunOptions {
   shouldStop?: () => boolean;
   /** How to reopen the dataset in a worker thread: batches are then prepared there, ahead of time. */
   datasetSpec?: { name: string; options: DatasetOptions };
-}
-
-export interface SavedModel {
-  model: AutoDeepLab;
-  classNames: string[];
-  palette: [number, number, number][];
-}
-
-const MODEL_META = 'model';
-
-/** Writes weights plus what rebuilds them (genotype, F, classes, BN settings, class names). */
-export function saveModel(file: string, model: AutoDeepLab, dataset: SegmentationDataset): void {
-  saveCheckpoint(file, {
-    tensors: model.weights.stateDict(),
-    meta: { kind: MODEL_META, config: model.cfg, classNames: dataset.classNames, palette: dataset.palette },
-  });
-}
-
-/** Rebuilds a model from model.safetensors or a training checkpoint. */
-export function loadModel(file: string): SavedModel {
-  return T.tidy(() => {
-    const ck = loadCheckpoint(file);
-    const cfg = (ck.meta.kind === MODEL_META ? ck.meta.config : (ck.meta.model as ModelConfig | undefined)) as ModelConfig | undefined;
-    if (!cfg) throw new Error(`${file}: not a model or training checkpoint (kind ${String(ck.meta.kind)})`);
-    const model = new AutoDeepLab(cfg);
-    model.weights.loadStateDict(ck.meta.kind === MODEL_META ? ck.tensors : withPrefix(ck.tensors, 'model.'), file);
-    return { model, classNames: ck.meta.classNames as string[], palette: ck.meta.palette as [number, number, number][] };
-  });
 }
 
 export async function runTraining(o: TrainRunOptions): Promise<{ iterations: number; completed: boolean; model: AutoDeepLab; lastEval: Record<string, unknown> | null }> {

@@ -7,11 +7,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import * as T from '../../src/engine';
-import { AUTO_DEEPLAB_GENOTYPE } from '../../src/search/genotype';
+import { AUTO_DEEPLAB_GENOTYPE } from '../../src/arch/genotype';
 import { modelConfig } from '../../src/model/presets';
 import { AutoDeepLab } from '../../src/model/network';
 import { BuiltinScenes } from '../../src/data/builtin';
-import { saveModel } from '../../src/train/trainer';
+import { saveModel } from '../../src/model/saved';
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
 

@@ -8,7 +8,7 @@ import * as T from '../../src/engine';
 import { countCost } from '../../src/model/cost';
 import { dropPath } from '../../src/model/cell';
 import { buildModel, loadGenotype } from '../../src/model/presets';
-import { AUTO_DEEPLAB_GENOTYPE } from '../../src/search/genotype';
+import { AUTO_DEEPLAB_GENOTYPE } from '../../src/arch/genotype';
 
 describe('Auto-DeepLab presets', () => {
   // Table 2 (params) and ../shared/REFERENCE.md (plain conv multiply-accumulates at 1024x2048).

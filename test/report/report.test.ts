@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { AUTO_DEEPLAB_GENOTYPE } from '../../src/search/genotype';
+import { AUTO_DEEPLAB_GENOTYPE } from '../../src/arch/genotype';
 import { cellSvg, trellisSvg } from '../../src/report/diagrams';
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');

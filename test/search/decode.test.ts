@@ -1,9 +1,10 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { decodeCell, edgeIndex, numEdges, viterbiDecode } from '../../src/search/decode';
-import { AUTO_DEEPLAB_GENOTYPE, cellInputsOf, inputIndex } from '../../src/search/genotype';
-import { PRIMITIVE_INDEX, PRIMITIVES } from '../../src/search/primitives';
-import { NetworkTrellis } from '../../src/search/trellis';
+import { decodeCell, viterbiDecode } from '../../src/search/decode';
+import { cellInputsOf, edgeIndex, inputIndex, numEdges } from '../../src/arch/topology';
+import { AUTO_DEEPLAB_GENOTYPE } from '../../src/arch/genotype';
+import { PRIMITIVE_INDEX, PRIMITIVES } from '../../src/arch/primitives';
+import { NetworkTrellis } from '../../src/arch/trellis';
 import { jsRandom } from '../helpers';
 
 /** Softmax rows of random logits, with masked arrows at 0, as the supernet produces. */

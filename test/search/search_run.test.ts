@@ -7,9 +7,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { BuiltinScenes } from '../../src/data/builtin';
 import { resolveSearchConfig } from '../../src/search/config';
-import { validateGenotype } from '../../src/search/genotype';
+import { validateGenotype } from '../../src/arch/genotype';
 import { runSearch } from '../../src/search/search';
-import { MetricsLog } from '../../src/train/metrics_log';
+import { MetricsLog } from '../../src/run/metrics_log';
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'adl-search-'));

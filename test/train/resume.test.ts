@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as T from '../../src/engine';
-import { loadCheckpoint } from '../../src/train/checkpoint';
+import { loadCheckpoint } from '../../src/run/checkpoint';
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
 

@@ -2,14 +2,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
+import { BadInputError } from '../../util/errors';
 import { IGNORE_INDEX, Sample, SegmentationDataset } from '../dataset';
 
-export class DatasetError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DatasetError';
-  }
-}
+/** A dataset file or folder that is missing or wrong (exit code 2). */
+export class DatasetError extends BadInputError {}
 
 /** A folder that must exist; the message says which layout was expected. */
 export function requireDir(dir: string, expected: string): string {

@@ -4,12 +4,13 @@
  * that the log reads as one uninterrupted run.
  */
 import * as fs from 'node:fs';
+import { appendFileComplete, writeFileAtomic } from '../util/files';
 
 export class MetricsLog {
   constructor(readonly file: string) {}
 
   append(record: Record<string, unknown>): void {
-    fs.appendFileSync(this.file, JSON.stringify(record) + '\n');
+    appendFileComplete(this.file, JSON.stringify(record) + '\n');
   }
 
   /** Keeps only records for which keep(record) is true (after a resume). */
@@ -23,7 +24,7 @@ export class MetricsLog {
         return false; // a line cut short by a kill
       }
     });
-    fs.writeFileSync(this.file, kept.map((l) => l + '\n').join(''));
+    writeFileAtomic(this.file, kept.map((l) => l + '\n').join(''));
   }
 
   static read(file: string): Record<string, unknown>[] {

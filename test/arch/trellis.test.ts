@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as T from '../../src/engine';
-import { NetworkTrellis } from '../../src/search/trellis';
+import { NetworkTrellis } from '../../src/arch/trellis';
 import { randomArray } from '../helpers';
 
 function normalized(trellis: NetworkTrellis, logits: number[]): number[] {

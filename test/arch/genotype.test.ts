@@ -2,8 +2,8 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AUTO_DEEPLAB_GENOTYPE, GENOTYPE_SCHEMA_ID, validateGenotype } from '../../src/search/genotype';
-import { PRIMITIVES } from '../../src/search/primitives';
+import { AUTO_DEEPLAB_GENOTYPE, GENOTYPE_SCHEMA_ID, validateGenotype } from '../../src/arch/genotype';
+import { PRIMITIVES } from '../../src/arch/primitives';
 
 const schemaFile = path.resolve(__dirname, '..', '..', '..', 'docs', 'genotype.schema.json');
 

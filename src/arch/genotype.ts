@@ -4,10 +4,9 @@
  * a network path (one output-stride level per layer). `train` builds exactly
  * what this file says; `genotype.schema.json` documents it.
  */
+import { BadInputError } from '../util/errors';
+import { CellInput, cellInputsOf } from './topology';
 import { isPrimitive, Primitive, PRIMITIVES } from './primitives';
-
-/** A hidden state a block can read: H^{l-1}, H^{l-2}, or an earlier block of the same cell. */
-export type CellInput = 'prev' | 'prevPrev' | `block${number}`;
 
 export interface BlockBranch {
   readonly input: CellInput;
@@ -32,22 +31,9 @@ export interface Genotype {
   readonly path: readonly Level[];
 }
 
-/** The input names a block may read, in edge order: prevPrev, prev, block0, ... */
-export function cellInputsOf(block: number): CellInput[] {
-  return ['prevPrev', 'prev', ...Array.from({ length: block }, (_, j) => `block${j}` as CellInput)];
-}
-
-/** Index of a cell input among cellInputsOf(block): prevPrev 0, prev 1, blockJ 2+J. */
-export function inputIndex(input: CellInput): number {
-  if (input === 'prevPrev') return 0;
-  if (input === 'prev') return 1;
-  return 2 + Number(input.slice(5));
-}
-
-export class GenotypeError extends Error {
+export class GenotypeError extends BadInputError {
   constructor(source: string, field: string, expected: string, got: unknown) {
     super(`${source}: field '${field}' ${expected}, got ${JSON.stringify(got)}`);
-    this.name = 'GenotypeError';
   }
 }
 

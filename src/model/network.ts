@@ -23,6 +23,23 @@ export interface ModelConfig {
   lowLevelCell: number;
 }
 
+/** Per-call options of the forward pass: training state is passed in, never kept in the model. */
+export interface ForwardOptions {
+  /**
+   * Drop-path progress in [0, 1] (training step / total steps); only read when
+   * training. Default 1: the full drop rate, as a model trained to the end.
+   */
+  dropPathProgress?: number;
+}
+
+/** What forwardFeatures hands to forwardHead (timm's forward_features / forward_head seam). */
+export interface ModelFeatures {
+  /** Last cell's output (B, C, H/s, W/s), s = 4 * 2^path[L-1]. */
+  features: T.Tensor;
+  /** The decoder's low-level input at output stride 4 (a cell's output or the stem's). */
+  lowLevel: T.Tensor;
+}
+
 export const RELEASED_BN: BNConfig = Object.freeze({ momentum: 0.0003, eps: 1e-3 });
 
 /** ASPP: image pooling, 1x1, three 3x3 at rates 12/24/36 (output stride 8), 256 each; concat -> 1x1 256. */
@@ -69,8 +86,6 @@ export class AutoDeepLab {
   private readonly cells: GenotypeCell[];
   private readonly aspp: ASPP;
   private readonly decoder: Decoder;
-  /** Drop-path progress in [0, 1] (training step / total steps); the trainer sets it. */
-  progress = 1;
 
   constructor(readonly cfg: ModelConfig) {
     validateGenotype(cfg.genotype, 'model genotype');
@@ -97,15 +112,21 @@ export class AutoDeepLab {
     this.decoder = new Decoder(s, cfg.lowLevelCell < 0 ? 128 : this.cells[cfg.lowLevelCell].outChannels, cfg.numClasses, cfg.bn);
   }
 
-  /** Keep probability of cell l's op outputs at the current progress (REFERENCE: scheduled drop path). */
-  keepProbability(cell: number, progress = this.progress): number {
+  /**
+   * Keep probability of cell l's op outputs at drop-path progress t in [0, 1]
+   * (training step / total steps; REFERENCE: scheduled drop path).
+   */
+  keepProbability(cell: number, progress: number): number {
     const p = this.cfg.dropPathKeep;
     return 1 - ((cell + 1) / this.cells.length) * (1 - p) * Math.min(1, Math.max(0, progress));
   }
 
-  /** images (B, 3, H, W) -> logits (B, classes, H, W). */
-  forward(images: T.Tensor, training: boolean): T.Tensor {
-    const [, , H, W] = images.shape;
+  /**
+   * Backbone: stem and cells. images (B, 3, H, W) -> features (B, B_blocks*F*2^k, H/s, W/s)
+   * of the last cell and lowLevel, the decoder's output-stride-4 input.
+   */
+  forwardFeatures(images: T.Tensor, training: boolean, opts: ForwardOptions = {}): ModelFeatures {
+    const progress = opts.dropPathProgress ?? 1;
     let x = images;
     const stemOut: T.Tensor[] = [];
     for (const st of this.stem) {
@@ -122,12 +143,24 @@ export class AutoDeepLab {
         const [, , h, w] = h0.shape;
         h0 = T.resizeBilinear(h0, [2 * h - 1, 2 * w - 1], true);
       }
-      const out = T.tidy(() => cell.forward(h0, h1, training, training ? this.keepProbability(l) : 1));
+      const out = T.tidy(() => cell.forward(h0, h1, training, training ? this.keepProbability(l, progress) : 1));
       [h0, h1] = [out, h0];
       if (l === this.cfg.lowLevelCell) lowLevel = out;
     });
-    const logits = this.decoder.forward(this.aspp.forward(h0, training), lowLevel!, training);
-    return T.resizeBilinear(logits, [H, W], true);
+    return { features: h0, lowLevel: lowLevel! };
+  }
+
+  /** Head: ASPP on features, DeepLabv3+ decoder with lowLevel, logits resized to size [H, W]. */
+  forwardHead(features: T.Tensor, lowLevel: T.Tensor, size: readonly [number, number], training: boolean): T.Tensor {
+    const logits = this.decoder.forward(this.aspp.forward(features, training), lowLevel, training);
+    return T.resizeBilinear(logits, [size[0], size[1]], true);
+  }
+
+  /** images (B, 3, H, W) -> logits (B, classes, H, W). */
+  forward(images: T.Tensor, training: boolean, opts: ForwardOptions = {}): T.Tensor {
+    const [, , H, W] = images.shape;
+    const { features, lowLevel } = this.forwardFeatures(images, training, opts);
+    return this.forwardHead(features, lowLevel, [H, W], training);
   }
 }
 

@@ -103,11 +103,11 @@ export async function runTraining(o: TrainRunOptions): Promise<{ iterations: num
     const arrays = await source.get(epoch, k); // prepared ahead in a worker thread when datasetSpec is given
     const dataSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
     opt.lr = polyLr(c.lr, c.power, iteration / c.iterations);
-    model.progress = iteration / c.iterations; // drop-path ramp
+    const dropPathProgress = iteration / c.iterations; // drop-path ramp, passed in: the model keeps no training state
     const loss = T.tidy(() => {
       const b = toBatch(arrays);
       opt.zeroGrad();
-      const l = T.crossEntropy(model.forward(b.images, true), b.labels, { ignoreIndex: IGNORE_INDEX });
+      const l = T.crossEntropy(model.forward(b.images, true, { dropPathProgress }), b.labels, { ignoreIndex: IGNORE_INDEX });
       T.backward(l);
       opt.step();
       opt.zeroGrad();

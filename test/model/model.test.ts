@@ -102,3 +102,37 @@ describe('scheduled drop path', () => {
     m.weights.dispose();
   });
 });
+
+describe('forward seam (forwardFeatures / forwardHead) and the drop-path progress argument', () => {
+  it('forward equals forwardHead(forwardFeatures(x)) bit for bit; the features sit at the path\'s last stride', () => {
+    const m = buildModel({ genotype: AUTO_DEEPLAB_GENOTYPE, filterMultiplier: 2, numClasses: 3, dropPathKeep: 0.5 });
+    const x = T.randn([2, 3, 65, 65]).keep();
+    for (const training of [false, true]) {
+      const whole = T.noGrad(() => { T.manualSeed(7); return T.tidy(() => m.forward(x, training, { dropPathProgress: 0.5 }).toArray()); });
+      const [parts, shapes] = T.noGrad(() => {
+        T.manualSeed(7);
+        return T.tidy(() => {
+          const { features, lowLevel } = m.forwardFeatures(x, training, { dropPathProgress: 0.5 });
+          return [m.forwardHead(features, lowLevel, [65, 65], training).toArray(), [features.shape, lowLevel.shape]];
+        });
+      });
+      assert.deepEqual(parts, whole);
+      // Path ends at level 1 (stride 8: 65 -> 9 after 33, 17, 9); B * F * 2 = 20 channels. Low level: cell 2, stride 4, B * F = 10.
+      assert.deepEqual(shapes, [[2, 20, 9, 9], [2, 10, 17, 17]]);
+    }
+    T.dispose([x]);
+    m.weights.dispose();
+  });
+
+  it('dropPathProgress is honoured: 0 drops nothing, the default (1) drops at the full rate', () => {
+    const m = buildModel({ genotype: AUTO_DEEPLAB_GENOTYPE, filterMultiplier: 2, numClasses: 3, dropPathKeep: 0.5 });
+    const x = T.randn([2, 3, 33, 33]).keep();
+    const run = (seed: number, opts?: { dropPathProgress: number }) => { T.manualSeed(seed); return T.noGrad(() => T.tidy(() => m.forward(x, true, opts).toArray())); };
+    assert.deepEqual(run(1, { dropPathProgress: 0 }), run(2, { dropPathProgress: 0 })); // no mask drawn
+    assert.notDeepEqual(run(1, { dropPathProgress: 1 }), run(2, { dropPathProgress: 1 }));
+    assert.deepEqual(run(1), run(1, { dropPathProgress: 1 }));
+    assert.equal('progress' in m, false, 'no training state is kept in the model');
+    T.dispose([x]);
+    m.weights.dispose();
+  });
+});

@@ -1,0 +1,52 @@
+/** A folder dataset on disk (images/, masks/, classes.json) with chosen faults, for the reliability tests. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import sharp from 'sharp';
+
+export type Fault = 'label-out-of-range' | 'corrupt-image' | 'truncated-mask' | 'size-mismatch' | 'missing-mask';
+
+export const FIXTURE_CLASSES = 3;
+
+/** An RGB PNG (or JPEG by extension) with a deterministic pattern. */
+export async function writeRgb(file: string, w: number, h: number, seed = 0): Promise<void> {
+  const data = Buffer.alloc(w * h * 3);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 37 + seed * 11) % 256;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  await sharp(data, { raw: { width: w, height: h, channels: 3 } }).toFile(file);
+}
+
+/** A grey PNG of class ids: value (x + y) % FIXTURE_CLASSES, except the given pixel. */
+export async function writeMask(file: string, w: number, h: number, bad?: { x: number; y: number; value: number }): Promise<void> {
+  const data = Buffer.alloc(w * h);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data[y * w + x] = (x + y) % FIXTURE_CLASSES;
+  if (bad) data[bad.y * w + bad.x] = bad.value;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  await sharp(data, { raw: { width: w, height: h, channels: 1 } }).png().toFile(file);
+}
+
+/** Keeps the first half of a file: its header still reads, its pixels do not. */
+export function truncate(file: string): void {
+  const full = fs.readFileSync(file);
+  fs.writeFileSync(file, full.subarray(0, Math.floor(full.length / 2)));
+}
+
+/**
+ * Writes `n` samples s0..s{n-1} of side `size` under a new temporary folder;
+ * faults maps a sample number to what is wrong with it. Returns the folder.
+ */
+export async function folderDataset(n: number, size: number, faults: Record<number, Fault> = {}): Promise<string> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'adl-fixture-'));
+  fs.writeFileSync(path.join(root, 'classes.json'), JSON.stringify({ names: ['bg', 'a', 'b'] }));
+  for (let i = 0; i < n; i++) {
+    const image = path.join(root, 'images', `s${i}.png`);
+    const mask = path.join(root, 'masks', `s${i}.png`);
+    await writeRgb(image, size, size, i);
+    await writeMask(mask, size, size, faults[i] === 'label-out-of-range' ? { x: 5, y: 1, value: 9 } : undefined);
+    if (faults[i] === 'corrupt-image') fs.writeFileSync(image, 'this is not an image');
+    if (faults[i] === 'truncated-mask') truncate(mask);
+    if (faults[i] === 'size-mismatch') await writeMask(mask, size - 1, size);
+    if (faults[i] === 'missing-mask') fs.rmSync(mask);
+  }
+  return root;
+}

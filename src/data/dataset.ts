@@ -22,6 +22,14 @@ export interface SegmentationDataset {
   readonly length: number;
   /** Decodes sample `index`; errors name the file and what was expected. */
   get(index: number): Promise<Sample>;
+  /** The files sample `index` is read from (on-disk datasets only), for checks before a run. */
+  files?(index: number): SampleFiles | undefined;
+}
+
+export interface SampleFiles {
+  id: string;
+  image: string;
+  label: string;
 }
 
 /** Per-channel mean and std of 0..1 RGB (ImageNet's, the DeepLab convention). */

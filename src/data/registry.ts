@@ -1,6 +1,6 @@
 /** Datasets by name, as the CLI's --dataset and --data-root name them. */
 import { BuiltinScenes } from './builtin';
-import { Sample, SegmentationDataset } from './dataset';
+import { Sample, SampleFiles, SegmentationDataset } from './dataset';
 import { ADE20K } from './readers/ade20k';
 import { Cityscapes } from './readers/cityscapes';
 import { DatasetError } from './readers/files';
@@ -61,12 +61,21 @@ function open(name: string, o: DatasetOptions): SegmentationDataset {
 /** --skip-bad: a sample that fails to load is replaced by the next good one, and remembered. */
 export class SkipBad implements SegmentationDataset {
   readonly skipped = new Map<number, string>();
-  constructor(private readonly inner: SegmentationDataset) {}
+  constructor(readonly inner: SegmentationDataset) {}
   get name() { return this.inner.name; }
   get numClasses() { return this.inner.numClasses; }
   get classNames() { return this.inner.classNames; }
   get palette() { return this.inner.palette; }
   get length() { return this.inner.length; }
+
+  files(index: number): SampleFiles | undefined {
+    return this.inner.files?.(index);
+  }
+
+  /** Leaves sample `index` out from now on (found bad before the run), with the reason. */
+  exclude(index: number, message: string): void {
+    this.skipped.set(index, message);
+  }
 
   async get(index: number): Promise<Sample> {
     for (let k = 0; k < this.inner.length; k++) {

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { BadInputError } from '../../util/errors';
-import { IGNORE_INDEX, Sample, SegmentationDataset } from '../dataset';
+import { IGNORE_INDEX, Sample, SampleFiles, SegmentationDataset } from '../dataset';
 
 /** A dataset file or folder that is missing or wrong (exit code 2). */
 export class DatasetError extends BadInputError {}
@@ -102,6 +102,10 @@ export abstract class PairedFilesDataset implements SegmentationDataset {
 
   get length(): number {
     return this.pairs.length;
+  }
+
+  files(index: number): SampleFiles {
+    return this.pairs[index];
   }
 
   async get(index: number): Promise<Sample> {

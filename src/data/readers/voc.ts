@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { IGNORE_INDEX, Sample, SegmentationDataset } from '../dataset';
+import { IGNORE_INDEX, Sample, SampleFiles, SegmentationDataset } from '../dataset';
 import { DatasetError, makeSample, readImage, readLabelIds, readPaletteLabels, requireDir } from './files';
 
 export const VOC_CLASSES = ['background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
@@ -61,10 +61,16 @@ export class PascalVOC implements SegmentationDataset {
     return this.names.length;
   }
 
-  async get(index: number): Promise<Sample> {
+  files(index: number): SampleFiles {
     const name = this.names[index];
-    const imageFile = path.join(this.base, 'JPEGImages', `${name}.jpg`);
-    const labelFile = path.join(this.base, this.aug ? 'SegmentationClassAug' : 'SegmentationClass', `${name}.png`);
+    return {
+      id: name, image: path.join(this.base, 'JPEGImages', `${name}.jpg`),
+      label: path.join(this.base, this.aug ? 'SegmentationClassAug' : 'SegmentationClass', `${name}.png`),
+    };
+  }
+
+  async get(index: number): Promise<Sample> {
+    const { id: name, image: imageFile, label: labelFile } = this.files(index);
     const [image, label] = await Promise.all([
       readImage(imageFile), this.aug ? readLabelIds(labelFile) : readPaletteLabels(labelFile, COLORMAP),
     ]);

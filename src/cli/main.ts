@@ -2,11 +2,11 @@
 /** The `autodeeplab` command. */
 import { Command, CommanderError } from 'commander';
 import { BadInputError } from '../util/errors';
-import * as os from 'node:os';
 import { runDemo } from './demo';
-import { int } from './options';
+import { int, MAX_THREADS, threadsArg } from './options';
 import { costCommand } from './cost';
 import { predictCommand } from './predict';
+import { checkDataCommand } from './check_data';
 import { quickstartCommand } from './quickstart';
 import { reportCommand } from './report';
 import { diagramCommand } from './diagram';
@@ -24,7 +24,7 @@ export function buildProgram(): Command {
     .description('train a small CNN on generated images and print its loss falling (engine check)')
     .option('--steps <n>', 'training steps', int(1), 300)
     .option('--seed <n>', 'random seed', int(0), 0)
-    .option('--threads <n>', 'libtorch threads', int(1), Math.max(1, os.availableParallelism()))
+    .option('--threads <n>', `libtorch threads, 1..${MAX_THREADS}`, threadsArg, MAX_THREADS)
     .addHelpText('after', '\nExample:\n  $ autodeeplab demo --steps 200')
     .action((o: { steps: number; seed: number; threads: number }) => {
       const { first, last } = runDemo(o);
@@ -40,6 +40,7 @@ export function buildProgram(): Command {
   program.addCommand(trainCommand());
   program.addCommand(evalCommand());
   program.addCommand(predictCommand());
+  program.addCommand(checkDataCommand());
   program.addCommand(costCommand());
   program.addCommand(reportCommand());
   program.addCommand(diagramCommand());

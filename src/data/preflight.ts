@@ -34,6 +34,8 @@ export interface InspectOptions {
   /** Called with (samples checked, total, pass), first after progressEveryMs and then every progressEveryMs. */
   onProgress?: (done: number, total: number, phase: Phase) => void;
   progressEveryMs?: number;
+  /** Samples not to check (already checked under another split, say). */
+  skip?: (files: SampleFiles) => boolean;
 }
 
 /** The size in a file's header, or what is wrong with the file. */
@@ -93,13 +95,14 @@ export async function inspectDataset(dataset: SegmentationDataset, o: InspectOpt
   let pixels = 0;
   // Headers first: quick, and they decide whether a full decode is cheap.
   await forEachSample(ds.length, 'headers', o, async (i) => {
+    if (o.skip?.(files(i))) return;
     const h = await checkHeaders(files(i));
     pixels += h.pixels;
     if (h.problems.length > 0) bad.set(i, h.problems);
   });
   if (o.full ?? pixels <= FULL_CHECK_PIXELS) {
     await forEachSample(ds.length, 'decoding', o, async (i) => {
-      if (bad.has(i)) return;
+      if (bad.has(i) || o.skip?.(files(i))) return;
       try {
         await ds.get(i);
       } catch (e) {

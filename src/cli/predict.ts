@@ -2,11 +2,31 @@
 import { Command } from 'commander';
 import * as path from 'node:path';
 import { listImages, readRgb, writeRgbPng } from '../data/image_io';
-import { predictSample } from '../eval/evaluate';
+import { predictSample, Predictor } from '../eval/evaluate';
 import { loadModel } from '../model/saved';
+import { WriteError } from '../util/errors';
 import { num, scaleList } from './options';
 import { progress } from './progress';
 
+interface PredictFlags { checkpoint: string; input: string; out: string; scales: number[]; flip?: boolean; opacity: number; skipBad?: boolean }
+
+/** Segments one image file and writes NAME_labels.png and NAME_overlay.png, each complete or not at all. */
+async function predictFile(file: string, predict: Predictor, palette: readonly (readonly number[])[], o: PredictFlags): Promise<void> {
+  const img = await readRgb(file);
+  const label = new Uint8Array(img.width * img.height);
+  const pred = predictSample(predict, { id: file, width: img.width, height: img.height, image: img.data, label }, { scales: o.scales, flip: !!o.flip });
+  const colours = new Uint8Array(img.data.length);
+  const overlay = new Uint8Array(img.data.length);
+  pred.forEach((k, p) => {
+    for (let c = 0; c < 3; c++) {
+      colours[p * 3 + c] = palette[k][c];
+      overlay[p * 3 + c] = Math.round((1 - o.opacity) * img.data[p * 3 + c] + o.opacity * palette[k][c]);
+    }
+  });
+  const base = path.join(o.out, path.parse(file).name);
+  await writeRgbPng(`${base}_labels.png`, { ...img, data: colours });
+  await writeRgbPng(`${base}_overlay.png`, { ...img, data: overlay });
+}
 
 export function predictCommand(): Command {
   return new Command('predict')
@@ -17,31 +37,41 @@ export function predictCommand(): Command {
     .option('--scales <list>', 'inference scales', scaleList, [1])
     .option('--flip', 'also average horizontally flipped inputs')
     .option('--opacity <x>', 'label colour opacity in the overlay', num(0), 0.5)
-    .addHelpText('after', '\nExample:\n  $ autodeeplab predict --checkpoint runs/t1/model.safetensors --input photos/ --out predictions/')
-    .action(async (o: { checkpoint: string; input: string; out: string; scales: number[]; flip?: boolean; opacity: number }) => {
+    .option('--skip-bad', 'images that cannot be read or segmented are listed, and the exit code stays 0')
+    .addHelpText('after', `
+Examples:
+  $ autodeeplab predict --checkpoint runs/t1/model.safetensors --input photos/ --out predictions/
+  $ autodeeplab predict --checkpoint runs/t1/model.safetensors --input photos/ --out predictions/ --skip-bad
+
+Every image that can be read is segmented, whatever fails before or after it;
+the ones that failed are listed at the end (exit 1, or 0 with --skip-bad).`)
+    .action(async (o: PredictFlags) => {
       const files = listImages(o.input);
       const { model, palette } = loadModel(o.checkpoint);
       const bar = progress('predict', files.length);
-      for (const [i, file] of files.entries()) {
-        const img = await readRgb(file);
-        const label = new Uint8Array(img.width * img.height);
-        const pred = predictSample((x) => model.forward(x, false), { id: file, width: img.width, height: img.height, image: img.data, label },
-          { scales: o.scales, flip: !!o.flip });
-        const colours = new Uint8Array(img.data.length);
-        const overlay = new Uint8Array(img.data.length);
-        pred.forEach((k, p) => {
-          for (let c = 0; c < 3; c++) {
-            colours[p * 3 + c] = palette[k][c];
-            overlay[p * 3 + c] = Math.round((1 - o.opacity) * img.data[p * 3 + c] + o.opacity * palette[k][c]);
+      const failed: string[] = [];
+      try {
+        for (const [i, file] of files.entries()) {
+          try {
+            await predictFile(file, (x) => model.forward(x, false), palette, o);
+          } catch (e) {
+            // A write that fails (a full disk) will fail for the next image too: stop. Anything else is this image's.
+            if (e instanceof WriteError) throw e;
+            failed.push((e as Error).message.startsWith(file) ? (e as Error).message : `${file}: ${(e as Error).message}`);
           }
-        });
-        const base = path.join(o.out, path.parse(file).name);
-        await writeRgbPng(`${base}_labels.png`, { ...img, data: colours });
-        await writeRgbPng(`${base}_overlay.png`, { ...img, data: overlay });
-        bar.update(i + 1);
+          bar.update(i + 1);
+        }
+      } finally {
+        bar.stop();
+        model.weights.dispose();
       }
-      bar.stop();
-      process.stdout.write(`predict: ${files.length} image(s) -> ${o.out}\n`);
-      model.weights.dispose();
+      process.stdout.write(`predict: ${files.length - failed.length} of ${files.length} image(s) -> ${o.out}\n`);
+      if (failed.length === 0) return;
+      const list = failed.map((m) => `  ${m}`).join('\n');
+      if (o.skipBad) {
+        process.stderr.write(`--skip-bad: skipped ${failed.length} image(s):\n${list}\n`);
+        return;
+      }
+      throw new Error(`predict: ${failed.length} of ${files.length} image(s) failed (the others were written):\n${list}`);
     });
 }

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { BadInputError } from '../util/errors';
+import { writeFileAtomic } from '../util/files';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.bmp', '.tif', '.tiff'];
 
@@ -13,21 +14,25 @@ export interface RgbImage {
   data: Uint8Array;
 }
 
-/** Decodes any image file to 8-bit RGB; errors name the file and what was expected. */
+/** An image file that is missing or cannot be decoded (exit code 2 where it stops a command). */
+export class ImageError extends BadInputError {}
+
+/** Decodes any image file to 8-bit RGB; errors (ImageError) name the file and what was expected. */
 export async function readRgb(file: string): Promise<RgbImage> {
-  if (!fs.existsSync(file)) throw new Error(`${file}: no such image`);
+  if (!fs.existsSync(file)) throw new ImageError(`${file}: no such image`);
   try {
     const { data, info } = await sharp(file).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`expected 3 channels after conversion, got ${info.channels}`);
     return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
   } catch (e) {
-    throw new Error(`${file}: cannot be decoded as an image (${(e as Error).message})`);
+    throw new ImageError(`${file}: cannot be decoded as an image (${(e as Error).message})`);
   }
 }
 
+/** Encodes in memory, then writes complete or not at all (a WriteError naming the file). */
 export async function writeRgbPng(file: string, img: RgbImage): Promise<void> {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  await sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: 3 } }).png().toFile(file);
+  const png = await sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: 3 } }).png().toBuffer();
+  writeFileAtomic(file, png);
 }
 
 /** Image files of a folder (sorted), or the file itself. */

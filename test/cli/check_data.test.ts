@@ -42,6 +42,9 @@ describe('autodeeplab check-data', () => {
     const list = run('check-data', '--dataset', 'folder', '--data-root', root, '--split', 'train');
     assert.equal(list.status, 2);
     assert.match(list.stderr, /train.txt: 'nope' has no image/);
+    const typo = run('check-data', '--dataset', 'folder', '--data-root', root, '--split', 'trian');
+    assert.equal(typo.status, 2);
+    assert.match(typo.stderr, /--split: no split 'trian' in .* \(expected trian.txt/);
     fs.rmSync(root, { recursive: true });
     const noRoot = run('check-data', '--dataset', 'voc');
     assert.equal(noRoot.status, 2);

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { openDataset, SkipBad } from '../../src/data/registry';
 import { vocColormap } from '../../src/data/readers/voc';
+import { DatasetError } from '../../src/data/readers/files';
 import { palettePng } from './png';
 
 const W = 8;
@@ -104,6 +105,10 @@ describe('dataset readers (official layouts)', () => {
     assert.deepEqual([...(await ds.get(0)).label.slice(0, 4)], [0, 1, 2, 255]);
     fs.writeFileSync(file('own', 'val.txt'), 'b\n');
     assert.equal(openDataset('folder', { root: r, split: 'val' }).length, 1);
+    assert.throws(() => openDataset('folder', { root: r, split: 'trian' }), (e: Error) => e instanceof DatasetError &&
+      /--split: no split 'trian' in .*own \(expected trian.txt; without split lists the splits are train and val\)/.test(e.message));
+    fs.writeFileSync(file('own', 'test.txt'), 'a\n');
+    assert.equal(openDataset('folder', { root: r, split: 'test' }).length, 1);
     fs.writeFileSync(file('own', 'classes.json'), JSON.stringify({ names: ['only'] }));
     assert.throws(() => openDataset('folder', { root: r, split: 'train' }), /classes.json: field 'names' must list at least two class names/);
   });

@@ -51,6 +51,10 @@ export class FolderDataset extends PairedFilesDataset {
     this.palette = classes.colors ?? Array.from({ length: this.numClasses }, (_, k) => [(k * 67) % 256, (k * 151) % 256, (k * 211) % 256]);
     this.ignore = classes.ignore ?? IGNORE_INDEX;
     const list = path.join(root, `${split}.txt`);
+    // Without a list every image is in both splits; any other name is a typo that would silently train on everything.
+    if (!fs.existsSync(list) && split !== 'train' && split !== 'val') {
+      throw new DatasetError(`--split: no split '${split}' in ${root} (expected ${split}.txt; without split lists the splits are train and val)`);
+    }
     const byName = new Map(fs.readdirSync(images).filter((f) => IMAGE_EXTENSIONS.includes(path.extname(f).toLowerCase()))
       .map((f) => [path.basename(f, path.extname(f)), path.join(images, f)]));
     const names = fs.existsSync(list)

@@ -1,9 +1,10 @@
 /** `autodeeplab diagram`: the network path and the cell of a genotype or preset, as SVG (and PNG). */
 import { Command } from 'commander';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { isPreset, loadGenotype } from '../model/presets';
+import { isPreset } from '../model/presets';
+import { writeFileAtomic } from '../util/files';
+import { readGenotypeFile } from './genotype_file';
 import { cellSvg, trellisSvg } from '../report/diagrams';
 import { AUTO_DEEPLAB_GENOTYPE } from '../arch/genotype';
 import { BadInputError } from '../util/errors';
@@ -17,11 +18,9 @@ export function diagramCommand(): Command {
     .addHelpText('after', '\nExamples:\n  $ autodeeplab diagram --arch autodeeplab-s --out docs\n  $ autodeeplab diagram --genotype runs/s1/genotype.json --out runs/s1')
     .action(async (o: { arch?: string; genotype?: string; out: string }) => {
       if (o.arch && !isPreset(o.arch)) throw new BadInputError(`--arch: unknown preset '${o.arch}'`);
-      const raw = o.genotype ? (JSON.parse(fs.readFileSync(o.genotype, 'utf8')) as { search?: { beta?: number[][][] } }) : null;
-      const g = o.genotype ? loadGenotype(o.genotype) : AUTO_DEEPLAB_GENOTYPE;
-      fs.mkdirSync(o.out, { recursive: true });
-      for (const [name, text] of [['path', trellisSvg(g, raw?.search?.beta)], ['cell', cellSvg(g.cell)]] as const) {
-        fs.writeFileSync(path.join(o.out, `${name}.svg`), text);
+      const { genotype: g, beta } = o.genotype ? readGenotypeFile(o.genotype) : { genotype: AUTO_DEEPLAB_GENOTYPE, beta: undefined };
+      for (const [name, text] of [['path', trellisSvg(g, beta)], ['cell', cellSvg(g.cell)]] as const) {
+        writeFileAtomic(path.join(o.out, `${name}.svg`), text);
         await sharp(Buffer.from(text)).png().toFile(path.join(o.out, `${name}.png`));
       }
       process.stdout.write(`diagram: ${o.out}/{path,cell}.{svg,png}\n`);

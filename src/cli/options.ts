@@ -1,5 +1,6 @@
 /** Option parsers shared by the commands: each names the flag and what it expects. */
 import { InvalidArgumentError } from 'commander';
+import * as os from 'node:os';
 import { readJsonFile } from '../util/json';
 import { BadInputError } from '../util/errors';
 
@@ -17,6 +18,28 @@ export function num(min: number) {
     if (!Number.isFinite(n) || n < min) throw new InvalidArgumentError(`expected a number >= ${min}, got '${v}'`);
     return n;
   };
+}
+
+/** A number in [lo, hi], or (lo, hi] when loOpen: e.g. a momentum or a keep probability. */
+export function numIn(lo: number, hi: number, loOpen = false) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || (loOpen ? !(n > lo) : n < lo) || n > hi) {
+      throw new InvalidArgumentError(`expected a number in ${loOpen ? '(' : '['}${lo}, ${hi}], got '${v}'`);
+    }
+    return n;
+  };
+}
+
+/** More libtorch threads than cores only slows down; thousands of them hang the process (and Ctrl-C). */
+export const MAX_THREADS = os.availableParallelism();
+
+export function threadsArg(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
+    throw new InvalidArgumentError(`expected an integer in 1..${MAX_THREADS} (the cores of this machine), got '${v}'`);
+  }
+  return n;
 }
 
 /** Reads a JSON config file; errors name the file. */
@@ -43,10 +66,15 @@ export function gracefulStop(label: string): () => boolean {
   return () => requested;
 }
 
-/** --scales 0.5,0.75,1: positive numbers separated by commas. */
+/** Multi-scale inference: each scale is a full forward pass, and an image scaled by s costs s^2. */
+export const SCALES = { max: 8, min: 0.25, maxScale: 4 } as const;
+
+/** --scales 0.5,0.75,1: 1 to 8 numbers in [0.25, 4], separated by commas. */
 export function scaleList(v: string): number[] {
-  const s = v.split(',').map(Number);
-  if (s.length === 0 || s.some((x) => !(x > 0))) throw new InvalidArgumentError(`expected positive numbers separated by commas, got '${v}'`);
+  const s = v.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
+  if (s.length > SCALES.max || s.some((x) => !(x >= SCALES.min && x <= SCALES.maxScale))) {
+    throw new InvalidArgumentError(`expected 1 to ${SCALES.max} numbers in [${SCALES.min}, ${SCALES.maxScale}] separated by commas, got '${v}'`);
+  }
   return s;
 }
 

@@ -10,26 +10,27 @@ import { openDataset } from '../data/registry';
 import { resolveSearchConfig } from '../search/config';
 import { runSearch } from '../search/search';
 import { int } from './options';
+import { addRunOptions } from './option_groups';
 import { progress } from './progress';
 import { evaluateDataset } from '../eval/evaluate';
 import { modelConfig } from '../model/presets';
-import { DEFAULT_TRAIN_CONFIG } from '../train/config';
+import { resolveTrainConfig } from '../train/config';
 import { runTraining } from '../train/trainer';
 
 export function quickstartCommand(): Command {
-  return new Command('quickstart')
+  const cmd = new Command('quickstart')
     .description('search, decode, retrain and evaluate on the built-in scenes, in a few minutes')
-    .option('--out <dir>', 'run directory', path.join('runs', 'quickstart'))
-    .option('--threads <n>', 'libtorch threads', int(1), os.availableParallelism())
-    .option('--seed <n>', 'random seed', int(0), 0)
+    .option('--seed <n>', 'random seed', int(0), 0);
+  return addRunOptions(cmd, { label: 'quickstart', out: path.join('runs', 'quickstart'), only: ['out', 'threads'] })
     .addHelpText('after', '\nExample:\n  $ autodeeplab quickstart --out runs/qs')
-    .action(async (o: { out: string; threads: number; seed: number }) => {
+    .action(async (o: { out: string; threads?: number; seed: number }) => {
+      const threads = o.threads ?? os.availableParallelism();
       const builtin = (split: string, size: number) => ({ name: 'builtin', options: { split, builtinSize: size, builtinImageSize: 96, seed: o.seed } });
       const searchSpec = builtin('train', 48);
       const dataset = openDataset(searchSpec.name, searchSpec.options);
       const config = resolveSearchConfig({
         layers: 8, blocks: 5, filterMultiplier: 4, crop: 64, batchSize: 4, epochs: 6, archStartEpoch: 3,
-        numClasses: dataset.numClasses, threads: o.threads, seed: o.seed,
+        numClasses: dataset.numClasses, threads, seed: o.seed,
       }, 'quickstart');
       const searchDir = path.join(o.out, 'search');
       process.stderr.write(`quickstart: searching (L=${config.layers}, B=${config.blocks}, F=${config.filterMultiplier}, crop ${config.crop}, ` +
@@ -50,7 +51,7 @@ export function quickstartCommand(): Command {
       const trainSpec = builtin('train', 96);
       const trainSet = openDataset(trainSpec.name, trainSpec.options);
       const valSet = openDataset('builtin', { split: 'val', builtinSize: 24, builtinImageSize: 96, seed: o.seed });
-      const train = { ...DEFAULT_TRAIN_CONFIG, iterations: 300, batchSize: 8, crop: 64, scale: [0.75, 1.25] as [number, number], threads: o.threads, seed: o.seed };
+      const train = resolveTrainConfig({ iterations: 300, batchSize: 8, crop: 64, scale: [0.75, 1.25], threads, seed: o.seed }, 'quickstart');
       process.stderr.write(`quickstart: retraining the decoded network (F=8, ${train.iterations} iterations, crop ${train.crop}) -> ${trainDir}\n`);
       const tbar = progress('train', train.iterations);
       const trained = await runTraining({

@@ -3,52 +3,22 @@ import { Command } from 'commander';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { openDataset, reportSkipped } from '../data/registry';
-import { resolveSearchConfig, SearchConfig } from '../search/config';
+import { preflightDataset } from '../data/preflight';
+import { resolveSearchConfig } from '../search/config';
 import { runSearch } from '../search/search';
-import { gracefulStop, int, num, readJsonConfig, timestamp } from './options';
+import { addDatasetOptions, addRunOptions, configLayers, DatasetFlags, datasetOptions, RunFlags } from './option_groups';
+import { gracefulStop, int, num, timestamp } from './options';
 import { progress } from './progress';
 
-interface SearchFlags {
-  config?: string;
-  dataset: string;
-  dataRoot?: string;
-  builtinSize?: number;
-  builtinImageSize?: number;
-  epochs?: number;
-  archStartEpoch?: number;
-  batchSize?: number;
-  crop?: number;
-  layers?: number;
-  blocks?: number;
-  filterMultiplier?: number;
-  seed?: number;
-  threads?: number;
-  out?: string;
-  resume?: boolean;
-  maxIterations?: number;
-  checkpointEvery: number;
-  recompute?: boolean;
-  gradClip?: number;
-  skipBad?: boolean;
-  coarse?: boolean;
-}
-
-const FLAG_TO_FIELD: [keyof SearchFlags, keyof SearchConfig][] = [
-  ['epochs', 'epochs'], ['archStartEpoch', 'archStartEpoch'], ['batchSize', 'batchSize'], ['crop', 'crop'],
-  ['layers', 'layers'], ['blocks', 'blocks'], ['filterMultiplier', 'filterMultiplier'], ['seed', 'seed'], ['threads', 'threads'],
-  ['recompute', 'recompute'], ['gradClip', 'gradClip'],
-];
+/** Flags that set the search configuration of the same name (src/search/config.ts). */
+const CONFIG_FLAGS = ['epochs', 'archStartEpoch', 'batchSize', 'crop', 'layers', 'blocks', 'filterMultiplier', 'seed', 'threads',
+  'recompute', 'gradClip'] as const;
 
 export function searchCommand(): Command {
-  return new Command('search')
+  const cmd = new Command('search')
     .description('architecture search (Sec. 4): supernet training with alternating weight and architecture steps')
-    .option('--config <file>', 'JSON file of search settings (flags override it)')
-    .option('--dataset <name>', 'dataset: builtin, cityscapes, voc, ade20k, folder', 'builtin')
-    .option('--data-root <dir>', 'dataset folder (on-disk datasets, official layouts; see README)')
-    .option('--coarse', 'cityscapes: gtCoarse labels')
-    .option('--skip-bad', 'skip samples that fail to load (listed at the end) instead of stopping')
-    .option('--builtin-size <n>', 'builtin: training scenes', int(4))
-    .option('--builtin-image-size <px>', 'builtin: scene side in pixels', int(16))
+    .option('--config <file>', 'JSON file of search settings (flags typed on the command line override it)');
+  addDatasetOptions(cmd, { split: 'train', builtinSize: 4 })
     .option('--epochs <n>', 'total epochs (paper: 40)', int(1))
     .option('--arch-start-epoch <n>', 'first epoch with architecture steps (paper: 20)', int(0))
     .option('--batch-size <n>', 'images per step (paper: 2)', int(2))
@@ -56,14 +26,9 @@ export function searchCommand(): Command {
     .option('--layers <n>', 'L, cells after the stem (paper: 12)', int(1))
     .option('--blocks <n>', 'B, blocks per cell (paper: 5)', int(2))
     .option('--filter-multiplier <n>', 'F (paper: 8 during search)', int(1))
-    .option('--seed <n>', 'random seed', int(0))
     .option('--no-recompute', 'keep all activations for the backward pass (faster, much more memory)')
-    .option('--grad-clip <norm>', 'clip the weight gradients to this global norm (0: off, the paper)', num(0))
-    .option('--threads <n>', 'libtorch threads (default: all cores)', int(1))
-    .option('--out <dir>', 'run directory (default: runs/search-<time>)')
-    .option('--resume', 'continue the run in --out from its checkpoint')
-    .option('--max-iterations <n>', 'stop (with a checkpoint) after N iterations in total', int(0))
-    .option('--checkpoint-every <s>', 'seconds between mid-epoch checkpoints (0: every iteration)', num(0), 300)
+    .option('--grad-clip <norm>', 'clip the weight gradients to this global norm (0: off, the paper)', num(0));
+  return addRunOptions(cmd, { label: 'search' })
     .addHelpText('after', `
 Examples:
   $ autodeeplab search                                   # paper settings on the built-in scenes
@@ -71,28 +36,19 @@ Examples:
   $ autodeeplab search --out runs/s1 --resume            # continue after an interruption
 
 Writes config.json, metrics.jsonl, genotype.json (+ genotypes/epoch-NNN.json) and
-checkpoint.safetensors to the run directory.`)
-    .action(async (flags: SearchFlags, cmd: Command) => {
-      const file = flags.config ? readJsonConfig(flags.config) : {};
-      const fromFlags: Partial<SearchConfig> = {};
-      for (const [flag, field] of FLAG_TO_FIELD) {
-        // Only what was typed overrides the config file (--no-recompute has an implicit default).
-        if (flags[flag] !== undefined && cmd.getOptionValueSource(flag) === 'cli') (fromFlags as Record<string, unknown>)[field] = flags[flag];
-      }
-      const dsOptions = {
-        root: flags.dataRoot, split: 'train', builtinSize: flags.builtinSize, builtinImageSize: flags.builtinImageSize,
-        seed: (fromFlags.seed ?? (file.seed as number | undefined)) ?? 0, skipBad: flags.skipBad, coarse: flags.coarse,
-      };
+checkpoint.safetensors to the run directory; genotype.json also on every stop.`)
+    .action(async (flags: DatasetFlags & RunFlags, command: Command) => {
+      const layers = configLayers(command, CONFIG_FLAGS, { threads: os.availableParallelism() });
+      const seed = resolveSearchConfig(layers).seed; // the dataset's seed, before its class count is known
+      const dsOptions = datasetOptions(flags, seed);
       const dataset = openDataset(flags.dataset, dsOptions);
-      const config = resolveSearchConfig({
-        threads: os.availableParallelism(), ...file, ...fromFlags, numClasses: dataset.numClasses,
-      } as Partial<SearchConfig>, flags.config ?? 'search flags');
+      await preflightDataset(dataset, 'search');
+      const config = resolveSearchConfig([...layers, { values: { numClasses: dataset.numClasses }, source: `dataset '${dataset.name}'` }]);
       const out = flags.out ?? path.join('runs', `search-${timestamp()}`);
-      const stop = gracefulStop('search');
       let bar: ReturnType<typeof progress> | null = null;
       const result = await runSearch({
         config, dataset, out, resume: flags.resume, maxIterations: flags.maxIterations, checkpointEvery: flags.checkpointEvery,
-        shouldStop: stop,
+        shouldStop: gracefulStop('search'),
         // Batches are prepared in a worker thread (with --skip-bad, inline, so that every skip is reported).
         datasetSpec: flags.skipBad ? undefined : { name: flags.dataset, options: dsOptions },
         onIteration: (r) => {

@@ -4,6 +4,7 @@
  * colours. `loadModel` also reads a training checkpoint.
  */
 import * as T from '../engine';
+import { BadInputError } from '../util/errors';
 import { SegmentationDataset } from '../data/dataset';
 import { loadCheckpoint, saveCheckpoint, withPrefix } from '../run/checkpoint';
 import { AutoDeepLab, ModelConfig } from './network';
@@ -29,7 +30,7 @@ export function loadModel(file: string): SavedModel {
   return T.tidy(() => {
     const ck = loadCheckpoint(file);
     const cfg = (ck.meta.kind === MODEL_META ? ck.meta.config : (ck.meta.model as ModelConfig | undefined)) as ModelConfig | undefined;
-    if (!cfg) throw new Error(`${file}: not a model or training checkpoint (kind ${String(ck.meta.kind)})`);
+    if (!cfg) throw new BadInputError(`${file}: not a model or training checkpoint (kind ${String(ck.meta.kind)}${ck.meta.kind === 'search' ? ': retrain its genotype.json with train first' : ''})`);
     const model = new AutoDeepLab(cfg);
     model.weights.loadStateDict(ck.meta.kind === MODEL_META ? ck.tensors : withPrefix(ck.tensors, 'model.'), file);
     return { model, classNames: ck.meta.classNames as string[], palette: ck.meta.palette as [number, number, number][] };

@@ -15,8 +15,9 @@ import { cellInputsOf } from '../arch/topology';
 import { PRIMITIVES, ZERO } from '../arch/primitives';
 import { Supernet } from '../search/supernet';
 import { SearchConfig } from '../search/config';
-import { loadCheckpoint, withPrefix } from '../run/checkpoint';
-import { MetricsLog } from '../run/metrics_log';
+import { readRunDir, RunRecord } from '../run/run_dir';
+import { restoreSearchState } from '../search/search';
+import { writeFileAtomic } from '../util/files';
 import { loadModel } from '../model/saved';
 import { cellSvg, trellisSvg } from './diagrams';
 import { esc, heatmap, lineChart } from './svg';
@@ -46,26 +47,22 @@ function colorize(labels: ArrayLike<number>, palette: readonly (readonly number[
   return out;
 }
 
-/** Up to n predictions beside their ground truth, from the run's own model. */
-async function predictions(runDir: string, n: number): Promise<string> {
-  const cfg = readJson<Record<string, unknown>>(path.join(runDir, 'config.json'));
+/** Up to n predictions beside their ground truth, from the run's own model (trained model, else the search's supernet). */
+async function predictions(run: RunRecord, n: number): Promise<string> {
+  const cfg = run.config;
   if (!cfg) return '';
   let predict: ((x: T.Tensor) => T.Tensor) | null = null;
   let dataset: SegmentationDataset;
   let dispose = () => {};
-  if (fs.existsSync(path.join(runDir, 'model.safetensors'))) {
-    const { model } = loadModel(path.join(runDir, 'model.safetensors'));
+  if (fs.existsSync(path.join(run.dir, 'model.safetensors'))) {
+    const { model } = loadModel(path.join(run.dir, 'model.safetensors'));
     predict = (x) => model.forward(x, false);
     dispose = () => model.weights.dispose();
     dataset = openDataset((cfg.dataset as string) ?? 'builtin', { split: 'val', builtinSize: n, builtinImageSize: 96 });
-  } else if (fs.existsSync(path.join(runDir, 'checkpoint.safetensors')) && cfg.layers) {
+  } else if (run.checkpointFile && cfg.layers) {
     const sc = cfg as unknown as SearchConfig & { dataset: string };
     const net = new Supernet(sc);
-    T.tidy(() => {
-      const ck = loadCheckpoint(path.join(runDir, 'checkpoint.safetensors'));
-      net.weights.loadStateDict(withPrefix(ck.tensors, 'weights.'));
-      T.noGrad(() => { T.assign(net.alpha, ck.tensors.alpha); T.assign(net.beta, ck.tensors.beta); });
-    });
+    T.tidy(() => restoreSearchState(net, run.loadCheckpoint('search'), run.checkpointFile!));
     // The supernet takes square crops: predict on scenes of the search's crop size.
     predict = (x) => net.forward(x, false);
     dispose = () => net.dispose();
@@ -89,14 +86,12 @@ async function predictions(runDir: string, n: number): Promise<string> {
 }
 
 export async function buildReport(runDir: string): Promise<string> {
-  if (!fs.existsSync(path.join(runDir, 'metrics.jsonl'))) {
-    throw new Error(`report: ${runDir} is not a run directory (no metrics.jsonl; expected the --out of search or train)`);
-  }
-  const metrics = MetricsLog.read(path.join(runDir, 'metrics.jsonl'));
+  const run = readRunDir(runDir);
+  const metrics = run.metrics;
   const its = metrics.filter((r) => r.type === 'iteration');
   const epochs = metrics.filter((r) => r.type === 'epoch');
   const vals = metrics.filter((r) => r.type === 'validation');
-  const cfg = readJson<Record<string, unknown>>(path.join(runDir, 'config.json')) ?? {};
+  const cfg = run.config ?? {};
   const sections: string[] = [];
   sections.push(`<h2>Training curves</h2>`, lineChart('loss per iteration', 'iteration', [
     { name: 'weights (trainA)', color: '#1f77b4', points: its.map((r) => [r.iteration as number, r.loss as number]) },
@@ -141,7 +136,7 @@ export async function buildReport(runDir: string): Promise<string> {
       sections.push(heatmap('beta over epochs: each node\'s strongest outgoing arrow', betaRows, nodes, history.map((h) => `epoch ${h.epoch + 1}`)));
     }
   }
-  const samples = await predictions(runDir, 3);
+  const samples = await predictions(run, 3);
   if (samples) sections.push('<h2>Sample predictions</h2>', samples);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>autodeeplab report: ${esc(path.basename(path.resolve(runDir)))}</title>
@@ -157,6 +152,6 @@ ${sections.join('\n')}
 
 export async function writeReport(runDir: string, out = path.join(runDir, 'report.html')): Promise<string> {
   const html = await buildReport(runDir);
-  fs.writeFileSync(out, html);
+  writeFileAtomic(out, html);
   return out;
 }

@@ -2,8 +2,9 @@
  * Search configuration: one typed record, the paper's defaults (Sec. 5.1),
  * validated with messages that name the field.
  */
+import * as os from 'node:os';
 import { levelSizes, minCrop } from '../arch/space';
-import { ConfigError } from '../util/errors';
+import { ConfigLayer, resolveConfig, Schema, threadsSpec } from '../run/config';
 
 export interface SearchSpaceConfig {
   /** L: cells (layers) after the stem. Paper: 12. */
@@ -80,45 +81,48 @@ export const DEFAULT_SEARCH_CONFIG: Readonly<SearchConfig> = Object.freeze({
   gradClip: 0,
   recompute: true,
   seed: 0,
-  threads: 2,
+  threads: Math.min(2, os.availableParallelism()),
 });
 
-const INT_FIELDS: (keyof SearchConfig)[] = ['layers', 'blocks', 'filterMultiplier', 'levels', 'stemChannels', 'numClasses',
-  'epochs', 'archStartEpoch', 'batchSize', 'crop', 'seed', 'threads'];
-const NUM_FIELDS: (keyof SearchConfig)[] = ['weightLr', 'weightLrMin', 'weightMomentum', 'weightDecay', 'archLr',
-  'archWeightDecay', 'archInitScale', 'gradClip'];
+/** Ranges of every field (Sec. 5.1 for the values; the reasons for the bounds are given where not obvious). */
+export const SEARCH_SCHEMA: Schema<SearchConfig> = {
+  layers: { kind: 'int', min: 1 },
+  blocks: { kind: 'int', min: 2, why: 'decoding keeps two inputs per block' },
+  filterMultiplier: { kind: 'int', min: 1 },
+  levels: { kind: 'int', min: 1, max: 4 },
+  stemChannels: { kind: 'int', min: 1 },
+  numClasses: { kind: 'int', min: 2 },
+  epochs: { kind: 'int', min: 1 },
+  archStartEpoch: { kind: 'int', min: 0 },
+  batchSize: { kind: 'int', min: 2, why: 'batch norm over a single image is undefined' },
+  crop: { kind: 'int', min: 16 },
+  weightLr: { kind: 'number', min: 0 },
+  weightLrMin: { kind: 'number', min: 0 },
+  weightMomentum: { kind: 'number', min: 0, max: 1 },
+  weightDecay: { kind: 'number', min: 0 },
+  archLr: { kind: 'number', min: 0 },
+  archWeightDecay: { kind: 'number', min: 0 },
+  archBetas: { kind: 'pair', min: 0, max: 1, maxOpen: true },
+  archInitScale: { kind: 'number', min: 0 },
+  gradClip: { kind: 'number', min: 0 },
+  recompute: { kind: 'boolean' },
+  seed: { kind: 'int', min: 0 },
+  threads: threadsSpec(),
+};
 
-/** Defaults overlaid with `partial`, checked; `source` names the file or flag set in errors. */
-export function resolveSearchConfig(partial: Partial<SearchConfig> = {}, source = 'search config'): SearchConfig {
-  const known = new Set(Object.keys(DEFAULT_SEARCH_CONFIG));
-  for (const k of Object.keys(partial)) {
-    if (!known.has(k)) throw new ConfigError(`${source}: unknown field '${k}' (known: ${[...known].join(', ')})`);
-  }
-  const c = { ...DEFAULT_SEARCH_CONFIG, ...partial } as SearchConfig;
-  const bad = (field: string, expected: string) => {
-    throw new ConfigError(`${source}: field '${field}' ${expected}, got ${JSON.stringify((c as unknown as Record<string, unknown>)[field])}`);
-  };
-  for (const f of INT_FIELDS) if (!Number.isInteger(c[f]) || (c[f] as number) < 0) bad(f, 'must be a non-negative integer');
-  for (const f of NUM_FIELDS) if (typeof c[f] !== 'number' || !Number.isFinite(c[f] as number) || (c[f] as number) < 0) bad(f, 'must be a non-negative number');
-  if (c.layers < 1) bad('layers', 'must be >= 1');
-  if (c.blocks < 2) bad('blocks', 'must be >= 2 (decoding keeps two inputs per block)');
-  if (c.filterMultiplier < 1) bad('filterMultiplier', 'must be >= 1');
-  if (c.levels < 1 || c.levels > 4) bad('levels', 'must be 1..4');
-  if (c.numClasses < 2) bad('numClasses', 'must be >= 2');
-  if (c.epochs < 1) bad('epochs', 'must be >= 1');
-  if (c.archStartEpoch > c.epochs) bad('archStartEpoch', `must be <= epochs (${c.epochs})`);
-  if (c.batchSize < 2) bad('batchSize', 'must be >= 2 (batch norm over a single image is undefined)');
-  if (c.crop < 16) bad('crop', 'must be >= 16');
-  if (c.threads < 1) bad('threads', 'must be >= 1');
-  const coarsest = levelSizes(c.crop, c.levels)[c.levels - 1];
-  if (coarsest < 2) {
-    // Batch norm over 1x1 maps of a small batch is degenerate: equal samples give exploding gradients.
-    bad('crop', `gives ${coarsest}x${coarsest} feature maps at output stride ${4 * 2 ** (c.levels - 1)}; use a crop of at least ${minCrop(c.levels)}`);
-  }
-  if (c.weightLrMin > c.weightLr) bad('weightLrMin', `must be <= weightLr (${c.weightLr})`);
-  if (typeof c.recompute !== 'boolean') bad('recompute', 'must be true or false');
-  if (!Array.isArray(c.archBetas) || c.archBetas.length !== 2 || c.archBetas.some((b) => !(b >= 0 && b < 1))) {
-    bad('archBetas', 'must be two numbers in [0, 1)');
-  }
-  return Object.freeze(c);
+/**
+ * Defaults overlaid with `partial` (or with layers: a --config file, then the
+ * typed flags), checked; errors name the file or flag and the field.
+ */
+export function resolveSearchConfig(partial: Partial<SearchConfig> | ConfigLayer[] = {}, source = 'search config'): SearchConfig {
+  const layers = Array.isArray(partial) ? partial : [{ values: partial as Record<string, unknown>, source }];
+  return resolveConfig('search config', DEFAULT_SEARCH_CONFIG, SEARCH_SCHEMA, layers, (c, bad) => {
+    if (c.archStartEpoch > c.epochs) bad('archStartEpoch', `must be <= epochs (${c.epochs})`);
+    const coarsest = levelSizes(c.crop, c.levels)[c.levels - 1];
+    if (coarsest < 2) {
+      // Batch norm over 1x1 maps of a small batch is degenerate: equal samples give exploding gradients.
+      bad('crop', `gives ${coarsest}x${coarsest} feature maps at output stride ${4 * 2 ** (c.levels - 1)}; use a crop of at least ${minCrop(c.levels)}`);
+    }
+    if (c.weightLrMin > c.weightLr) bad('weightLrMin', `must be <= weightLr (${c.weightLr})`);
+  }) as SearchConfig;
 }

@@ -8,39 +8,27 @@
  *   genotype.json      the decoded architecture (+ alpha, beta), each epoch
  *   genotypes/epoch-NNN.json
  *   checkpoint.safetensors   weights, alpha, beta, both optimisers, counters
+ *
+ * (the run directory and the iteration loop are src/run's, shared with train).
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as T from '../engine';
-import { BatchSampler, splitHalves, toBatch } from '../data/pipeline';
-import { BatchSource, InlineSource, WorkerSource } from '../data/prefetch';
-import { DatasetOptions } from '../data/registry';
-import { SegmentationDataset } from '../data/dataset';
+import { BatchArrays, BatchSampler, splitHalves, toBatch } from '../data/pipeline';
 import { ConfusionMatrix } from '../eval/metrics';
-import { loadCheckpoint, prefixed, saveCheckpoint, withPrefix } from '../run/checkpoint';
-import { MetricsLog } from '../run/metrics_log';
+import { Checkpoint, prefixed, withPrefix } from '../run/checkpoint';
+import { batchSource, RunOptions, runLoop } from '../run/loop';
+import { RunDir } from '../run/run_dir';
 import { cosineLr } from '../run/schedule';
 import { archStep, segmentationLoss, weightStep } from './architect';
 import { SearchConfig } from './config';
 import { Genotype, GENOTYPE_SCHEMA_ID } from '../arch/genotype';
 import { Supernet } from './supernet';
 import { writeFileAtomic } from '../util/files';
-import { yieldToEventLoop } from '../util/async';
+import { BadInputError, ConfigError } from '../util/errors';
 
-export interface SearchRunOptions {
+export interface SearchRunOptions extends RunOptions {
   config: SearchConfig;
-  dataset: SegmentationDataset;
-  out: string;
-  resume?: boolean;
-  /** Stop (with a checkpoint) after this many iterations in total. */
-  maxIterations?: number;
-  /** Seconds between mid-epoch checkpoints. */
-  checkpointEvery?: number;
   onIteration?: (p: IterationReport) => void;
-  /** Polled between iterations; true stops the run cleanly (with a checkpoint). */
-  shouldStop?: () => boolean;
-  /** How to reopen the dataset in a worker thread: batches are then prepared there, ahead of time. */
-  datasetSpec?: { name: string; options: DatasetOptions };
 }
 
 export interface IterationReport {
@@ -60,9 +48,6 @@ export interface SearchResult {
   epochsDone: number;
   out: string;
 }
-
-const CHECKPOINT = 'checkpoint.safetensors';
-
 
 /** Mean entropy of probability rows (zeros ignored). */
 function meanEntropy(rows: number[][]): number {
@@ -100,124 +85,129 @@ export async function evaluateSupernet(net: Supernet, sampler: BatchSampler, num
   return { loss: loss / n, mIoU: cm.meanIoU(), pixelAccuracy: cm.pixelAccuracy() };
 }
 
-function writeGenotype(out: string, net: Supernet, epoch: number): Genotype {
+/**
+ * genotype.json (and, at an epoch end, genotypes/epoch-NNN.json): the decoded
+ * architecture with the normalised alpha and beta it was decoded from.
+ */
+function writeGenotype(out: string, net: Supernet, at: { epoch: number; iteration: number }, epochEnd: boolean): Genotype {
   const genotype = net.genotype();
-  const record = { $schema: GENOTYPE_SCHEMA_ID, ...genotype, search: { epoch, ...archSnapshot(net) } };
+  const record = { $schema: GENOTYPE_SCHEMA_ID, ...genotype, search: { ...at, ...archSnapshot(net) } };
   const text = JSON.stringify(record, null, 1) + '\n';
-  fs.mkdirSync(path.join(out, 'genotypes'), { recursive: true });
-  writeFileAtomic(path.join(out, 'genotypes', `epoch-${String(epoch).padStart(3, '0')}.json`), text);
+  if (epochEnd) writeFileAtomic(path.join(out, 'genotypes', `epoch-${String(at.epoch).padStart(3, '0')}.json`), text);
   writeFileAtomic(path.join(out, 'genotype.json'), text);
   return genotype;
 }
 
-export async function runSearch(o: SearchRunOptions): Promise<SearchResult> {
-  const cfg = o.config;
-  if (o.dataset.numClasses !== cfg.numClasses) {
-    throw new Error(`search: config.numClasses is ${cfg.numClasses} but dataset '${o.dataset.name}' has ${o.dataset.numClasses} classes`);
+/** Every half of the split must fill a batch; the message names the flag (a sampler alone would only name the dataset). */
+function requireBatches(halves: [string, number][], batchSize: number, datasetName: string): void {
+  for (const [what, n] of halves) {
+    if (n < batchSize) {
+      throw new ConfigError(`--batch-size: ${batchSize} is larger than ${what} (${n} images of dataset '${datasetName}'); use a smaller batch or a larger dataset`);
+    }
   }
-  fs.mkdirSync(o.out, { recursive: true });
+}
+
+export async function runSearch(o: SearchRunOptions): Promise<SearchResult> {
+  if (o.dataset.numClasses !== o.config.numClasses) {
+    throw new BadInputError(`search: config.numClasses is ${o.config.numClasses} but dataset '${o.dataset.name}' has ${o.dataset.numClasses} classes`);
+  }
+  return RunDir.with(o.out, (run) => searchIn(run, o));
+}
+
+async function searchIn(run: RunDir, o: SearchRunOptions): Promise<SearchResult> {
+  const cfg = o.config;
   T.setNumThreads(cfg.threads);
   T.manualSeed(cfg.seed);
-  const net = new Supernet(cfg, cfg.archInitScale);
+  const net = new Supernet(cfg, { archInitScale: cfg.archInitScale, recompute: cfg.recompute });
   const wOpt = new T.SGD(net.weights.parameters(), { lr: cfg.weightLr, momentum: cfg.weightMomentum, weightDecay: cfg.weightDecay });
   const aOpt = new T.Adam(net.archParameters(), { lr: cfg.archLr, betas: cfg.archBetas, weightDecay: cfg.archWeightDecay });
   const { a, b } = splitHalves(o.dataset.length, cfg.seed);
+  requireBatches([['trainA, half the training split', a.length], ['trainB, the other half', b.length]], cfg.batchSize, o.dataset.name);
   const train = { crop: cfg.crop, scale: [0.75, 1.25] as [number, number], flip: true };
   const samplerA = new BatchSampler(o.dataset, a, cfg.batchSize, cfg.seed, train);
   const samplerB = new BatchSampler(o.dataset, b, cfg.batchSize, cfg.seed + 1, train);
   const evalB = new BatchSampler(o.dataset, b, cfg.batchSize, cfg.seed + 2, { crop: cfg.crop, scale: [1, 1], flip: false });
-  const source = (s: BatchSampler): BatchSource => (o.datasetSpec
-    ? new WorkerSource({ dataset: o.datasetSpec, indices: [...s.indices], batchSize: s.batchSize, seed: s.seed, augmentation: s.augmentation })
-    : new InlineSource(s));
-  const [sourceA, sourceB] = [source(samplerA), source(samplerB)];
   const perEpoch = samplerA.batchesPerEpoch;
   const total = cfg.epochs * perEpoch;
-  const log = new MetricsLog(path.join(o.out, 'metrics.jsonl'));
-  const ckFile = path.join(o.out, CHECKPOINT);
+  const phaseOf = (epoch: number) => (epoch < cfg.archStartEpoch ? 'warmup' : 'search');
 
-  let epoch = 0;
-  let k = 0;
-  let iteration = 0;
+  let from = 0;
   if (o.resume) {
-    if (!fs.existsSync(ckFile)) throw new Error(`search --resume: no ${CHECKPOINT} in ${o.out}`);
-    ({ epoch, k, iteration } = T.tidy(() => {
-      const ck = loadCheckpoint(ckFile);
-      if (ck.meta.kind !== 'search') throw new Error(`${ckFile}: not a search checkpoint (kind ${String(ck.meta.kind)})`);
-      const saved = JSON.stringify(ck.meta.config);
-      if (saved !== JSON.stringify(cfg)) throw new Error(`${ckFile}: was written with another configuration; resume with the same flags (saved: ${saved})`);
-      net.weights.loadStateDict(withPrefix(ck.tensors, 'weights.'), ckFile);
-      T.noGrad(() => {
-        T.assign(net.alpha, ck.tensors.alpha);
-        T.assign(net.beta, ck.tensors.beta);
-      });
-      const metas = ck.meta.optimizers as Record<string, Record<string, unknown>>;
-      wOpt.loadStateDict({ tensors: withPrefix(ck.tensors, 'optim.weights.'), meta: metas.weights });
-      aOpt.loadStateDict({ tensors: withPrefix(ck.tensors, 'optim.arch.'), meta: metas.arch });
+    from = T.tidy(() => {
+      const ck = run.resume('search', 'search', { config: cfg as unknown as Record<string, unknown> });
+      restoreSearchState(net, ck, run.checkpointFile, wOpt, aOpt);
       T.setRngState(ck.tensors.rng);
-      return ck.meta as { epoch: number; k: number; iteration: number };
-    }));
-    log.truncate((r) => (r.type === 'epoch' ? (r.epoch as number) < epoch : (r.iteration as number) <= iteration));
+      return ck.iteration;
+    });
   } else {
-    writeFileAtomic(path.join(o.out, 'config.json'), JSON.stringify({ ...cfg, dataset: o.dataset.name, datasetSize: o.dataset.length }, null, 2) + '\n');
-    fs.writeFileSync(path.join(o.out, 'metrics.jsonl'), '');
+    run.begin({ ...cfg, dataset: o.dataset.name, datasetSize: o.dataset.length });
   }
-
-  /** Saves the state from which the run continues at (epoch atEpoch, batch atK). */
-  const checkpoint = (atEpoch: number, atK: number) => T.tidy(() => {
-    const w = wOpt.stateDict();
-    const ar = aOpt.stateDict();
-    saveCheckpoint(ckFile, {
-      tensors: {
-        ...prefixed(net.weights.stateDict(), 'weights.'), alpha: net.alpha, beta: net.beta,
-        ...prefixed(w.tensors, 'optim.weights.'), ...prefixed(ar.tensors, 'optim.arch.'), rng: T.getRngState(),
+  const [sourceA, sourceB] = [batchSource(samplerA, o.datasetSpec), batchSource(samplerB, o.datasetSpec)];
+  try {
+    const r = await runLoop<[BatchArrays, BatchArrays | null]>({
+      run, from, total, maxIterations: o.maxIterations, checkpointEvery: o.checkpointEvery, shouldStop: o.shouldStop,
+      // Both batches are prepared off the main thread when a dataset spec is given.
+      batch: (i) => {
+        const [epoch, k] = [Math.floor(i / perEpoch), i % perEpoch];
+        return Promise.all([sourceA.get(epoch, k), phaseOf(epoch) === 'search' ? sourceB.get(epoch, k % samplerB.batchesPerEpoch) : null]);
       },
-      meta: { kind: 'search', version: 1, epoch: atEpoch, k: atK, iteration, config: cfg, optimizers: { weights: w.meta, arch: ar.meta } },
+      step: (i, [batchA, batchB]) => {
+        wOpt.lr = cosineLr(cfg.weightLr, cfg.weightLrMin, i / total);
+        const loss = T.tidy(() => weightStep(net, wOpt, toBatch(batchA), cfg.gradClip));
+        const archLoss = batchB ? T.tidy(() => archStep(net, aOpt, toBatch(batchB))) : null;
+        return { epoch: Math.floor(i / perEpoch), phase: phaseOf(Math.floor(i / perEpoch)), loss, archLoss, lr: wOpt.lr };
+      },
+      onLine: (l) => o.onIteration?.({ ...(l as unknown as IterationReport), totalIterations: total }),
+      after: async (done) => {
+        if (done % perEpoch !== 0) return false;
+        const epoch = done / perEpoch - 1;
+        const ev = await evaluateSupernet(net, evalB, cfg.numClasses);
+        const snap = archSnapshot(net);
+        const genotype = writeGenotype(o.out, net, { epoch, iteration: done }, true);
+        run.metrics.append({
+          type: 'epoch', epoch, iteration: done, phase: phaseOf(epoch), valLoss: ev.loss, mIoU: ev.mIoU, pixelAccuracy: ev.pixelAccuracy,
+          alphaEntropy: meanEntropy(snap.alpha), betaEntropy: meanEntropy(snap.beta.flat().filter((row) => row.some((v) => v > 0))), genotype,
+        });
+        return true; // a checkpoint at every epoch end
+      },
+      save: (done) => T.tidy(() => run.save(searchCheckpoint(net, wOpt, aOpt, cfg, done, perEpoch))),
     });
-  });
-
-  let lastCheckpoint = Date.now();
-  let stopped = false;
-  outer: for (; epoch < cfg.epochs; epoch++, k = 0) {
-    const phase = epoch < cfg.archStartEpoch ? 'warmup' : 'search';
-    for (; k < perEpoch; k++) {
-      if ((o.maxIterations !== undefined && iteration >= o.maxIterations) || o.shouldStop?.()) {
-        stopped = true;
-        break outer;
-      }
-      await yieldToEventLoop(); // lets Ctrl-C / SIGTERM handlers run between iterations
-      const t0 = process.hrtime.bigint();
-      // Decoding runs off the main thread (sharp).
-      const kb = k % samplerB.batchesPerEpoch;
-      const [batchA, batchB] = await Promise.all([sourceA.get(epoch, k), phase === 'search' ? sourceB.get(epoch, kb) : Promise.resolve(null)]);
-      const dataSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      wOpt.lr = cosineLr(cfg.weightLr, cfg.weightLrMin, iteration / total);
-      const loss = T.tidy(() => weightStep(net, wOpt, toBatch(batchA), cfg.gradClip, cfg.recompute));
-      const archLoss = batchB ? T.tidy(() => archStep(net, aOpt, toBatch(batchB), cfg.recompute)) : null;
-      iteration++;
-      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      log.append({ type: 'iteration', epoch, iteration, phase, loss, archLoss, lr: wOpt.lr, seconds, dataSeconds, rssBytes: process.memoryUsage().rss });
-      o.onIteration?.({ epoch, iteration, totalIterations: total, phase, loss, archLoss, seconds });
-      if (Date.now() - lastCheckpoint > (o.checkpointEvery ?? 300) * 1000) {
-        checkpoint(epoch, k + 1);
-        lastCheckpoint = Date.now();
-      }
-    }
-    const ev = await evaluateSupernet(net, evalB, cfg.numClasses);
-    const snap = archSnapshot(net);
-    const genotype = writeGenotype(o.out, net, epoch);
-    log.append({
-      type: 'epoch', epoch, iteration, phase, valLoss: ev.loss, mIoU: ev.mIoU, pixelAccuracy: ev.pixelAccuracy,
-      alphaEntropy: meanEntropy(snap.alpha), betaEntropy: meanEntropy(snap.beta.flat().filter((r) => r.some((v) => v > 0))), genotype,
-    });
-    checkpoint(epoch + 1, 0);
-    lastCheckpoint = Date.now();
+    const epochsDone = Math.floor(r.iterations / perEpoch);
+    // Stopped mid-epoch: genotype.json still describes the architecture as it stands (the path printed exists).
+    const genotype = r.completed ? net.genotype() : writeGenotype(o.out, net, { epoch: epochsDone, iteration: r.iterations }, false);
+    return { genotype, completed: r.completed, iterations: r.iterations, epochsDone, out: o.out };
+  } finally {
+    net.dispose();
+    wOpt.dispose();
+    aOpt.dispose();
+    await Promise.all([sourceA.close(), sourceB.close()]);
   }
-  if (stopped) checkpoint(epoch, k);
-  const genotype = net.genotype();
-  const epochsDone = epoch;
-  net.dispose();
-  wOpt.dispose();
-  aOpt.dispose();
-  await Promise.all([sourceA.close(), sourceB.close()]);
-  return { genotype, completed: !stopped, iterations: iteration, epochsDone, out: o.out };
+}
+
+/** The state from which the run continues after `done` iterations (epoch and k kept for readers of the format). */
+function searchCheckpoint(net: Supernet, wOpt: T.SGD, aOpt: T.Adam, cfg: SearchConfig, done: number, perEpoch: number): Checkpoint {
+  const w = wOpt.stateDict();
+  const ar = aOpt.stateDict();
+  return {
+    tensors: {
+      ...prefixed(net.weights.stateDict(), 'weights.'), alpha: net.alpha, beta: net.beta,
+      ...prefixed(w.tensors, 'optim.weights.'), ...prefixed(ar.tensors, 'optim.arch.'), rng: T.getRngState(),
+    },
+    meta: {
+      kind: 'search', version: 1, epoch: Math.floor(done / perEpoch), k: done % perEpoch, iteration: done, config: cfg,
+      optimizers: { weights: w.meta, arch: ar.meta },
+    },
+  };
+}
+
+/** Loads weights, alpha, beta (and, given them, both optimisers) from a search checkpoint. */
+export function restoreSearchState(net: Supernet, ck: Checkpoint, file: string, wOpt?: T.SGD, aOpt?: T.Adam): void {
+  net.weights.loadStateDict(withPrefix(ck.tensors, 'weights.'), file);
+  T.noGrad(() => {
+    T.assign(net.alpha, ck.tensors.alpha);
+    T.assign(net.beta, ck.tensors.beta);
+  });
+  const metas = ck.meta.optimizers as Record<string, Record<string, unknown>>;
+  wOpt?.loadStateDict({ tensors: withPrefix(ck.tensors, 'optim.weights.'), meta: metas.weights });
+  aOpt?.loadStateDict({ tensors: withPrefix(ck.tensors, 'optim.arch.'), meta: metas.arch });
 }

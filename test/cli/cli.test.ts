@@ -67,7 +67,9 @@ describe('autodeeplab CLI', () => {
     assert.equal(run('train', '--dataset', 'voc', '--data-root', '/nonexistent').status, 2); // dataset folder
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adl-cli-'));
     fs.writeFileSync(path.join(dir, 'bad.safetensors'), 'garbage that is no checkpoint');
-    assert.equal(run('eval', '--checkpoint', path.join(dir, 'bad.safetensors')).status, 1);
+    const bad = run('eval', '--checkpoint', path.join(dir, 'bad.safetensors'));
+    assert.equal(bad.status, 2); // a file that is no checkpoint is bad input, named
+    assert.match(bad.stderr, /bad.safetensors: not a readable safetensors checkpoint/);
     fs.rmSync(dir, { recursive: true });
   });
 

@@ -9,23 +9,25 @@ import * as T from '../src/engine';
 import { archStep, weightStep } from '../src/search/architect';
 import { DEFAULT_SEARCH_CONFIG } from '../src/search/config';
 import { Supernet } from '../src/search/supernet';
+import { referenceSupernet } from '../src/search/reference/network';
 import { median } from './report';
 
 const [crop, mode, iterations, threads] = [Number(process.argv[2]), process.argv[3], Number(process.argv[4]), Number(process.argv[5])];
 T.setNumThreads(threads);
 T.manualSeed(0);
 // Built without resolveSearchConfig: crop 32 (1x1 maps at stride 32) is measured for comparison with the peer.
-const net = new Supernet({ ...DEFAULT_SEARCH_CONFIG, numClasses: 19 });
+const recompute = mode === 'recompute';
+const cfg = { ...DEFAULT_SEARCH_CONFIG, numClasses: 19 };
+// 'plain': the op-by-op reference cells (search/reference), for comparison.
+const net = mode === 'plain' ? referenceSupernet(cfg, { recompute }) : new Supernet(cfg, { recompute });
 const wOpt = new T.SGD(net.weights.parameters(), { lr: 0.025, momentum: 0.9, weightDecay: 3e-4 });
 const aOpt = new T.Adam(net.archParameters(), { lr: 3e-3, weightDecay: 1e-3 });
-const recompute = mode === 'recompute';
-const impl = mode === 'plain' ? 'plain' : 'batched';
 const batch = () => ({ images: T.randn([2, 3, crop, crop]), labels: T.randint(0, 19, [2, crop, crop]) });
 const times: number[] = [];
 for (let i = 0; i <= iterations; i++) {
   const t0 = process.hrtime.bigint();
-  T.tidy(() => weightStep(net, wOpt, batch(), 0, recompute, impl));
-  T.tidy(() => archStep(net, aOpt, batch(), recompute, impl));
+  T.tidy(() => weightStep(net, wOpt, batch(), 0));
+  T.tidy(() => archStep(net, aOpt, batch()));
   if (i > 0) times.push(Number(process.hrtime.bigint() - t0) / 1e9);
 }
 const hwm = Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]) * 1024;

@@ -6,11 +6,11 @@
  */
 import { BadInputError } from '../util/errors';
 import { CellInput, cellInputsOf } from './topology';
-import { isPrimitive, Primitive, PRIMITIVES } from './primitives';
+import { CellOpName, isPrimitive, PRIMITIVES } from './primitives';
 
 export interface BlockBranch {
   readonly input: CellInput;
-  readonly op: Exclude<Primitive, 'zero'>;
+  readonly op: CellOpName;
 }
 
 /** A block: the sum of two branches. */

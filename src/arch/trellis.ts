@@ -6,6 +6,7 @@
  * l = 0) towards (l, k + d), d in {-1: finer, 0: same, +1: coarser}.
  */
 import * as T from '../engine';
+import { betaIndex } from './topology';
 
 export const MAX_LEVELS = 4;
 export const DIRECTIONS = [-1, 0, 1] as const;
@@ -55,8 +56,8 @@ export class NetworkTrellis {
     for (let l = 0; l < this.layers; l++) {
       for (let k = 0; k < this.levels; k++) {
         if (!this.hasNode(l - 1, k)) continue; // rows without a source stay 0 (unused, finite)
-        DIRECTIONS.forEach((d, j) => {
-          if (!this.hasNode(l, k + d)) m[(l * this.levels + k) * 3 + j] = -Infinity;
+        DIRECTIONS.forEach((d) => {
+          if (!this.hasNode(l, k + d)) m[betaIndex(l, k, d, this.levels)] = -Infinity;
         });
       }
     }

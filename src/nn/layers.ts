@@ -9,25 +9,13 @@ export interface BNConfig {
 }
 export const SEARCH_BN: BNConfig = Object.freeze({ momentum: 0.1, eps: 1e-5 });
 
-let runningStatsFrozen = false;
-
 /**
- * Runs fn with batch norm's running statistics left untouched (momentum 0):
- * for recomputing a forward pass whose statistics were already counted.
+ * Batch norm's running statistics are updated in training mode unless
+ * `updateStats` is false: a recomputed forward pass (gradient checkpointing)
+ * must not count a batch twice. Momentum 0 keeps them exactly.
  */
-export function withFrozenRunningStats<T>(fn: () => T): T {
-  const before = runningStatsFrozen;
-  runningStatsFrozen = true;
-  try {
-    return fn();
-  } finally {
-    runningStatsFrozen = before;
-  }
-}
-
-/** The momentum to use now: 0 while running statistics are frozen. */
-export function bnMomentum(cfg: BNConfig): number {
-  return runningStatsFrozen ? 0 : cfg.momentum;
+export function bnMomentum(cfg: BNConfig, updateStats: boolean): number {
+  return updateStats ? cfg.momentum : 0;
 }
 
 /** A batch norm site: running statistics, optional affine parameters. */
@@ -44,10 +32,11 @@ export class BatchNorm {
     this.runningVar = store.buffer(`${name}.running_var`, T.ones([channels]));
   }
 
-  forward(x: T.Tensor, training: boolean): T.Tensor {
+  /** scale: replaces the affine weight (the search folds alpha into it). */
+  forward(x: T.Tensor, training: boolean, updateStats = true, scale: T.Tensor | null = this.weight): T.Tensor {
     return T.batchNorm(x, {
-      weight: this.weight, bias: this.bias, runningMean: this.runningMean, runningVar: this.runningVar,
-      training, momentum: bnMomentum(this.cfg), eps: this.cfg.eps,
+      weight: scale, bias: this.bias, runningMean: this.runningMean, runningVar: this.runningVar,
+      training, momentum: bnMomentum(this.cfg, updateStats), eps: this.cfg.eps,
     });
   }
 }
@@ -65,11 +54,11 @@ export class ReLUConvBN {
     this.bn = new BatchNorm(store, `${name}.bn`, cout, o.bn, o.affine);
   }
 
-  forward(x: T.Tensor, training: boolean): T.Tensor {
+  forward(x: T.Tensor, training: boolean, updateStats = true): T.Tensor {
     const d = this.o.dilation ?? 1;
     const h = this.o.relu === false ? x : T.relu(x);
     const y = T.conv2d(h, this.weight, { stride: this.o.stride ?? 1, padding: (d * (this.o.kernel - 1)) / 2, dilation: d });
-    return this.bn.forward(y, training);
+    return this.bn.forward(y, training, updateStats);
   }
 }
 
@@ -84,8 +73,8 @@ export class ConvBNReLU {
     this.bn = new BatchNorm(store, `${name}.bn`, cout, o.bn, true);
   }
 
-  forward(x: T.Tensor, training: boolean): T.Tensor {
+  forward(x: T.Tensor, training: boolean, updateStats = true): T.Tensor {
     const d = this.o.dilation ?? 1;
-    return T.relu(this.bn.forward(T.conv2d(x, this.weight, { padding: (d * (this.o.kernel - 1)) / 2, dilation: d }), training));
+    return T.relu(this.bn.forward(T.conv2d(x, this.weight, { padding: (d * (this.o.kernel - 1)) / 2, dilation: d }), training, updateStats));
   }
 }

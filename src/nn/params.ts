@@ -14,7 +14,7 @@ export class ParameterStore {
   /** A new trainable tensor named `name`, initialised by init. */
   param(name: string, shape: number[], init: Init): T.Tensor {
     if (this.paramMap.has(name) || this.bufferMap.has(name)) throw new Error(`ParameterStore: '${name}' defined twice`);
-    const t = T.noGrad(() => init(shape)).keep().setRequiresGrad(true);
+    const t = T.noGrad(() => T.tidy(() => init(shape))).keep().setRequiresGrad(true); // tidy: frees the init's intermediates
     this.paramMap.set(name, t);
     return t;
   }
@@ -24,6 +24,17 @@ export class ParameterStore {
     if (this.paramMap.has(name) || this.bufferMap.has(name)) throw new Error(`ParameterStore: '${name}' defined twice`);
     this.bufferMap.set(name, value.keep());
     return value;
+  }
+
+  /**
+   * Runs build and returns what it made with the indices (into parameters())
+   * of the parameters it created: how a network hands each of its segments
+   * its own parameter list (no name matching).
+   */
+  track<R>(build: () => R): { value: R; indices: number[] } {
+    const before = this.paramMap.size;
+    const value = build();
+    return { value, indices: Array.from({ length: this.paramMap.size - before }, (_, i) => before + i) };
   }
 
   parameters(): T.Tensor[] {

@@ -6,7 +6,7 @@
  */
 import { BlockGenotype, CellGenotype, Level } from '../arch/genotype';
 import { cellInputsOf, edgeIndex, numEdges } from '../arch/topology';
-import { PRIMITIVES, ZERO } from '../arch/primitives';
+import { CellOpName, PRIMITIVES, ZERO } from '../arch/primitives';
 import { NetworkTrellis } from '../arch/trellis';
 
 /** alpha: softmaxed weights, numEdges(B) rows of |PRIMITIVES| columns. */
@@ -28,8 +28,8 @@ export function decodeCell(alpha: number[][], blocks: number): CellGenotype {
     best.sort((a, b) => b.strength - a.strength || a.j - b.j);
     const [a, b] = best.slice(0, 2).sort((x, y) => x.j - y.j);
     out.push([
-      { input: a.input, op: PRIMITIVES[a.op] as Exclude<(typeof PRIMITIVES)[number], 'zero'> },
-      { input: b.input, op: PRIMITIVES[b.op] as Exclude<(typeof PRIMITIVES)[number], 'zero'> },
+      { input: a.input, op: PRIMITIVES[a.op] as CellOpName },
+      { input: b.input, op: PRIMITIVES[b.op] as CellOpName },
     ]);
   }
   return { blocks: out };

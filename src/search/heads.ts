@@ -30,11 +30,11 @@ export class SearchASPP {
   }
 
   /** x: (B, C, h, w) -> logits (B, classes, h, w). */
-  forward(x: T.Tensor, training: boolean): T.Tensor {
+  forward(x: T.Tensor, training: boolean, updateStats = true): T.Tensor {
     const [, , h, w] = x.shape;
-    const pooled = this.pool.forward(T.adaptiveAvgPool2d(x, 1), training);
-    const branches = [this.b1x1.forward(x, training), this.b3x3.forward(x, training), T.expand(pooled, [-1, -1, h, w])];
-    const y = this.project.forward(T.cat(branches, 1), training);
+    const pooled = this.pool.forward(T.adaptiveAvgPool2d(x, 1), training, updateStats);
+    const branches = [this.b1x1.forward(x, training, updateStats), this.b3x3.forward(x, training, updateStats), T.expand(pooled, [-1, -1, h, w])];
+    const y = this.project.forward(T.cat(branches, 1), training, updateStats);
     return T.conv2d(y, this.classifier, { bias: this.classifierBias });
   }
 }

@@ -5,14 +5,17 @@
  * width.
  */
 import * as T from '../engine';
-import { edgeIndex, targetsOf } from '../arch/topology';
-import { PRIMITIVE_INDEX } from '../arch/primitives';
+import { edgeIndex, feedingSources, targetsOf } from '../arch/topology';
+import { CONV_OPS, familyColumns, POOL_OPS, PRIMITIVE_INDEX } from '../arch/primitives';
+
+const CONV = familyColumns(CONV_OPS);
+const POOL = familyColumns(POOL_OPS);
 
 /** Weights of one source's E edges, ready to broadcast. */
 export interface SourceMix {
-  /** BN scale folding alpha into the conv ops: (m * 4 * E * C), layout (arrow, [sep3, sep5, atrous3, atrous5], edge, channel). */
+  /** BN scale folding alpha into the conv ops: (m * |CONV_OPS| * E * C), layout (arrow, CONV_OPS, edge, channel). */
   convOps: T.Tensor;
-  /** (1, 2, 1, E, 1, 1, 1): avg pool and max pool weights per edge. */
+  /** (1, |POOL_OPS|, 1, E, 1, 1, 1): pool weights per edge. */
   pools: T.Tensor;
   /** (1, 1, E, 1, 1, 1): skip weights per edge. */
   skip: T.Tensor;
@@ -29,12 +32,12 @@ export class ArchMixer {
   private readonly rows: T.Tensor[] = [];
 
   /**
-   * alphaHat: (numEdges, 8) softmaxed; index tensors are kept by the caller.
+   * alphaHat: (numEdges, |PRIMITIVES|) softmaxed; index tensors are kept by the caller.
    * Every (source, arrows, width) a forward pass will ask for is built here,
    * in the caller's scope, so that per-node scopes can use them freely.
    */
   constructor(alphaHat: T.Tensor, edgeRows: T.Tensor[], uses: readonly MixKey[]) {
-    // (E_j, 8) rows of alphaHat for the edges leaving each source.
+    // (E_j, |PRIMITIVES|) rows of alphaHat for the edges leaving each source.
     for (const idx of edgeRows) this.rows.push(T.indexSelect(alphaHat, 0, idx));
     for (const u of uses) this.build(u.source, u.m, u.channels);
   }
@@ -50,12 +53,13 @@ export class ArchMixer {
     const key = `${source}:${m}:${channels}`;
     let s = this.cache.get(key);
     if (!s) {
-      const rows = this.rows[source]; // (E, 8)
+      const rows = this.rows[source]; // (E, |PRIMITIVES|)
       const E = rows.shape[0];
-      const cols = (first: keyof typeof PRIMITIVE_INDEX, n: number) => T.transpose(T.narrow(rows, 1, PRIMITIVE_INDEX[first], n), 0, 1); // (n, E)
+      const cols = (f: { first: number; count: number }) => T.transpose(T.narrow(rows, 1, f.first, f.count), 0, 1); // (count, E)
+      const n = CONV.count;
       s = {
-        convOps: T.reshape(T.expand(T.reshape(cols('sep3x3', 4), [1, 4, E, 1]), [m, 4, E, channels]), [m * 4 * E * channels]),
-        pools: T.reshape(cols('avgpool3x3', 2), [1, 2, 1, E, 1, 1, 1]),
+        convOps: T.reshape(T.expand(T.reshape(cols(CONV), [1, n, E, 1]), [m, n, E, channels]), [m * n * E * channels]),
+        pools: T.reshape(cols(POOL), [1, POOL.count, 1, E, 1, 1, 1]),
         skip: T.reshape(T.narrow(rows, 1, PRIMITIVE_INDEX.skip, 1), [1, 1, E, 1, 1, 1]),
       };
       this.cache.set(key, s);
@@ -65,11 +69,8 @@ export class ArchMixer {
 
 /** int64 row indices of alpha for the edges leaving each source (kept constants). */
 export function sourceEdgeRows(blocks: number): T.Tensor[] {
-  const out: T.Tensor[] = [];
-  // Sources 0..blocks (prevPrev, prev, block0..block{B-2}); the last block feeds no edge.
-  for (let j = 0; j < blocks + 1; j++) {
+  return feedingSources(blocks).map((j) => {
     const rows = targetsOf(j, blocks).map((i) => edgeIndex(i, j));
-    out.push(T.tensor(rows, [rows.length], { dtype: 'int64' }).keep());
-  }
-  return out;
+    return T.tensor(rows, [rows.length], { dtype: 'int64' }).keep();
+  });
 }

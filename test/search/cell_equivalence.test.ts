@@ -1,47 +1,65 @@
 /**
- * The batched supernet computes the same function as the plain one (three
- * weight-shared cells per node, each edge and op on its own) on the same
- * weights: outputs and every gradient (weights, alpha, beta) agree.
+ * The fused supernet computes the same function as the reference one (the
+ * op-by-op cells of search/reference, DARTS' MixedOp) on the same weights:
+ * logits and every gradient (weights, alpha, beta) agree, and the weight map
+ * covers every fused weight exactly once.
  */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as T from '../../src/engine';
 import { resolveSearchConfig } from '../../src/search/config';
-import { CellImpl, Supernet } from '../../src/search/supernet';
+import { fusedSlice, loadFusedWeights } from '../../src/search/reference/network';
+import { referenceSupernet } from '../../src/search/reference/network';
+import { Supernet } from '../../src/search/supernet';
 
 function maxRelDiff(a: number[], b: number[]): number {
   const scale = Math.max(1e-6, ...b.map(Math.abs));
   return Math.max(...a.map((v, i) => Math.abs(v - b[i]))) / scale;
 }
 
-describe('batched cell = plain cell on shared weights', () => {
+describe('fused supernet = reference supernet on shared weights', () => {
   it('same logits and same gradients for weights, alpha and beta', () => {
     T.manualSeed(1);
     const cfg = resolveSearchConfig({ layers: 4, blocks: 3, filterMultiplier: 2, stemChannels: 8, numClasses: 3, crop: 33, threads: 2 });
-    const net = new Supernet(cfg, 0.5); // large arch init so that every op weight matters
+    const fused = new Supernet(cfg, { archInitScale: 0.5 }); // large arch init so that every op weight matters
+    const reference = referenceSupernet(cfg);
+    const pairs = loadFusedWeights(fused, reference);
+    // Every fused weight element is held by exactly one reference weight.
+    const covered = new Map<T.Tensor, number>();
+    for (const p of pairs) covered.set(p.fused, (covered.get(p.fused) ?? 0) + p.reference.size);
+    for (const [name, t] of fused.weights.namedParameters()) assert.equal(covered.get(t), t.size, `${name}: covered ${covered.get(t) ?? 0} of ${t.size}`);
+    assert.equal(pairs.length, reference.weights.parameters().length);
+
     const x = T.randn([2, 3, 33, 33]).keep();
     const r = T.randn([2, 3, 33, 33]).keep();
-    const params = [...net.weights.parameters(), net.alpha, net.beta];
-    const run = (impl: CellImpl) => T.tidy(() => {
-      const logits = net.forward(x, true, impl);
-      const grads = T.grad(T.sum(T.mul(logits, r)), params, { allowUnused: true });
-      return { logits: logits.toArray(), grads: grads.map((g) => (g ? g.toArray() : null)) };
+    const run = (net: Supernet) => T.tidy(() => {
+      const logits = net.forward(x, true);
+      const params = [...net.weights.parameters(), net.alpha, net.beta];
+      T.grad(T.sum(T.mul(logits, r)), params, { allowUnused: true }).forEach((g, i) => (params[i].grad = g));
+      return logits.toArray();
     });
-    const batched = run('batched');
-    const plain = run('plain');
-    assert.ok(maxRelDiff(batched.logits, plain.logits) < 1e-4, `logits differ by ${maxRelDiff(batched.logits, plain.logits)}`);
-    const names = [...net.weights.namedParameters().map(([n]) => n), 'alpha', 'beta'];
+    const lf = run(fused);
+    const lr = run(reference);
+    assert.ok(maxRelDiff(lf, lr) < 1e-4, `logits differ by ${maxRelDiff(lf, lr)}`);
     let compared = 0;
-    plain.grads.forEach((g, i) => {
-      const b = batched.grads[i];
-      assert.equal(b === null, g === null, `${names[i]}: gradient present in one implementation only`);
-      if (!g || !b) return;
-      const d = maxRelDiff(b, g);
-      assert.ok(d < 2e-3, `${names[i]}: gradients differ by ${d}`);
-      compared++;
+    T.tidy(() => {
+      for (const p of pairs) {
+        const g = p.reference.grad;
+        const f = p.fused.grad;
+        assert.equal(g === null, f === null, `${p.name}: gradient present in one implementation only`);
+        if (!g || !f) continue;
+        const d = maxRelDiff(fusedSlice(p, f).toArray(), g.toArray());
+        assert.ok(d < 2e-3, `${p.name}: gradients differ by ${d}`);
+        compared++;
+      }
+      for (const k of ['alpha', 'beta'] as const) {
+        const d = maxRelDiff(fused[k].grad!.toArray(), reference[k].grad!.toArray());
+        assert.ok(d < 2e-3, `${k}: gradients differ by ${d}`);
+      }
     });
     assert.ok(compared > 100, `compared only ${compared} gradients`);
-    net.dispose();
+    fused.dispose();
+    reference.dispose();
     T.dispose([x, r]);
   });
 });

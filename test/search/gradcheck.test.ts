@@ -11,7 +11,7 @@ describe('supernet architecture gradients', () => {
     try {
       T.manualSeed(2);
       const cfg = resolveSearchConfig({ layers: 2, blocks: 2, filterMultiplier: 1, stemChannels: 4, numClasses: 2, crop: 33, threads: 2 });
-      const net = new Supernet(cfg, 0.5);
+      const net = new Supernet(cfg, { archInitScale: 0.5 });
       const x = T.randn([2, 3, 33, 33]).keep();
       const y = T.randint(0, 2, [2, 33, 33]).keep();
       const loss = () => T.crossEntropy(net.forward(x, true), y);

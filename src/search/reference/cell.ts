@@ -1,0 +1,73 @@
+/**
+ * The searched cell written plainly, as DARTS' model_search.py: a MixedOp
+ * per edge (Eq. 2: the alpha-weighted sum of every op), a cell of B blocks
+ * (Eq. 1: each block sums the edges from every earlier state), run arrow by
+ * arrow. The ops of a node's (up to three) cells are shared, as in the fused
+ * cell (../cell.ts); the edges from H^{l-2} are computed once, since every
+ * arrow's cell reads the same H^{l-2}. Slow (every arrow, edge and op on its
+ * own) and obviously right: the fused cell is tested against it.
+ */
+import * as T from '../../engine';
+import { PRIMITIVE_INDEX, PRIMITIVES } from '../../arch/primitives';
+import { edgeIndex } from '../../arch/topology';
+import { BNConfig } from '../../nn/layers';
+import { ParameterStore } from '../../nn/params';
+import type { Pass } from '../cell';
+import type { CellFamily, SearchCell } from '../nodes';
+import { OpWeights, SEARCH_OPS, SearchOp } from './ops';
+
+/** Eq. 2: sum over ops of softmax(alpha)[op] * op(x). */
+export class MixedOp {
+  readonly ops: [keyof typeof SEARCH_OPS, SearchOp & { weights: OpWeights }][];
+  constructor(store: ParameterStore, name: string, C: number, arrows: number, bn: BNConfig) {
+    this.ops = PRIMITIVES.filter((p) => p !== 'zero').map((p) => {
+      const op = p as keyof typeof SEARCH_OPS;
+      return [op, SEARCH_OPS[op](store, `${name}.${op}`, C, arrows, bn)];
+    });
+  }
+  /** x: (B, C, H, W); alphaRow: (|PRIMITIVES|,) softmaxed. */
+  forward(x: T.Tensor, alphaRow: T.Tensor, arrow: number, pass: Pass): T.Tensor {
+    const terms = this.ops.map(([name, op]) => T.mul(op.forward(x, arrow, pass), T.select(alphaRow, 0, PRIMITIVE_INDEX[name])));
+    return terms.reduce((s, v) => T.add(s, v));
+  }
+}
+
+export class ReferenceCell implements SearchCell<T.Tensor> {
+  /** edges[i][j]: the MixedOp from state j (0 prevPrev, 1 prev, 2 + m block m) into block i. */
+  readonly edges: MixedOp[][];
+
+  constructor(store: ParameterStore, name: string, readonly blocks: number, readonly channels: number, readonly arrows: number, bn: BNConfig) {
+    this.edges = Array.from({ length: blocks }, (_, i) => Array.from({ length: i + 2 }, (_, j) =>
+      new MixedOp(store, `${name}.block${i}.from${j}`, channels, j === 0 ? 1 : arrows, bn)));
+  }
+
+  /** prev: (B, A*C, H, W); prevPrev: (B, C, H, W); alphaHat: (numEdges, |PRIMITIVES|) -> (B, A, blocks, C, H, W). */
+  forward(prev: T.Tensor, prevPrev: T.Tensor, alphaHat: T.Tensor, pass: Pass): T.Tensor {
+    const C = this.channels;
+    const row = (i: number, j: number) => T.select(alphaHat, 0, edgeIndex(i, j));
+    // H^{l-2} is the same for every arrow's cell, so are its edges (arrow 0's statistics).
+    const fromPrevPrev = this.edges.map((e, i) => e[0].forward(prevPrev, row(i, 0), 0, pass));
+    const perArrow: T.Tensor[] = [];
+    for (let a = 0; a < this.arrows; a++) {
+      const states = [prevPrev, T.narrow(prev, 1, a * C, C)];
+      for (let i = 0; i < this.blocks; i++) {
+        let s = fromPrevPrev[i];
+        for (let j = 1; j < i + 2; j++) s = T.add(s, this.edges[i][j].forward(states[j], row(i, j), a, pass));
+        states.push(s);
+      }
+      perArrow.push(T.stack(states.slice(2), 1));
+    }
+    return T.stack(perArrow, 1);
+  }
+}
+
+export class ReferenceCells implements CellFamily<T.Tensor> {
+  create(store: ParameterStore, name: string, blocks: number, channels: number, arrows: number, bn: BNConfig): ReferenceCell {
+    return new ReferenceCell(store, name, blocks, channels, arrows, bn);
+  }
+  /** The reference cells read softmax(alpha) itself. */
+  mix(alphaHat: T.Tensor): T.Tensor {
+    return alphaHat;
+  }
+  dispose(): void {}
+}

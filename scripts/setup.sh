@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Idempotent set-up: libtorch (apt-get when missing and LIBTORCH is unset),
+# Idempotent set-up: libtorch (apt-get when missing and LIBTORCH is unset;
+# native/build.js says which libtorch it uses),
 # npm packages, the native addon and the TypeScript build. Safe to re-run:
 # each step does nothing when its output is up to date.
 set -euo pipefail
@@ -8,7 +9,7 @@ cd "$(dirname "$0")/.."
 say() { printf 'autodeeplab setup: %s\n' "$*" >&2; }
 
 if [ -z "${LIBTORCH:-}" ] && [ ! -e /usr/include/torch/csrc/api/include/torch/version.h ]; then
-  say "libtorch not found; installing Debian's libtorch-dev (set LIBTORCH=/path/to/libtorch to use another)"
+  say "libtorch not found; installing Debian's libtorch-dev (set LIBTORCH to an unpacked libtorch or a PyTorch wheel's torch directory to use another)"
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then
     command -v sudo >/dev/null || { say "need root (or sudo) to run apt-get install -y libtorch-dev"; exit 1; }

@@ -2,6 +2,8 @@
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/variable.h>
 #include <torch/csrc/autograd/anomaly_mode.h>
+// c10::GradMode: the autograd headers bring it in 1.13, not in 2.x (measured on 2.11).
+#include <c10/core/GradMode.h>
 
 #include "addon.h"
 #include "errors.h"

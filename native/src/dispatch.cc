@@ -5,6 +5,7 @@
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/core/jit_type.h>
 
+#include <cmath>  // std::nearbyint, std::abs (Scalar arguments)
 #include <sstream>
 #include <vector>
 

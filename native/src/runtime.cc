@@ -2,6 +2,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
+#include <ATen/Version.h>  // at::show_config
 #include <ATen/detail/CUDAHooksInterface.h>
 
 #include <torch/version.h>
@@ -9,6 +10,7 @@
 #include <mutex>
 
 #include "addon.h"
+#include "compat.h"
 #include "errors.h"
 #include "tensor_table.h"
 
@@ -32,7 +34,7 @@ Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
       gen.set_current_seed(seed);
     }
     for (int i = 0; i < cudaDeviceCount(); ++i) {
-      auto gen = at::detail::getCUDAHooks().getDefaultCUDAGenerator(i);
+      auto gen = cudaGenerator(i);
       std::lock_guard<std::mutex> lock(gen.mutex());
       gen.set_current_seed(seed);
     }

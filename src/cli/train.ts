@@ -94,11 +94,12 @@ Examples:
   $ autodeeplab eval --checkpoint runs/t1/model.safetensors --dataset builtin --split val
   $ autodeeplab eval --checkpoint runs/t1/model.safetensors --scales 0.5,0.75,1,1.25,1.5,1.75 --flip --json`)
     .action(async (o: EvalFlags) => {
+      const dsOptions = datasetOptions(o, o.seed ?? 0);
       if (!fs.existsSync(o.checkpoint)) throw new BadInputError(`--checkpoint: ${o.checkpoint} does not exist`);
       T.setNumThreads(o.threads ?? os.availableParallelism());
       const { model, classNames } = loadModel(o.checkpoint);
       try {
-        const ds = openDataset(o.dataset, datasetOptions(o, o.seed ?? 0));
+        const ds = openDataset(o.dataset, dsOptions);
         await preflightDataset(ds, 'eval');
         if (ds.numClasses !== model.cfg.numClasses) {
           throw new BadInputError(`eval: the model (${o.checkpoint}) has ${model.cfg.numClasses} classes, dataset '${ds.name}' has ${ds.numClasses}`);

@@ -1,0 +1,102 @@
+/** Every bad input handled by the run commands exits 2 with a message naming the flag or file (issue 14, item 8). */
+import { describe, it, before, after } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
+const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+const SEARCH = ['search', '--epochs', '2', '--arch-start-epoch', '1', '--crop', '40', '--layers', '2', '--blocks', '2',
+  '--filter-multiplier', '2', '--builtin-size', '8', '--builtin-image-size', '48', '--threads', '1'];
+
+/** Exit 2 and a message matching re. */
+function bad(re: RegExp, ...args: string[]): void {
+  const r = run(...args);
+  assert.equal(r.status, 2, `${args.join(' ')}: exit ${r.status}\n${r.stderr}`);
+  assert.match(r.stderr, re, args.join(' '));
+}
+
+describe('bad input exits 2, naming it', () => {
+  let dir = '';
+  let searchRun = '';
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adl-bad-'));
+    searchRun = path.join(dir, 's');
+    const r = run(...SEARCH, '--out', searchRun, '--max-iterations', '1');
+    assert.equal(r.status, 0, r.stderr);
+  });
+  after(() => fs.rmSync(dir, { recursive: true }));
+
+  it('--threads outside 1..cores, on every command that has it', () => {
+    const cores = os.availableParallelism();
+    for (const cmd of [['search'], ['train'], ['eval', '--checkpoint', 'x'], ['quickstart'], ['demo']]) {
+      for (const v of ['0', String(cores + 1), '9999', '1.5']) bad(new RegExp(`--threads <n>' argument '${v.replace('.', '\\.')}' is invalid. expected an integer in 1\\.\\.${cores}`), ...cmd, '--threads', v);
+    }
+    fs.writeFileSync(path.join(dir, 'threads.json'), JSON.stringify({ threads: 9999 }));
+    bad(/threads.json: field 'threads' must be in \[1, \d+\]/, 'search', '--config', path.join(dir, 'threads.json'));
+  });
+
+  it('model and inference flags out of range: --bn-momentum, --drop-path-keep, --scales', () => {
+    bad(/--bn-momentum <x>' argument '5' is invalid. expected a number in \[0, 1\]/, 'train', '--bn-momentum', '5');
+    bad(/--drop-path-keep <p>' argument '0' is invalid. expected a number in \(0, 1\]/, 'train', '--drop-path-keep', '0');
+    bad(/--drop-path-keep <p>' argument '1.5' is invalid/, 'train', '--drop-path-keep', '1.5');
+    for (const v of ['0.1', '1,5', '1,,2', Array(9).fill('1').join(',')]) bad(/--scales <list>' argument .* expected 1 to 8 numbers in \[0.25, 4\]/, 'eval', '--checkpoint', 'x', '--scales', v);
+  });
+
+  it('--checkpoint that is a directory, empty, truncated, JSON, or a search checkpoint', () => {
+    bad(new RegExp(`${dir}: is a directory; expected a .safetensors file`), 'eval', '--checkpoint', dir);
+    const empty = path.join(dir, 'empty.safetensors');
+    fs.writeFileSync(empty, '');
+    bad(/empty.safetensors: not a readable safetensors checkpoint \(file is 0 bytes/, 'eval', '--checkpoint', empty);
+    const json = path.join(dir, 'json.safetensors');
+    fs.writeFileSync(json, '{"not": "safetensors"}');
+    bad(/json.safetensors: not a readable safetensors checkpoint/, 'eval', '--checkpoint', json);
+    const whole = fs.readFileSync(path.join(searchRun, 'checkpoint.safetensors'));
+    const cut = path.join(dir, 'cut.safetensors');
+    fs.writeFileSync(cut, whole.subarray(0, Math.floor(whole.length / 2)));
+    bad(/cut.safetensors: not a readable safetensors checkpoint \(.*do not fit|truncated/, 'eval', '--checkpoint', cut);
+    bad(/checkpoint.safetensors: not a model or training checkpoint \(kind search/, 'eval', '--checkpoint', path.join(searchRun, 'checkpoint.safetensors'));
+    bad(/cut.safetensors: not a readable safetensors checkpoint/, 'export', '--checkpoint', cut, '--out', path.join(dir, 'm.onnx'));
+  });
+
+  it('--resume without a checkpoint, a resume with other flags (only the fields that differ), a truncated checkpoint to resume', () => {
+    bad(/train --resume: no checkpoint.safetensors in/, 'train', '--out', path.join(dir, 'none'), '--resume');
+    bad(/search --resume: no checkpoint.safetensors in/, 'search', '--out', path.join(dir, 'none'), '--resume');
+    const r = run(...SEARCH, '--out', searchRun, '--resume', '--layers', '3', '--seed', '4');
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /was written with other settings \(layers: saved 2, now 3; seed: saved 0, now 4\); resume with the same flags/);
+    assert.doesNotMatch(r.stderr, /crop/, 'only the fields that differ');
+    const copy = path.join(dir, 'copy');
+    fs.cpSync(searchRun, copy, { recursive: true });
+    const ck = path.join(copy, 'checkpoint.safetensors');
+    fs.truncateSync(ck, 1000);
+    bad(/checkpoint.safetensors: not a readable safetensors checkpoint/, ...SEARCH, '--out', copy, '--resume');
+  });
+
+  it('a batch larger than the data names --batch-size; --out under a file names the file', () => {
+    bad(/--batch-size: 9 is larger than the 8 images of dataset 'builtin'/, 'train', '--batch-size', '9', '--builtin-size', '8', '--builtin-image-size', '48', '--crop', '32',
+      '--iterations', '2', '--out', path.join(dir, 'b1'));
+    bad(/--batch-size: 6 is larger than trainA, half the training split \(4 images/, ...SEARCH, '--batch-size', '6', '--out', path.join(dir, 'b2'));
+    const file = path.join(dir, 'plain-file');
+    fs.writeFileSync(file, 'x');
+    bad(new RegExp(`--out: ${file} is a file`), ...SEARCH, '--out', path.join(file, 'run'));
+    bad(new RegExp(`--out: ${file} is a file`), 'train', '--out', file, '--iterations', '1', '--builtin-image-size', '48', '--crop', '32');
+  });
+
+  it('an unknown --split of a folder dataset; a genotype whose path disagrees with its stored beta', () => {
+    const root = path.join(dir, 'folder');
+    fs.mkdirSync(path.join(root, 'images'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'masks'));
+    fs.writeFileSync(path.join(root, 'classes.json'), JSON.stringify({ names: ['a', 'b'] }));
+    bad(/--split: dataset 'folder' has no split 'tain'/, 'train', '--dataset', 'folder', '--data-root', root, '--split', 'tain');
+    bad(/--split: dataset 'folder' has no split 'test'/, 'eval', '--checkpoint', 'x', '--dataset', 'folder', '--data-root', root, '--split', 'test');
+    const g = JSON.parse(fs.readFileSync(path.join(searchRun, 'genotype.json'), 'utf8'));
+    g.path = [...g.path, g.path[g.path.length - 1]];
+    const file = path.join(dir, 'g.json');
+    fs.writeFileSync(file, JSON.stringify(g));
+    bad(/g.json: field 'search.beta' must have one row per layer of the path \(3\), got "2 rows"/, 'train', '--genotype', file, '--builtin-image-size', '48', '--crop', '32');
+    bad(/g.json: field 'search.beta' must have one row per layer of the path \(3\)/, 'diagram', '--genotype', file, '--out', path.join(dir, 'd'));
+  });
+});

@@ -15,7 +15,7 @@ const PEER: Record<number, { seconds: number; gb: number }> = {
   32: { seconds: 14.1, gb: 0.9 }, 64: { seconds: 15.2, gb: 1.3 }, 128: { seconds: 24.8, gb: 3.4 },
 };
 
-interface Measurement { crop: number; mode: string; secondsPerIteration: number; peakRssBytes: number; params: number }
+interface Measurement { crop: number; mode: string; secondsPerIteration: number; peakRssBytes: number; estimateBytes: number; params: number }
 
 function measure(crop: number, mode: string, iterations: number, threads: number): Measurement {
   const out = execFileSync(process.execPath, [path.join(__dirname, 'search_worker.js'), String(crop), mode, String(iterations), String(threads)],
@@ -32,7 +32,7 @@ export async function runSearchBench(threads: number, args: string[]): Promise<v
       const m = measure(crop, mode, iterations, threads);
       results.push(m);
       rows.push({
-        crop: String(crop), mode, 's/it': m.secondsPerIteration.toFixed(2), 'peak RSS GB': (m.peakRssBytes / 2 ** 30).toFixed(2),
+        crop: String(crop), mode, 's/it': m.secondsPerIteration.toFixed(2), 'peak RSS GB': (m.peakRssBytes / 2 ** 30).toFixed(2), 'estimate GB': (m.estimateBytes / 2 ** 30).toFixed(2),
         'peer s/it': PEER[crop].seconds.toFixed(1), 'peer GB': PEER[crop].gb.toFixed(1),
         'speed-up': (PEER[crop].seconds / m.secondsPerIteration).toFixed(1), 'memory ratio': ((m.peakRssBytes / 2 ** 30) / PEER[crop].gb).toFixed(2),
       });

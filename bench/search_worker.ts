@@ -11,6 +11,7 @@ import { DEFAULT_SEARCH_CONFIG } from '../src/search/config';
 import { Supernet } from '../src/search/supernet';
 import { referenceSupernet } from '../src/search/reference/network';
 import { median } from './report';
+import { estimateSearchBytes } from '../src/search/memory';
 
 const [crop, mode, iterations, threads] = [Number(process.argv[2]), process.argv[3], Number(process.argv[4]), Number(process.argv[5])];
 T.setNumThreads(threads);
@@ -31,4 +32,5 @@ for (let i = 0; i <= iterations; i++) {
   if (i > 0) times.push(Number(process.hrtime.bigint() - t0) / 1e9);
 }
 const hwm = Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]) * 1024;
-process.stdout.write(JSON.stringify({ crop, mode, secondsPerIteration: median(times), peakRssBytes: hwm, params: net.weights.count() }) + '\n');
+const estimateBytes = estimateSearchBytes({ ...cfg, crop, recompute }, net.weights.count());
+process.stdout.write(JSON.stringify({ crop, mode, secondsPerIteration: median(times), peakRssBytes: hwm, estimateBytes, params: net.weights.count() }) + '\n');

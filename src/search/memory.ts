@@ -1,0 +1,53 @@
+/**
+ * Peak memory of a search before it starts, so that a run that cannot fit is
+ * refused with the estimate instead of ending in the kernel's OOM killer.
+ *
+ * The model: runtime + weight copies + activations. Activations grow with the
+ * elements of all node outputs, S = batch * sum over nodes of (B * F * 2^k)
+ * * side_k^2 (the states the recomputed backward keeps); the supernet keeps
+ * about K_KEEP times S alive with every activation kept, K_RECOMPUTE times S
+ * with layer-wise recomputation (one layer's activations plus every state).
+ * Weights are held with their gradient and SGD momentum (3 copies); with
+ * recomputation, gradients are freed segment by segment (about 2 copies).
+ * Constants fitted to `npm run bench -- search` (F=8, B=5, L=12, batch 2, crops
+ * 32/64/128 on 2 cores, 48.2M weights: within 5% of the measured peak RSS there;
+ * the bench prints the estimate beside each measurement).
+ */
+import { blockChannels, levelSizes } from '../arch/space';
+import { NetworkTrellis } from '../arch/trellis';
+import * as os from 'node:os';
+import { ConfigError } from '../util/errors';
+import { SearchConfig } from './config';
+
+const RUNTIME_BYTES = 0.36e9; // node, libtorch, sharp, the data pipeline
+const K_KEEP = 123;
+const K_RECOMPUTE = 24;
+
+/** Elements of every node output of the trellis for one batch. */
+export function stateElements(cfg: SearchConfig): number {
+  const sizes = levelSizes(cfg.crop, cfg.levels);
+  const trellis = new NetworkTrellis(cfg.layers, cfg.levels);
+  let s = 0;
+  for (let l = 0; l < cfg.layers; l++) {
+    for (const k of trellis.levelsAt(l)) s += cfg.blocks * blockChannels(cfg.filterMultiplier, k) * sizes[k] ** 2;
+  }
+  return cfg.batchSize * s;
+}
+
+/** Estimated peak resident memory in bytes of a search with this configuration and this many weights. */
+export function estimateSearchBytes(cfg: SearchConfig, weightCount: number): number {
+  const weights = weightCount * 4 * (cfg.recompute ? 2 : 3);
+  return RUNTIME_BYTES + weights + stateElements(cfg) * 4 * (cfg.recompute ? K_RECOMPUTE : K_KEEP);
+}
+
+/** Refuses (exit 2) a search whose estimated peak exceeds 90% of this machine's memory, with the numbers. */
+export function checkSearchFits(cfg: SearchConfig, weightCount: number, totalBytes = os.totalmem()): void {
+  const need = estimateSearchBytes(cfg, weightCount);
+  if (need <= 0.9 * totalBytes) return;
+  const gb = (b: number) => `${(b / 1e9).toFixed(1)} GB`;
+  let crop = cfg.crop;
+  while (crop > 33 && estimateSearchBytes({ ...cfg, crop }, weightCount) > 0.9 * totalBytes) crop = Math.floor(crop * 0.9);
+  throw new ConfigError(`search: needs about ${gb(need)} of memory (crop ${cfg.crop}, batch ${cfg.batchSize}, ` +
+    `F ${cfg.filterMultiplier}, ${cfg.layers} layers${cfg.recompute ? '' : ', --no-recompute'}) but this machine has ${gb(totalBytes)}; ` +
+    `${cfg.recompute ? '' : 'drop --no-recompute, or '}use a smaller --crop (about ${crop} fits), --batch-size or --filter-multiplier`);
+}

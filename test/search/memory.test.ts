@@ -1,0 +1,39 @@
+/** The search memory estimate: the state count by brute force, monotone growth, and refusals that name the numbers. */
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { checkSearchFits, estimateSearchBytes, stateElements } from '../../src/search/memory';
+import { DEFAULT_SEARCH_CONFIG, SearchConfig } from '../../src/search/config';
+import { ConfigError } from '../../src/util/errors';
+
+const paper = (o: Partial<SearchConfig> = {}): SearchConfig => ({ ...DEFAULT_SEARCH_CONFIG, numClasses: 19, ...o });
+
+describe('search memory estimate', () => {
+  it('counts the node outputs of the trellis (hand count at L=12, F=8, B=5, batch 2, crop 64)', () => {
+    // Sides 16, 8, 4, 2; nodes per level 12, 12, 11, 10 (layer 0 reaches levels 0-1, layer 1 levels 0-2).
+    const perLevel = [0, 1, 2, 3].map((k) => 5 * 8 * 2 ** k * (16 / 2 ** k) ** 2);
+    const expected = 2 * (12 * perLevel[0] + 12 * perLevel[1] + 11 * perLevel[2] + 10 * perLevel[3]);
+    assert.equal(stateElements(paper({ crop: 64 })), expected);
+  });
+
+  it('reproduces the benchmark figures (README, GiB) within 10% (48.2M weights)', () => {
+    const GiB = 2 ** 30;
+    const measured: [number, boolean, number][] = [[32, true, 0.73 * GiB], [64, true, 0.76 * GiB], [128, true, 0.88 * GiB],
+      [32, false, 0.89 * GiB], [64, false, 1.06 * GiB], [128, false, 1.68 * GiB]];
+    for (const [crop, recompute, bytes] of measured) {
+      const e = estimateSearchBytes(paper({ crop, recompute }), 48.2e6);
+      assert.ok(Math.abs(e - bytes) / bytes < 0.1, `crop ${crop} recompute ${recompute}: estimate ${e}, measured ${bytes}`);
+    }
+  });
+
+  it('refuses what cannot fit, naming the estimate, the machine and a crop that fits', () => {
+    assert.doesNotThrow(() => checkSearchFits(paper({ crop: 321 }), 48e6, 24e9));
+    assert.throws(() => checkSearchFits(paper({ crop: 4096 }), 48e6, 24e9), (e: Error) => {
+      assert.ok(e instanceof ConfigError);
+      assert.match(e.message, /needs about \d+\.\d GB of memory \(crop 4096, batch 2, F 8, 12 layers\) but this machine has 24\.0 GB/);
+      const fits = Number(/about (\d+) fits/.exec(e.message)![1]);
+      assert.ok(estimateSearchBytes(paper({ crop: fits }), 48e6) <= 0.9 * 24e9 && fits > 321, `suggested crop ${fits}`);
+      return true;
+    });
+    assert.throws(() => checkSearchFits(paper({ crop: 1e9 }), 48e6, 24e9), /needs about/);
+  });
+});

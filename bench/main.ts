@@ -1,8 +1,9 @@
-/** `npm run bench -- <suite> [--threads N]`: suites are engine, search and data. */
+/** `npm run bench -- <suite> [--threads N]`: suites are engine, search, data and soak. */
 import * as os from 'node:os';
 import { runEngineBench } from './engine';
 import { runSearchBench } from './search';
 import { runDataBench } from './data';
+import { runSoakBench } from './soak';
 
 const args = process.argv.slice(2);
 const suite = args.find((a) => !a.startsWith('--')) ?? 'engine';
@@ -13,6 +14,7 @@ const suites: Record<string, () => Promise<void>> = {
   engine: () => runEngineBench(threads),
   search: () => runSearchBench(threads, args),
   data: () => runDataBench(threads, args),
+  soak: () => runSoakBench(threads, args),
 };
 const run = suites[suite];
 if (!run) {

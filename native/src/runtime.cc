@@ -42,23 +42,30 @@ Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
   ADL_CATCH(env, "manualSeed")
 }
 
-// rngState() -> handle of a uint8 tensor holding the CPU generator's state.
+// The generator a call names: CPU when no device index is given, else that CUDA device's.
+at::Generator generatorFor(const Napi::CallbackInfo& info, size_t arg) {
+  if (info.Length() > arg && info[arg].IsNumber()) return cudaGenerator(info[arg].As<Napi::Number>().Int32Value());
+  return cpuGenerator();
+}
+
+// rngState(cudaIndex?) -> handle of a uint8 tensor holding the generator's state.
 Napi::Value RngState(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   ADL_TRY
-    auto gen = cpuGenerator();
+    auto gen = generatorFor(info, 0);
     std::lock_guard<std::mutex> lock(gen.mutex());
     return Napi::Number::New(env, static_cast<double>(table().put(gen.get_state())));
   ADL_CATCH(env, "rngState")
 }
 
+// setRngState(handle, cudaIndex?)
 Napi::Value SetRngState(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   ADL_TRY
     const auto& state = table().get(info[0].As<Napi::Number>().Int64Value());
-    auto gen = cpuGenerator();
+    auto gen = generatorFor(info, 1);
     std::lock_guard<std::mutex> lock(gen.mutex());
-    gen.set_state(state);
+    gen.set_state(state.to(at::kCPU));  // a checkpoint loaded onto a GPU holds it there
     return env.Undefined();
   ADL_CATCH(env, "setRngState")
 }

@@ -38,13 +38,38 @@ export interface NativeBinding {
   setAnomalyEnabled(on: boolean): void;
 
   manualSeed(seed: number): void;
-  rngState(): Handle;
-  setRngState(h: Handle): void;
+  /** The CPU generator's state, or CUDA device cudaIndex's. */
+  rngState(cudaIndex?: number): Handle;
+  setRngState(h: Handle, cudaIndex?: number): void;
   setNumThreads(n: number): void;
   numThreads(): number;
   cudaDeviceCount(): number;
   cudaSynchronize(): void;
   buildInfo(): { torchVersion: string; cudaCompiled: boolean; config: string };
+
+  // c10d (native/src/distributed.cc, collectives.cc); checked by engine/distributed.ts.
+  distBackends(): string[];
+  distInit(options: NativeDistInit): number;
+  /** Pending ids: distWait finishes each once. */
+  distAllReduce(group: number, tensors: Handle[], scale: number, bucketCapBytes: number): number;
+  distBroadcast(group: number, tensors: Handle[], root: number, bucketCapBytes: number): number;
+  distBarrier(group: number): number;
+  distWait(pending: number): void;
+  distDestroy(group: number): boolean;
+}
+
+/** A TCPStore rendezvous (rank 0 serves it) and a process group on it. */
+export interface NativeDistInit {
+  backend: string;
+  host: string;
+  port: number;
+  rank: number;
+  worldSize: number;
+  timeoutMs: number;
+  /** The Gloo transport's address: a network interface, a host name or address, or this host's name. */
+  device: { kind: 'interface' | 'hostname' | 'default'; name: string };
+  /** Gloo's worker threads. */
+  threads: number;
 }
 
 function load(): NativeBinding {

@@ -57,13 +57,19 @@ export function manualSeed(seed: number): void {
   native.manualSeed(seed);
 }
 
-/** The CPU generator's state as a uint8 tensor (for checkpoints). */
-export function getRngState(): Tensor {
-  return new Tensor(native.rngState());
+/** CUDA device index of a device name, or undefined for the CPU. */
+function cudaIndex(device: Device): number | undefined {
+  if (device === 'cpu') return undefined;
+  return device === 'cuda' ? 0 : Number(device.slice(5));
 }
-export function setRngState(state: Tensor): void {
+
+/** A generator's state as a uint8 tensor (for checkpoints): the CPU's, or a CUDA device's. */
+export function getRngState(device: Device = 'cpu'): Tensor {
+  return new Tensor(native.rngState(cudaIndex(checkDevice(device))));
+}
+export function setRngState(state: Tensor, device: Device = 'cpu'): void {
   if (state.dtype !== 'uint8') throw new TypeError(`setRngState: expected a uint8 tensor, got ${state.dtype}`);
-  native.setRngState(state.id);
+  native.setRngState(state.id, cudaIndex(checkDevice(device)));
 }
 
 /** Intra-op threads libtorch uses (defaults to 1 in some builds: set it). */

@@ -1,6 +1,7 @@
 /** Process-wide engine settings: seeds, RNG state, threads, devices. */
 import { native } from './native';
 import { Tensor } from './tensor';
+import { BadInputError } from '../util/errors';
 
 export type Device = 'cpu' | 'cuda' | `cuda:${number}`;
 
@@ -20,16 +21,16 @@ export function getDefaultFloatDType(): 'float32' | 'float64' {
 export function checkDevice(device: string): Device {
   if (device === 'cpu') return device;
   const m = /^cuda(?::(\d+))?$/.exec(device);
-  if (!m) throw new Error(`device '${device}' is not valid; expected 'cpu', 'cuda' or 'cuda:N'`);
+  if (!m) throw new BadInputError(`device '${device}' is not valid; expected 'cpu', 'cuda' or 'cuda:N'`);
   const count = native.cudaDeviceCount();
   if (count === 0) {
-    throw new Error(
+    throw new BadInputError(
       `device '${device}' requested, but this build of libtorch has no CUDA support or sees no GPU; ` +
         'build against a CUDA libtorch (LIBTORCH=/path/to/libtorch npm run setup) on a machine with a GPU',
     );
   }
   if (m[1] !== undefined && Number(m[1]) >= count) {
-    throw new Error(`device '${device}' requested, but only ${count} CUDA device(s) are visible`);
+    throw new BadInputError(`device '${device}' requested, but only ${count} CUDA device(s) are visible`);
   }
   return device as Device;
 }

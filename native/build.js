@@ -117,6 +117,7 @@ function main() {
     '-std=c++17', '-O2', '-fPIC', '-shared', '-fvisibility=hidden',
     '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED',
     `-D_GLIBCXX_USE_CXX11_ABI=${abi}`,
+    ...(withCuda ? ['-DADL_WITH_CUDA'] : []), // distributed.h: NCCL only in CUDA builds
     '-Wno-deprecated-declarations',
     ...includes.map((d) => `-I${d}`),
     ...sources.filter((f) => f.endsWith('.cc')),

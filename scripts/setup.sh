@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 say() { printf 'autodeeplab setup: %s\n' "$*" >&2; }
 
-if [ -z "${LIBTORCH:-}" ] && [ ! -e /usr/include/torch/csrc/api/include/torch/version.h ]; then
+if [ -z "${LIBTORCH:-}" ] && { [ ! -e /usr/include/torch/csrc/api/include/torch/version.h ] || [ ! -e /usr/include/gloo/context.h ]; }; then
   say "libtorch not found; installing Debian's libtorch-dev (set LIBTORCH to an unpacked libtorch or a PyTorch wheel's torch directory to use another)"
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then
@@ -16,7 +16,7 @@ if [ -z "${LIBTORCH:-}" ] && [ ! -e /usr/include/torch/csrc/api/include/torch/ve
     SUDO="sudo"
   fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libtorch-dev >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libtorch-dev libgloo-dev >/dev/null
 fi
 
 # --with-browser: the report test renders pages in Debian's headless Chromium.

@@ -9,6 +9,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerTensors(env, exports);
   registerAutograd(env, exports);
   registerRuntime(env, exports);
+  registerDistributed(env, exports);
   return exports;
 }
 

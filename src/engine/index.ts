@@ -27,3 +27,4 @@ export { SGD, SGDOptions } from './optim/sgd';
 export { Adam, AdamW, AdamOptions } from './optim/adam';
 export * from './safetensors';
 export { schemaOf } from './dispatch';
+export * as dist from './distributed';

@@ -1,0 +1,153 @@
+/**
+ * Local multi-process launch, like `torchrun --standalone --nproc-per-node N`:
+ * N copies of a command, each told its place in the job through torchrun's
+ * environment (RANK, WORLD_SIZE, LOCAL_RANK, LOCAL_WORLD_SIZE, MASTER_ADDR,
+ * MASTER_PORT) plus its share of the CPU threads (OMP_NUM_THREADS,
+ * AUTODEEPLAB_THREADS). Rank 0's stdout and stderr are passed through (progress
+ * bars keep their terminal); other ranks' stderr is passed through with a
+ * `[rank K]` prefix and their stdout dropped. If a rank fails, the others are
+ * stopped and the job ends with code 1, naming the rank. Ctrl-C (SIGINT) and
+ * SIGTERM reach every rank exactly once: each rank runs in its own process
+ * group, so a terminal's Ctrl-C reaches the launcher only, which forwards it.
+ * @example
+ *   const { code } = await launchLocal({ nproc: 2, threads: 4, argv: ['dist/src/cli/main.js', 'train', ...] });
+ *   process.exitCode = code;
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import * as net from 'node:net';
+
+export interface LaunchOptions {
+  /** Processes to start (ranks 0..nproc-1). */
+  nproc: number;
+  /** CPU threads for the whole job; each rank gets max(1, floor(threads / nproc)). */
+  threads: number;
+  /** Script and arguments each rank runs with this Node (default: this process's own, process.argv.slice(1)). */
+  argv?: string[];
+  /** Environment the ranks' variables are added to (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Rank 0's TCPStore port (default: a free port on 127.0.0.1). */
+  masterPort?: number;
+  /** Prefix of the launcher's own messages (default 'autodeeplab launch'). */
+  label?: string;
+  /** After stopping a rank with SIGTERM, SIGKILL follows this much later (default 5000 ms). */
+  killGraceMs?: number;
+}
+
+export interface LaunchResult {
+  /** 0: every rank succeeded; 1: a rank failed (failedRank); after Ctrl-C, the first non-zero code of a rank, else 0. */
+  code: number;
+  failedRank?: number;
+}
+
+/** A TCP port nobody listens on at this moment (as torchrun --standalone picks one). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The environment of one rank of a local job. */
+export function rankEnv(base: NodeJS.ProcessEnv, rank: number, nproc: number, masterPort: number, threads: number): NodeJS.ProcessEnv {
+  const share = String(Math.max(1, Math.floor(threads / nproc)));
+  return {
+    ...base, RANK: String(rank), WORLD_SIZE: String(nproc), LOCAL_RANK: String(rank), LOCAL_WORLD_SIZE: String(nproc),
+    MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(masterPort), OMP_NUM_THREADS: share, AUTODEEPLAB_THREADS: share,
+    AUTODEEPLAB_LAUNCHER_PID: String(process.pid),
+  };
+}
+
+/** Passes a stream through line by line, each line prefixed. */
+function prefixLines(stream: NodeJS.ReadableStream, prefix: string, out: NodeJS.WritableStream): void {
+  let rest = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    const lines = (rest + chunk).split('\n');
+    rest = lines.pop() ?? '';
+    for (const line of lines) out.write(`${prefix}${line}\n`);
+  });
+  stream.on('end', () => {
+    if (rest) out.write(`${prefix}${rest}\n`);
+  });
+}
+
+/** Starts the ranks and resolves when every one has exited. */
+export async function launchLocal(options: LaunchOptions): Promise<LaunchResult> {
+  const { nproc, threads, argv = process.argv.slice(1), env = process.env, label = 'autodeeplab launch', killGraceMs = 5000 } = options;
+  if (!Number.isInteger(nproc) || nproc < 1) throw new RangeError(`launchLocal: nproc must be a positive integer, got ${nproc}`);
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`launchLocal: threads must be a positive integer, got ${threads}`);
+  const port = options.masterPort ?? (await freePort());
+  const children: ChildProcess[] = [];
+  const alive = new Set<number>();
+  let failed: LaunchResult | null = null;
+  let interrupted = false;
+  let firstCode = 0;
+
+  const stopOthers = () => {
+    for (const r of alive) {
+      children[r].kill('SIGTERM');
+      setTimeout(() => alive.has(r) && children[r].kill('SIGKILL'), killGraceMs).unref();
+    }
+  };
+  const forward = (signal: NodeJS.Signals) => () => {
+    interrupted = true;
+    for (const r of alive) children[r].kill(signal);
+  };
+  const onInt = forward('SIGINT');
+  const onTerm = forward('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+
+  try {
+    await new Promise<void>((resolve) => {
+      const exited = (rank: number, code: number | null, signal: NodeJS.Signals | null, error?: Error) => {
+        if (!alive.delete(rank)) return;
+        const bad = code !== 0 || error !== undefined;
+        if (bad && firstCode === 0) firstCode = code ?? 1;
+        if (bad && !failed && !interrupted) {
+          failed = { code: 1, failedRank: rank };
+          const why = error ? error.message : signal ? `was killed by ${signal}` : `exited with code ${code}`;
+          process.stderr.write(`${label}: rank ${rank} ${why}; stopping the other ${nproc - 1} rank(s)\n`);
+          stopOthers();
+        }
+        if (alive.size === 0) resolve();
+      };
+      for (let rank = 0; rank < nproc; rank++) {
+        const child = spawn(process.execPath, [...process.execArgv, ...argv], {
+          env: rankEnv(env, rank, nproc, port, threads),
+          stdio: rank === 0 ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'ignore', 'pipe'],
+          detached: true, // its own process group: a terminal's Ctrl-C reaches the launcher only, which forwards it once
+        });
+        children.push(child);
+        alive.add(rank);
+        if (child.stderr) prefixLines(child.stderr, `[rank ${rank}] `, process.stderr);
+        child.once('error', (e) => exited(rank, null, null, e));
+        child.once('close', (code, signal) => exited(rank, code, signal)); // after its output is flushed
+      }
+    });
+  } finally {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  }
+  if (failed) return failed;
+  return { code: interrupted ? firstCode : 0 };
+}
+
+/**
+ * In a rank started by launchLocal: exits (code 1) when the launcher is gone
+ * (killed with SIGKILL, say), so that no rank outlives its job. Checks once a
+ * second without keeping the process alive.
+ */
+export function watchLauncher(env: NodeJS.ProcessEnv = process.env): void {
+  const pid = Number(env.AUTODEEPLAB_LAUNCHER_PID);
+  if (!Number.isInteger(pid) || pid <= 0 || process.ppid !== pid) return;
+  setInterval(() => {
+    if (process.ppid === pid) return;
+    process.stderr.write(`rank ${env.RANK ?? '?'}: its launcher (pid ${pid}) is gone; exiting\n`);
+    process.exit(1);
+  }, 1000).unref();
+}

@@ -19,5 +19,7 @@ if (files.length === 0) {
   console.error(`no test files found under ${root}${filters.length ? ` matching ${filters.join(', ')}` : ''}`);
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
+// AUTODEEPLAB_TEST_DEVICE=cuda: every test file creates its tensors on that device.
+const device = process.env.AUTODEEPLAB_TEST_DEVICE ? ['--require', path.join(root, 'device_setup.js')] : [];
+const r = spawnSync(process.execPath, [...device, '--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

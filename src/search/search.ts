@@ -157,7 +157,10 @@ async function searchIn(run: RunDir, o: SearchRunOptions): Promise<SearchResult>
         const archLoss = batchB ? T.tidy(() => archStep(net, aOpt, toBatch(batchB))) : null;
         return { epoch: Math.floor(i / perEpoch), phase: phaseOf(Math.floor(i / perEpoch)), loss, archLoss, lr: wOpt.lr };
       },
-      onLine: (l) => o.onIteration?.({ ...(l as unknown as IterationReport), totalIterations: total }),
+      onLine: (l) => o.onIteration?.({
+        epoch: l.epoch as number, iteration: l.iteration, totalIterations: total, phase: l.phase as IterationReport['phase'],
+        loss: l.loss as number, archLoss: l.archLoss as number | null, seconds: l.seconds,
+      }),
       after: async (done) => {
         if (done % perEpoch !== 0) return false;
         const epoch = done / perEpoch - 1;

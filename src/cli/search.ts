@@ -42,7 +42,7 @@ checkpoint.safetensors to the run directory; genotype.json also on every stop.`)
       const seed = resolveSearchConfig(layers).seed; // the dataset's seed, before its class count is known
       const dsOptions = datasetOptions(flags, seed);
       const dataset = openDataset(flags.dataset, dsOptions);
-      await preflightDataset(dataset, 'search');
+      await preflightDataset(dataset, `${flags.dataset} ${dsOptions.split} split`);
       const config = resolveSearchConfig([...layers, { values: { numClasses: dataset.numClasses }, source: `dataset '${dataset.name}'` }]);
       const out = flags.out ?? path.join('runs', `search-${timestamp()}`);
       let bar: ReturnType<typeof progress> | null = null;

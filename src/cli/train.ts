@@ -52,8 +52,8 @@ Writes config.json, metrics.jsonl, checkpoint.safetensors and, at the end, model
       const trainOptions = datasetOptions(f, train.seed);
       const dataset = openDataset(f.dataset, trainOptions);
       const valDataset = openDataset(f.dataset, datasetOptions({ ...f, builtinSize: undefined }, train.seed, 'val'));
-      await preflightDataset(dataset, 'train');
-      await preflightDataset(valDataset, 'train (validation)');
+      await preflightDataset(dataset, `${f.dataset} ${trainOptions.split} split`);
+      await preflightDataset(valDataset, `${f.dataset} val split`);
       const model = modelConfig({
         arch: f.arch ?? (f.genotype ? undefined : 'autodeeplab-s'), genotype: f.genotype ? readGenotypeFile(f.genotype).genotype : undefined,
         filterMultiplier: f.filterMultiplier, numClasses: dataset.numClasses,
@@ -100,7 +100,7 @@ Examples:
       const { model, classNames } = loadModel(o.checkpoint);
       try {
         const ds = openDataset(o.dataset, dsOptions);
-        await preflightDataset(ds, 'eval');
+        await preflightDataset(ds, `${o.dataset} ${dsOptions.split} split`);
         if (ds.numClasses !== model.cfg.numClasses) {
           throw new BadInputError(`eval: the model (${o.checkpoint}) has ${model.cfg.numClasses} classes, dataset '${ds.name}' has ${ds.numClasses}`);
         }

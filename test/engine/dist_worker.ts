@@ -5,7 +5,7 @@
  * launcher scenario, lines that the test looks for).
  */
 import * as T from '../../src/engine';
-import { launchLocal } from '../../src/run/launch';
+import { launchLocal, watchLauncher } from '../../src/run/launch';
 
 const { dist } = T;
 
@@ -42,7 +42,8 @@ function collectives(): object {
   const b = T.tensor(x.b, [5], { dtype: 'float64' });
   const c = T.transpose(T.tensor(x.c, [3, 2]), 0, 1);
   const p = T.tensor(x.p, [3], { requiresGrad: true });
-  dist.allReduceMean([a, b, c, p], { bucketBytes: 16 }); // several buckets, a non-contiguous view, a leaf
+  // 40-byte buckets: [a, p] flattened together (p a leaf that requires grad), c (not contiguous) apart, b (float64) alone in place
+  dist.allReduceMean([a, b, c, p], { bucketBytes: 40 });
   const d = T.tensor(x.d, [4]);
   dist.startAllReduceMean([d]).wait();
   const e = T.tensor(x.e, [2, 2]);
@@ -60,15 +61,16 @@ function collectives(): object {
   return { rank: r, ...values, pRequiresGrad: p.requiresGrad, barrierMs };
 }
 
-/** Rank 1 dies (SIGKILL) or hangs; rank 0's all-reduce must fail, not hang. */
-function fault(kind: 'die' | 'hang', timeoutMs: number): object {
+/** Rank 1 dies (SIGKILL) before rank 0's all-reduce or during it, or hangs; the all-reduce must fail, not hang. */
+function fault(kind: 'die' | 'die-during' | 'hang', timeoutMs: number): object {
   const r = init(timeoutMs);
   if (r === 1) {
-    if (kind === 'die') process.kill(process.pid, 'SIGKILL');
+    if (kind === 'die-during') sleep(1000);
+    if (kind !== 'hang') process.kill(process.pid, 'SIGKILL');
     sleep(3 * timeoutMs);
     return { rank: r };
   }
-  sleep(500);
+  if (kind !== 'die-during') sleep(500);
   const t0 = Date.now();
   try {
     dist.allReduceMean([T.ones([4])]);
@@ -91,12 +93,19 @@ async function launched(mode: string): Promise<void> {
   const r = Number(process.env.RANK);
   process.stdout.write(`rank ${r} stdout threads=${process.env.AUTODEEPLAB_THREADS} omp=${process.env.OMP_NUM_THREADS} world=${process.env.WORLD_SIZE}\n`);
   process.stderr.write(`rank ${r} stderr\n`);
-  if (mode === 'fail1') {
+  if (mode === 'die-during') {
+    process.stdout.write(`${JSON.stringify(fault('die-during', 10_000))}\n`);
+    process.exitCode = 1;
+  } else if (mode === 'fail1') {
     if (r === 1) {
       sleep(300);
       process.exit(3);
     }
     sleep(60_000); // killed by the launcher long before
+  } else if (mode === 'orphan') {
+    watchLauncher();
+    setTimeout(() => process.exit(5), 20_000);
+    process.stderr.write(`rank ${r} ready pid=${process.pid}\n`);
   } else if (mode === 'sigint') {
     let count = 0;
     process.on('SIGINT', () => {
@@ -112,7 +121,7 @@ async function main(): Promise<void> {
   try {
     if (scenario === 'launch') return await launched(arg);
     const out = scenario === 'collectives' ? collectives()
-      : scenario === 'die' || scenario === 'hang' ? fault(scenario, Number(arg))
+      : scenario === 'die' || scenario === 'die-during' || scenario === 'hang' ? fault(scenario, Number(arg))
         : (init(Number(arg)), dist.destroy(), { ok: true });
     process.stdout.write(`${JSON.stringify(out)}\n`);
     process.exitCode = 'error' in out ? 1 : 0;

@@ -86,6 +86,14 @@ describe('distributed: faults end in errors, not hangs', () => {
     assert.ok(r0.json.destroyMs < 10_000, `destroy() after the failure took ${r0.json.destroyMs} ms`);
   });
 
+  it('a rank killed while the survivor waits in a collective makes it fail when it dies, not at the timeout', async () => {
+    const [r0, r1] = await job(2, ['die-during', '10000'], 40_000);
+    assert.equal(r1.signal, 'SIGKILL');
+    assert.equal(r0.code, 1, `rank 0: ${r0.stdout}${r0.stderr}`);
+    assert.match(r0.json.error, /allReduce failed: .*(closed|reset|peer)/i);
+    assert.ok(r0.json.elapsedMs >= 500 && r0.json.elapsedMs < 5000, `failed after ${r0.json.elapsedMs} ms; rank 1 died after about 1000 ms`);
+  });
+
   it('a rank that hangs makes the survivor fail when the timeout expires', async () => {
     const [r0] = await job(2, ['hang', '2000'], 40_000);
     assert.equal(r0.code, 1, `rank 0: ${r0.stdout}${r0.stderr}`);
@@ -165,6 +173,37 @@ describe('distributed: the local launcher', () => {
     assert.match(r.stderr, /rank 1 exited with code 3; stopping the other 1 rank/);
     assert.match(r.stderr, /launcher result \{"code":1,"failedRank":1\}/);
     assert.ok(r.ms < 30_000, `took ${r.ms} ms: rank 0 (sleeping 60 s) was not stopped`);
+  });
+
+  it('a rank killed in a collective ends the job with exit 1 naming it, well within the timeout', async () => {
+    const r = await run(['launch', 'die-during'], process.env, 60_000);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /rank 1 was killed by SIGKILL; stopping the other 1 rank/);
+    assert.match(r.stderr, /launcher result \{"code":1,"failedRank":1\}/);
+    assert.ok(r.ms < 10_000, `took ${r.ms} ms (timeout 10000 ms)`);
+  });
+
+  it('ranks that watch their launcher exit when it is killed (SIGKILL), instead of running on', async () => {
+    let pids: number[] = [];
+    let killed = () => {};
+    const launcherKilled = new Promise<void>((res) => (killed = res));
+    const done = run(['launch', 'orphan'], process.env, 30_000, (text, child) => {
+      const found = [...text.matchAll(/rank \d ready pid=(\d+)/g)].map((m) => Number(m[1]));
+      if (pids.length === 0 && found.length === 2) {
+        pids = found;
+        child.kill('SIGKILL');
+        killed();
+      }
+    });
+    await Promise.race([launcherKilled, done]); // (its output pipes stay open while the ranks live: do not wait for them)
+    assert.equal(pids.length, 2, 'the ranks never said they were ready');
+    const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+    const t0 = Date.now();
+    while (pids.some(alive) && Date.now() - t0 < 5000) await new Promise((res) => setTimeout(res, 100));
+    const left = pids.filter(alive);
+    left.forEach((pid) => process.kill(pid, 'SIGKILL'));
+    assert.deepEqual(left, [], `ranks still running ${Date.now() - t0} ms after their launcher died`);
+    assert.equal((await done).signal, 'SIGKILL');
   });
 
   it('Ctrl-C (SIGINT) to the launcher reaches every rank exactly once', async () => {

@@ -83,7 +83,7 @@ export class RunDir {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw e;
         const owner = Number.parseInt(fs.readFileSync(run.lockFile, 'utf8'), 10);
         if (Number.isInteger(owner) && owner !== process.pid && alive(owner)) {
-          throw new BadInputError(`--out: ${out} is in use by process ${owner} (${run.lockFile}); wait for it, stop it, or choose another --out`);
+          throw new BadInputError(`--out: ${out} is in use by process ${owner} (${run.lockFile}); wait for it, stop it, or choose another --out (if no run is going on there, delete the lock file)`);
         }
         fs.rmSync(run.lockFile, { force: true }); // stale: its process is gone
       }

@@ -5,6 +5,17 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { AUTO_DEEPLAB_GENOTYPE } from '../../src/arch/genotype';
+import { BuiltinScenes } from '../../src/data/builtin';
+import { SegmentationDataset } from '../../src/data/dataset';
+import { AutoDeepLab } from '../../src/model/network';
+import { modelConfig } from '../../src/model/presets';
+import { saveModel } from '../../src/model/saved';
+import { resolveSearchConfig } from '../../src/search/config';
+import { runSearch } from '../../src/search/search';
+import { resolveTrainConfig } from '../../src/train/config';
+import { runTraining } from '../../src/train/trainer';
+import { BadInputError } from '../../src/util/errors';
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
@@ -98,5 +109,20 @@ describe('bad input exits 2, naming it', () => {
     fs.writeFileSync(file, JSON.stringify(g));
     bad(/g.json: field 'search.beta' must have one row per layer of the path \(3\), got "2 rows"/, 'train', '--genotype', file, '--builtin-image-size', '48', '--crop', '32');
     bad(/g.json: field 'search.beta' must have one row per layer of the path \(3\)/, 'diagram', '--genotype', file, '--out', path.join(dir, 'd'));
+  });
+
+  it('a model or config whose classes differ from the dataset: eval from the CLI, search and train in process', async () => {
+    const model = new AutoDeepLab(modelConfig({ genotype: AUTO_DEEPLAB_GENOTYPE, filterMultiplier: 2, numClasses: 3 }));
+    const file = path.join(dir, 'three.safetensors');
+    saveModel(file, model, { classNames: ['a', 'b', 'c'], palette: [[0, 0, 0], [1, 1, 1], [2, 2, 2]] } as unknown as SegmentationDataset);
+    model.weights.dispose();
+    bad(/eval: the model \(.*three.safetensors\) has 3 classes, dataset 'builtin' has 6/, 'eval', '--checkpoint', file, '--builtin-image-size', '48');
+    const dataset = new BuiltinScenes({ size: 8, imageSize: 48, seed: 0 });
+    await assert.rejects(runSearch({ config: resolveSearchConfig({ numClasses: 3, crop: 40, threads: 1 }), dataset, out: path.join(dir, 'c1') }),
+      (e: Error) => e instanceof BadInputError && /config.numClasses is 3 but dataset 'builtin' has 6 classes/.test(e.message));
+    await assert.rejects(runTraining({
+      model: modelConfig({ genotype: AUTO_DEEPLAB_GENOTYPE, filterMultiplier: 2, numClasses: 3 }), train: resolveTrainConfig({ threads: 1 }),
+      dataset, out: path.join(dir, 'c2'),
+    }), (e: Error) => e instanceof BadInputError && /the model has 3 classes but dataset 'builtin' has 6/.test(e.message));
   });
 });

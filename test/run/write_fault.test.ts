@@ -64,6 +64,21 @@ describe('a failing write stops the run', () => {
     fs.rmSync(out, { recursive: true });
   });
 
+  it('config.json of a fresh run: WriteError naming it, before any step; the lock is given back', async () => {
+    const out = tmp();
+    injectWriteFault((file) => {
+      if (path.basename(file) === 'config.json') throw new Error('EIO: i/o error, write');
+    });
+    try {
+      await assert.rejects(runSearch({ config, dataset, out, maxIterations: 1 }),
+        (e: Error) => e instanceof WriteError && e.message.startsWith(`${path.join(out, 'config.json')}: could not be written (EIO`));
+    } finally {
+      injectWriteFault(null);
+    }
+    assert.deepEqual(fs.readdirSync(out), []);
+    fs.rmSync(out, { recursive: true });
+  });
+
   it('from the command line on a full tmpfs: exit 1 naming the checkpoint and ENOSPC; the old checkpoint resumes once there is room', (t) => {
     const mnt = tmp();
     if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', mnt]).status !== 0) {

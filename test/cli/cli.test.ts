@@ -73,6 +73,23 @@ describe('autodeeplab CLI', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
+  it('only flags typed on the command line override the --config file (a flag default never does)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adl-cli-'));
+    const cfg = path.join(dir, 'cfg.json');
+    fs.writeFileSync(cfg, JSON.stringify({ recompute: false, layers: 3, epochs: 2, archStartEpoch: 1, crop: 40, blocks: 2, filterMultiplier: 2 }));
+    const out = path.join(dir, 'run');
+    const r = run('search', '--config', cfg, '--layers', '2', '--builtin-size', '8', '--builtin-image-size', '48', '--threads', '1',
+      '--max-iterations', '0', '--out', out);
+    assert.equal(r.status, 0, r.stderr);
+    const written = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
+    assert.deepEqual([written.recompute, written.layers, written.epochs, written.threads], [false, 2, 2, 1]);
+    // A bad value is reported under where it came from: the flag, else the file.
+    fs.writeFileSync(cfg, JSON.stringify({ crop: 32 }));
+    assert.match(run('search', '--config', cfg, '--crop', '24').stderr, /autodeeplab: --crop: field 'crop' gives 1x1 feature maps/);
+    assert.match(run('search', '--config', cfg).stderr, /autodeeplab: .*cfg.json: field 'crop' gives 1x1 feature maps/);
+    fs.rmSync(dir, { recursive: true });
+  });
+
   it('an unknown command is an error with a hint', () => {
     const r = run('serach');
     assert.notEqual(r.status, 0);

@@ -49,9 +49,10 @@ function findLibtorch() {
     '(an unpacked libtorch or a PyTorch wheel\'s torch directory)');
 }
 
-/** "2.11.0" from torch/version.h (the macros the C++ side guards with). */
+/** "2.11.0" from torch/version.h (the macros the C++ side guards with; recent releases define them in torch/headeronly/version.h). */
 function torchVersion(torch) {
-  const text = fs.readFileSync(path.join(torch.includes[torch.includes.length - 1], 'torch/version.h'), 'utf8');
+  const text = torch.includes.flatMap((dir) => ['torch/version.h', 'torch/headeronly/version.h'].map((f) => path.join(dir, f)))
+    .filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f, 'utf8')).join('\n');
   const part = (name) => (text.match(new RegExp(`#define TORCH_VERSION_${name}\\s+(\\d+)`)) ?? [])[1] ?? '?';
   return `${part('MAJOR')}.${part('MINOR')}.${part('PATCH')}`;
 }

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DatasetOptions } from '../data/registry';
 import { ConfigLayer } from '../run/config';
+import { DEVICE_HELP } from '../run/device';
 import { BadInputError } from '../util/errors';
 import { int, num, readJsonConfig, threadsArg, MAX_THREADS } from './options';
 
@@ -30,6 +31,8 @@ export interface RunFlags {
   maxIterations?: number;
   checkpointEvery: number;
   threads?: number;
+  /** cpu, cuda, cuda:N or auto. */
+  device: string;
 }
 
 /** --dataset, --data-root, --split, --coarse, --skip-bad, --builtin-size, --builtin-image-size, --seed. */
@@ -45,9 +48,9 @@ export function addDatasetOptions(cmd: Command, o: { split: string; builtinSize:
     .option('--seed <n>', o.seed ?? 'random seed (weights, data split, batches; builtin scenes)', int(0));
 }
 
-type RunOption = 'out' | 'resume' | 'maxIterations' | 'checkpointEvery' | 'threads';
+type RunOption = 'out' | 'resume' | 'maxIterations' | 'checkpointEvery' | 'threads' | 'device';
 
-/** --out, --resume, --max-iterations, --checkpoint-every, --threads (or the ones named in `only`). */
+/** --out, --resume, --max-iterations, --checkpoint-every, --threads, --device (or the ones named in `only`). */
 export function addRunOptions(cmd: Command, o: { label: string; out?: string; only?: RunOption[] }): Command {
   const all: Record<RunOption, () => Option> = {
     out: () => new Option('--out <dir>', `run directory${o.out ? '' : ` (default: runs/${o.label}-<time>)`}`).default(o.out),
@@ -55,9 +58,15 @@ export function addRunOptions(cmd: Command, o: { label: string; out?: string; on
     maxIterations: () => new Option('--max-iterations <n>', 'stop (with a checkpoint) after N iterations in total').argParser(int(0)),
     checkpointEvery: () => new Option('--checkpoint-every <s>', 'seconds between checkpoints (0: after every iteration)').argParser(num(0)).default(300),
     threads: () => new Option('--threads <n>', `libtorch threads, 1..${MAX_THREADS} (default: all cores)`).argParser(threadsArg),
+    device: deviceOption,
   };
   for (const name of o.only ?? (Object.keys(all) as RunOption[])) cmd.addOption(all[name]());
   return cmd;
+}
+
+/** --device: where weights, optimiser state and batches live. */
+export function deviceOption(): Option {
+  return new Option('--device <name>', `device: ${DEVICE_HELP}`).default('auto');
 }
 
 /**

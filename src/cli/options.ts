@@ -85,3 +85,10 @@ export function sizeArg(v: string): [number, number] {
   if (!m || Number(m[1]) < 16 || Number(m[2]) < 16) throw new InvalidArgumentError(`expected HxW of at least 16x16, e.g. 1024x2048, got '${v}'`);
   return [Number(m[1]), Number(m[2])];
 }
+
+/** A fraction in [0, 1] (e.g. --opacity). */
+export function unitInterval(v: string): number {
+  const n = Number(v);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError(`expected a number in [0, 1], got '${v}'`);
+  return n;
+}

@@ -5,10 +5,12 @@ import { listImages, readRgb, writeRgbPng } from '../data/image_io';
 import { predictSample, Predictor } from '../eval/evaluate';
 import { loadModel } from '../model/saved';
 import { WriteError } from '../util/errors';
-import { num, scaleList } from './options';
+import { scaleList, unitInterval } from './options';
+import { deviceOption } from './option_groups';
+import { useDevice } from '../run/device';
 import { progress } from './progress';
 
-interface PredictFlags { checkpoint: string; input: string; out: string; scales: number[]; flip?: boolean; opacity: number; skipBad?: boolean }
+interface PredictFlags { checkpoint: string; input: string; out: string; scales: number[]; flip?: boolean; opacity: number; skipBad?: boolean; device: string }
 
 /** Segments one image file and writes NAME_labels.png and NAME_overlay.png, each complete or not at all. */
 async function predictFile(file: string, predict: Predictor, palette: readonly (readonly number[])[], o: PredictFlags): Promise<void> {
@@ -36,7 +38,8 @@ export function predictCommand(): Command {
     .requiredOption('--out <dir>', 'output folder')
     .option('--scales <list>', 'inference scales', scaleList, [1])
     .option('--flip', 'also average horizontally flipped inputs')
-    .option('--opacity <x>', 'label colour opacity in the overlay', num(0), 0.5)
+    .option('--opacity <x>', 'label colour opacity in the overlay, 0..1', unitInterval, 0.5)
+    .addOption(deviceOption())
     .option('--skip-bad', 'images that cannot be read or segmented are listed, and the exit code stays 0')
     .addHelpText('after', `
 Examples:
@@ -46,6 +49,7 @@ Examples:
 Every image that can be read is segmented, whatever fails before or after it;
 the ones that failed are listed at the end (exit 1, or 0 with --skip-bad).`)
     .action(async (o: PredictFlags) => {
+      useDevice(o.device);
       const files = listImages(o.input);
       const { model, palette } = loadModel(o.checkpoint);
       const bar = progress('predict', files.length);

@@ -11,6 +11,7 @@ import { resolveSearchConfig } from '../search/config';
 import { runSearch } from '../search/search';
 import { int } from './options';
 import { addRunOptions } from './option_groups';
+import { useDevice } from '../run/device';
 import { progress } from './progress';
 import { evaluateDataset } from '../eval/evaluate';
 import { modelConfig } from '../model/presets';
@@ -21,9 +22,10 @@ export function quickstartCommand(): Command {
   const cmd = new Command('quickstart')
     .description('search, decode, retrain and evaluate on the built-in scenes, in a few minutes')
     .option('--seed <n>', 'random seed', int(0), 0);
-  return addRunOptions(cmd, { label: 'quickstart', out: path.join('runs', 'quickstart'), only: ['out', 'threads'] })
+  return addRunOptions(cmd, { label: 'quickstart', out: path.join('runs', 'quickstart'), only: ['out', 'threads', 'device'] })
     .addHelpText('after', '\nExample:\n  $ autodeeplab quickstart --out runs/qs')
-    .action(async (o: { out: string; threads?: number; seed: number }) => {
+    .action(async (o: { out: string; threads?: number; seed: number; device: string }) => {
+      useDevice(o.device);
       const threads = o.threads ?? os.availableParallelism();
       const builtin = (split: string, size: number) => ({ name: 'builtin', options: { split, builtinSize: size, builtinImageSize: 96, seed: o.seed } });
       const searchSpec = builtin('train', 48);

@@ -6,6 +6,7 @@ import { openDataset, reportSkipped } from '../data/registry';
 import { preflightDataset } from '../data/preflight';
 import { resolveSearchConfig } from '../search/config';
 import { runSearch } from '../search/search';
+import { useDevice } from '../run/device';
 import { addDatasetOptions, addRunOptions, configLayers, DatasetFlags, datasetOptions, RunFlags } from './option_groups';
 import { gracefulStop, int, num, timestamp } from './options';
 import { progress } from './progress';
@@ -38,6 +39,7 @@ Examples:
 Writes config.json, metrics.jsonl, genotype.json (+ genotypes/epoch-NNN.json) and
 checkpoint.safetensors to the run directory; genotype.json also on every stop.`)
     .action(async (flags: DatasetFlags & RunFlags, command: Command) => {
+      useDevice(flags.device);
       const layers = configLayers(command, CONFIG_FLAGS, { threads: os.availableParallelism() });
       const seed = resolveSearchConfig(layers).seed; // the dataset's seed, before its class count is known
       const dsOptions = datasetOptions(flags, seed);

@@ -13,6 +13,7 @@ import { resolveTrainConfig } from '../train/config';
 import { runTraining } from '../train/trainer';
 import { BadInputError } from '../util/errors';
 import { readGenotypeFile } from './genotype_file';
+import { useDevice } from '../run/device';
 import { addDatasetOptions, addRunOptions, configLayers, DatasetFlags, datasetOptions, RunFlags } from './option_groups';
 import { gracefulStop, int, num, numIn, scaleList, timestamp } from './options';
 import { progress } from './progress';
@@ -48,6 +49,7 @@ Examples:
 
 Writes config.json, metrics.jsonl, checkpoint.safetensors and, at the end, model.safetensors.`)
     .action(async (f: TrainFlags, command: Command) => {
+      useDevice(f.device);
       const train = resolveTrainConfig(configLayers(command, CONFIG_FLAGS, { threads: os.availableParallelism() }));
       const trainOptions = datasetOptions(f, train.seed);
       const dataset = openDataset(f.dataset, trainOptions);
@@ -77,7 +79,7 @@ Writes config.json, metrics.jsonl, checkpoint.safetensors and, at the end, model
 }
 
 interface EvalFlags extends DatasetFlags {
-  checkpoint: string; scales: number[]; flip?: boolean; json?: boolean; threads?: number;
+  checkpoint: string; scales: number[]; flip?: boolean; json?: boolean; threads?: number; device: string;
 }
 
 export function evalCommand(): Command {
@@ -88,7 +90,7 @@ export function evalCommand(): Command {
     .option('--scales <list>', 'inference scales, 1 to 8 in [0.25, 4], e.g. 0.5,0.75,1,1.25,1.5,1.75', scaleList, [1])
     .option('--flip', 'also average horizontally flipped inputs')
     .option('--json', 'print JSON');
-  return addRunOptions(cmd, { label: 'eval', only: ['threads'] })
+  return addRunOptions(cmd, { label: 'eval', only: ['threads', 'device'] })
     .addHelpText('after', `
 Examples:
   $ autodeeplab eval --checkpoint runs/t1/model.safetensors --dataset builtin --split val
@@ -97,6 +99,7 @@ Examples:
       const dsOptions = datasetOptions(o, o.seed ?? 0);
       if (!fs.existsSync(o.checkpoint)) throw new BadInputError(`--checkpoint: ${o.checkpoint} does not exist`);
       T.setNumThreads(o.threads ?? os.availableParallelism());
+      useDevice(o.device);
       const { model, classNames } = loadModel(o.checkpoint);
       try {
         const ds = openDataset(o.dataset, dsOptions);

@@ -44,9 +44,15 @@ export function estimateSearchBytes(cfg: SearchConfig, weightCount: number): num
 export function checkSearchFits(cfg: SearchConfig, weightCount: number, totalBytes = os.totalmem()): void {
   const need = estimateSearchBytes(cfg, weightCount);
   if (need <= 0.9 * totalBytes) return;
-  const gb = (b: number) => `${(b / 1e9).toFixed(1)} GB`;
-  let crop = cfg.crop;
-  while (crop > 33 && estimateSearchBytes({ ...cfg, crop }, weightCount) > 0.9 * totalBytes) crop = Math.floor(crop * 0.9);
+  const gb = (b: number) => `${b < 1e12 ? (b / 1e9).toFixed(1) : (b / 1e9).toExponential(1)} GB`;
+  // The largest crop that fits (the estimate grows with the crop): binary search.
+  let [lo, hi] = [0, cfg.crop];
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (estimateSearchBytes({ ...cfg, crop: mid }, weightCount) <= 0.9 * totalBytes) lo = mid;
+    else hi = mid;
+  }
+  const crop = lo;
   throw new ConfigError(`search: needs about ${gb(need)} of memory (crop ${cfg.crop}, batch ${cfg.batchSize}, ` +
     `F ${cfg.filterMultiplier}, ${cfg.layers} layers${cfg.recompute ? '' : ', --no-recompute'}) but this machine has ${gb(totalBytes)}; ` +
     `${cfg.recompute ? '' : 'drop --no-recompute, or '}use a smaller --crop (about ${crop} fits), --batch-size or --filter-multiplier`);

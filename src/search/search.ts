@@ -23,6 +23,8 @@ import { archStep, segmentationLoss, weightStep } from './architect';
 import { SearchConfig } from './config';
 import { Genotype, GENOTYPE_SCHEMA_ID } from '../arch/genotype';
 import { Supernet } from './supernet';
+import { checkSearchFits } from './memory';
+import { restoreRngState, rngStateTensors } from '../run/device';
 import { writeFileAtomic } from '../util/files';
 import { BadInputError, ConfigError } from '../util/errors';
 
@@ -55,19 +57,6 @@ function meanEntropy(rows: number[][]): number {
   return h.reduce((a, b) => a + b, 0) / Math.max(1, h.length);
 }
 
-export function archSnapshot(net: Supernet): { alpha: number[][]; beta: number[][][] } {
-  const { cfg } = net;
-  return T.noGrad(() => T.tidy(() => {
-    const { alphaHat, betaHat } = net.normalized();
-    const a = alphaHat.toArray();
-    const b = betaHat.toArray();
-    const alpha = Array.from({ length: alphaHat.shape[0] }, (_, e) => a.slice(e * 8, e * 8 + 8));
-    const beta = Array.from({ length: cfg.layers }, (_, l) => Array.from({ length: cfg.levels }, (_, k) =>
-      net.trellis.hasNode(l - 1, k) ? b.slice((l * cfg.levels + k) * 3, (l * cfg.levels + k) * 3 + 3) : [0, 0, 0]));
-    return { alpha, beta };
-  }));
-}
-
 /** Loss, mIoU and pixel accuracy on a sampler's deterministic batches (BN in evaluation mode). */
 export async function evaluateSupernet(net: Supernet, sampler: BatchSampler, numClasses: number): Promise<{ loss: number; mIoU: number; pixelAccuracy: number }> {
   const cm = new ConfusionMatrix(numClasses);
@@ -91,7 +80,7 @@ export async function evaluateSupernet(net: Supernet, sampler: BatchSampler, num
  */
 function writeGenotype(out: string, net: Supernet, at: { epoch: number; iteration: number }, epochEnd: boolean): Genotype {
   const genotype = net.genotype();
-  const record = { $schema: GENOTYPE_SCHEMA_ID, ...genotype, search: { ...at, ...archSnapshot(net) } };
+  const record = { $schema: GENOTYPE_SCHEMA_ID, ...genotype, search: { ...at, ...net.snapshot() } };
   const text = JSON.stringify(record, null, 1) + '\n';
   if (epochEnd) writeFileAtomic(path.join(out, 'genotypes', `epoch-${String(at.epoch).padStart(3, '0')}.json`), text);
   writeFileAtomic(path.join(out, 'genotype.json'), text);
@@ -119,6 +108,7 @@ async function searchIn(run: RunDir, o: SearchRunOptions): Promise<SearchResult>
   T.setNumThreads(cfg.threads);
   T.manualSeed(cfg.seed);
   const net = new Supernet(cfg, { archInitScale: cfg.archInitScale, recompute: cfg.recompute });
+  checkSearchFits(cfg, net.weights.count()); // before the first step, not in the OOM killer's hands
   const wOpt = new T.SGD(net.weights.parameters(), { lr: cfg.weightLr, momentum: cfg.weightMomentum, weightDecay: cfg.weightDecay });
   const aOpt = new T.Adam(net.archParameters(), { lr: cfg.archLr, betas: cfg.archBetas, weightDecay: cfg.archWeightDecay });
   const { a, b } = splitHalves(o.dataset.length, cfg.seed);
@@ -136,11 +126,11 @@ async function searchIn(run: RunDir, o: SearchRunOptions): Promise<SearchResult>
     from = T.tidy(() => {
       const ck = run.resume('search', 'search', { config: cfg as unknown as Record<string, unknown> });
       restoreSearchState(net, ck, run.checkpointFile, wOpt, aOpt);
-      T.setRngState(ck.tensors.rng);
+      restoreRngState(ck.tensors, T.getDefaultDevice());
       return ck.iteration;
     });
   } else {
-    run.begin({ ...cfg, dataset: o.dataset.name, datasetSize: o.dataset.length });
+    run.begin({ ...cfg, dataset: o.dataset.name, datasetSize: o.dataset.length, device: T.getDefaultDevice() });
   }
   const [sourceA, sourceB] = [batchSource(samplerA, o.datasetSpec), batchSource(samplerB, o.datasetSpec)];
   try {
@@ -165,7 +155,7 @@ async function searchIn(run: RunDir, o: SearchRunOptions): Promise<SearchResult>
         if (done % perEpoch !== 0) return false;
         const epoch = done / perEpoch - 1;
         const ev = await evaluateSupernet(net, evalB, cfg.numClasses);
-        const snap = archSnapshot(net);
+        const snap = net.snapshot();
         const genotype = writeGenotype(o.out, net, { epoch, iteration: done }, true);
         run.metrics.append({
           type: 'epoch', epoch, iteration: done, phase: phaseOf(epoch), valLoss: ev.loss, mIoU: ev.mIoU, pixelAccuracy: ev.pixelAccuracy,
@@ -194,7 +184,7 @@ function searchCheckpoint(net: Supernet, wOpt: T.SGD, aOpt: T.Adam, cfg: SearchC
   return {
     tensors: {
       ...prefixed(net.weights.stateDict(), 'weights.'), alpha: net.alpha, beta: net.beta,
-      ...prefixed(w.tensors, 'optim.weights.'), ...prefixed(ar.tensors, 'optim.arch.'), rng: T.getRngState(),
+      ...prefixed(w.tensors, 'optim.weights.'), ...prefixed(ar.tensors, 'optim.arch.'), ...rngStateTensors(T.getDefaultDevice()),
     },
     meta: {
       kind: 'search', version: 1, epoch: Math.floor(done / perEpoch), k: done % perEpoch, iteration: done, config: cfg,

@@ -18,6 +18,7 @@ import { RunDir } from '../run/run_dir';
 import { saveModel } from '../model/saved';
 import { TrainConfig } from './config';
 import { polyLr } from '../run/schedule';
+import { restoreRngState, rngStateTensors } from '../run/device';
 import { BadInputError, ConfigError } from '../util/errors';
 
 export interface TrainRunOptions extends RunOptions {
@@ -58,7 +59,7 @@ async function trainIn(run: RunDir, o: TrainRunOptions): Promise<TrainResult> {
       const ck = run.resume('train', 'train', { model: o.model as unknown as Record<string, unknown>, train: c as unknown as Record<string, unknown> });
       model.weights.loadStateDict(withPrefix(ck.tensors, 'model.'), run.checkpointFile);
       opt.loadStateDict({ tensors: withPrefix(ck.tensors, 'optim.'), meta: ck.meta.optimizer as Record<string, unknown> });
-      T.setRngState(ck.tensors.rng);
+      restoreRngState(ck.tensors, T.getDefaultDevice());
       return ck.iteration;
     });
   } else {
@@ -100,7 +101,7 @@ async function trainIn(run: RunDir, o: TrainRunOptions): Promise<TrainResult> {
       save: (done) => T.tidy(() => {
         const s = opt.stateDict();
         run.save({
-          tensors: { ...prefixed(model.weights.stateDict(), 'model.'), ...prefixed(s.tensors, 'optim.'), rng: T.getRngState() },
+          tensors: { ...prefixed(model.weights.stateDict(), 'model.'), ...prefixed(s.tensors, 'optim.'), ...rngStateTensors(T.getDefaultDevice()) },
           meta: { kind: 'train', version: 1, iteration: done, model: o.model, train: c, optimizer: s.meta, classNames: o.dataset.classNames, palette: o.dataset.palette },
         });
       }),

@@ -56,6 +56,23 @@ describe('bad input exits 2, naming it', () => {
     for (const v of ['0.1', '1,5', '1,,2', Array(9).fill('1').join(',')]) bad(/--scales <list>' argument .* expected 1 to 8 numbers in \[0.25, 4\]/, 'eval', '--checkpoint', 'x', '--scales', v);
   });
 
+  it('--device: a malformed name, or CUDA on a build without it, on every command that has it; --opacity outside [0, 1]', () => {
+    const cuda = spawnSync(process.execPath, ['-e', `process.stdout.write(String(require(${JSON.stringify(path.resolve(__dirname, '..', '..', 'src', 'engine'))}).cudaAvailable()))`], { encoding: 'utf8' }).stdout;
+    for (const cmd of [[...SEARCH, '--out', path.join(dir, 'dev')], ['train'], ['eval', '--checkpoint', path.join(searchRun, 'checkpoint.safetensors')],
+      ['quickstart'], ['predict', '--checkpoint', 'x', '--input', dir, '--out', dir]]) {
+      bad(/--device: device 'gpu' is not valid; expected 'cpu', 'cuda' or 'cuda:N'/, ...cmd, '--device', 'gpu');
+      if (cuda === 'false') bad(/--device: device 'cuda' requested, but this build of libtorch has no CUDA support or sees no GPU/, ...cmd, '--device', 'cuda');
+    }
+    bad(/--opacity <x>' argument '2' is invalid. expected a number in \[0, 1\]/, 'predict', '--checkpoint', 'x', '--input', dir, '--out', dir, '--opacity', '2');
+  });
+
+  it('a search that cannot fit in this machine\'s memory is refused before it starts (--crop 4096, --crop 1e9)', () => {
+    for (const crop of ['4096', '1000000000']) {
+      bad(new RegExp(`search: needs about [\\d.e+]+ GB of memory \\(crop ${crop}, batch 2, F 8, 12 layers\\) but this machine has [\\d.]+ GB; use a smaller --crop \\(about \\d+ fits\\)`),
+        'search', '--crop', crop, '--builtin-size', '8', '--builtin-image-size', '48', '--out', path.join(dir, `crop${crop}`));
+    }
+  });
+
   it('--checkpoint that is a directory, empty, truncated, JSON, or a search checkpoint', () => {
     bad(new RegExp(`${dir}: is a directory; expected a .safetensors file`), 'eval', '--checkpoint', dir);
     const empty = path.join(dir, 'empty.safetensors');

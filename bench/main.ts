@@ -1,14 +1,25 @@
-/** `npm run bench -- <suite> [--threads N]`: suites are engine, search, data and soak. */
+/** `npm run bench -- <suite> [--threads N] [--device cpu|cuda|cuda:N|auto]`: suites are engine, search, data and soak. */
 import * as os from 'node:os';
 import { runEngineBench } from './engine';
 import { runSearchBench } from './search';
 import { runDataBench } from './data';
 import { runSoakBench } from './soak';
+import * as T from '../src/engine';
+import { resolveDevice } from '../src/run/device';
 
 const args = process.argv.slice(2);
 const suite = args.find((a) => !a.startsWith('--')) ?? 'engine';
 const ti = args.indexOf('--threads');
 const threads = ti >= 0 ? Number(args[ti + 1]) : Math.min(2, os.availableParallelism());
+// --device: where the search and soak suites run (the search bench's worker processes inherit it).
+const di = args.indexOf('--device');
+try {
+  if (di >= 0) process.env.AUTODEEPLAB_BENCH_DEVICE = resolveDevice(args[di + 1] ?? '');
+  if (process.env.AUTODEEPLAB_BENCH_DEVICE) T.setDefaultDevice(process.env.AUTODEEPLAB_BENCH_DEVICE);
+} catch (e) {
+  console.error(`bench: ${(e as Error).message}`);
+  process.exit(2);
+}
 
 const suites: Record<string, () => Promise<void>> = {
   engine: () => runEngineBench(threads),

@@ -15,6 +15,7 @@ import { estimateSearchBytes } from '../src/search/memory';
 
 const [crop, mode, iterations, threads] = [Number(process.argv[2]), process.argv[3], Number(process.argv[4]), Number(process.argv[5])];
 T.setNumThreads(threads);
+if (process.env.AUTODEEPLAB_BENCH_DEVICE) T.setDefaultDevice(process.env.AUTODEEPLAB_BENCH_DEVICE);
 T.manualSeed(0);
 // Built without resolveSearchConfig: crop 32 (1x1 maps at stride 32) is measured for comparison with the peer.
 const recompute = mode === 'recompute';
@@ -29,6 +30,7 @@ for (let i = 0; i <= iterations; i++) {
   const t0 = process.hrtime.bigint();
   T.tidy(() => weightStep(net, wOpt, batch(), 0));
   T.tidy(() => archStep(net, aOpt, batch()));
+  T.synchronize(); // queued GPU work counts (a no-op on the CPU)
   if (i > 0) times.push(Number(process.hrtime.bigint() - t0) / 1e9);
 }
 const hwm = Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]) * 1024;

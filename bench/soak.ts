@@ -17,11 +17,11 @@ export async function runSoakBench(threads: number, args: string[]): Promise<voi
   const warmup = Math.max(1, Math.floor(iterations / 10));
   T.setNumThreads(threads);
   T.manualSeed(0);
-  const cfg = resolveSearchConfig({ layers: 6, blocks: 3, filterMultiplier: 4, stemChannels: 16, numClasses: 6, crop: 48, batchSize: 2, threads });
+  const cfg = resolveSearchConfig({ layers: 4, blocks: 3, filterMultiplier: 2, stemChannels: 8, numClasses: 6, crop: 40, batchSize: 2, threads });
   const net = new Supernet(cfg, { recompute: true });
   const wOpt = new T.SGD(net.weights.parameters(), { lr: 0.025, momentum: 0.9, weightDecay: 3e-4 });
   const aOpt = new T.Adam(net.archParameters(), { lr: 3e-3, weightDecay: 1e-3 });
-  const batch = () => ({ images: T.randn([2, 3, 48, 48]), labels: T.randint(0, 6, [2, 48, 48]) });
+  const batch = () => ({ images: T.randn([2, 3, 40, 40]), labels: T.randint(0, 6, [2, 40, 40]) });
   const rows: Record<string, string>[] = [];
   let liveAfterWarmup = 0;
   let rssAfterWarmup = 0;

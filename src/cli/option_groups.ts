@@ -64,6 +64,11 @@ export function addRunOptions(cmd: Command, o: { label: string; out?: string; on
   return cmd;
 }
 
+/** --nproc (train, eval): data parallelism on this machine (src/run/ddp.ts). */
+export function nprocOption(): Option {
+  return new Option('--nproc <n>', 'run as N local processes, data-parallel (Gloo; each gets its share of --threads; --batch-size is per process)').argParser(int(1));
+}
+
 /** --device: where weights, optimiser state and batches live. */
 export function deviceOption(): Option {
   return new Option('--device <name>', `device: ${DEVICE_HELP}`).default('auto');

@@ -14,12 +14,13 @@ import { runTraining } from '../train/trainer';
 import { BadInputError } from '../util/errors';
 import { readGenotypeFile } from './genotype_file';
 import { useDevice } from '../run/device';
-import { addDatasetOptions, addRunOptions, configLayers, DatasetFlags, datasetOptions, RunFlags } from './option_groups';
+import { joinJob, launchSelf, leaveJob, quietStop } from '../run/ddp';
+import { addDatasetOptions, addRunOptions, configLayers, DatasetFlags, datasetOptions, nprocOption, RunFlags } from './option_groups';
 import { gracefulStop, int, num, numIn, scaleList, timestamp } from './options';
 import { progress } from './progress';
 
 interface TrainFlags extends DatasetFlags, RunFlags {
-  arch?: string; genotype?: string; filterMultiplier?: number; bnMomentum?: number; dropPathKeep?: number;
+  arch?: string; genotype?: string; filterMultiplier?: number; bnMomentum?: number; dropPathKeep?: number; nproc?: number;
 }
 
 /** Flags that set the training configuration of the same name (src/train/config.ts). */
@@ -40,46 +41,58 @@ export function trainCommand(): Command {
     .option('--bn-momentum <x>', 'BN running-statistics momentum in [0, 1], PyTorch convention (released: 0.0003)', numIn(0, 1))
     .option('--drop-path-keep <p>', 'scheduled drop path: keep probability in (0, 1] of the last cell at the end (1: off)', numIn(0, 1, true))
     .option('--eval-every <n>', 'validate every N iterations', int(0));
-  return addRunOptions(cmd, { label: 'train' })
+  return addRunOptions(cmd, { label: 'train' }).addOption(nprocOption())
     .addHelpText('after', `
 Examples:
   $ autodeeplab train --genotype runs/s1/genotype.json --filter-multiplier 8 --crop 64 --iterations 300 --out runs/t1
   $ autodeeplab train --arch autodeeplab-s --dataset builtin --iterations 1000
   $ autodeeplab train --out runs/t1 --resume ...same flags...
+  $ autodeeplab train --nproc 2 --threads 4 --batch-size 4 ...   # 2 data-parallel processes, global batch 8
+  $ RANK=1 WORLD_SIZE=4 MASTER_ADDR=host0 MASTER_PORT=29500 autodeeplab train ...   # one rank of a multi-machine job (README: Distributed)
 
 Writes config.json, metrics.jsonl, checkpoint.safetensors and, at the end, model.safetensors.`)
     .action(async (f: TrainFlags, command: Command) => {
-      useDevice(f.device);
+      const device = useDevice(f.device);
       const train = resolveTrainConfig(configLayers(command, CONFIG_FLAGS, { threads: os.availableParallelism() }));
-      const trainOptions = datasetOptions(f, train.seed);
-      const dataset = openDataset(f.dataset, trainOptions);
-      const valDataset = openDataset(f.dataset, datasetOptions({ ...f, builtinSize: undefined }, train.seed, 'val'));
-      await preflightDataset(dataset, `${f.dataset} ${trainOptions.split} split`);
-      await preflightDataset(valDataset, `${f.dataset} val split`);
-      const model = modelConfig({
-        arch: f.arch ?? (f.genotype ? undefined : 'autodeeplab-s'), genotype: f.genotype ? readGenotypeFile(f.genotype).genotype : undefined,
-        filterMultiplier: f.filterMultiplier, numClasses: dataset.numClasses,
-        bn: f.bnMomentum !== undefined ? { momentum: f.bnMomentum, eps: 1e-3 } : undefined, dropPathKeep: f.dropPathKeep,
-      });
-      const out = f.out ?? path.join('runs', `train-${timestamp()}`);
-      const bar = progress('train', train.iterations);
-      const r = await runTraining({
-        model, train, dataset, valDataset, out, resume: f.resume, maxIterations: f.maxIterations, checkpointEvery: f.checkpointEvery,
-        shouldStop: gracefulStop('train'),
-        datasetSpec: f.skipBad ? undefined : { name: f.dataset, options: trainOptions },
-        onIteration: (x) => bar.update(x.iteration, { loss: x.loss, lr: x.lr, 's/it': x.seconds }),
-      });
-      bar.stop();
-      reportSkipped(dataset, valDataset);
-      process.stdout.write(`train ${r.completed ? 'finished' : 'stopped'} after ${r.iterations} iterations; ` +
-        `${r.completed ? `model: ${path.join(out, 'model.safetensors')}` : `resume with --resume --out ${out}`}` +
-        `${r.lastEval ? `; validation mIoU ${(r.lastEval.mIoU as number).toFixed(4)}` : ''}\n`);
-      r.model.weights.dispose();
+      if (f.nproc !== undefined && f.nproc > 1) {
+        process.exitCode = await launchSelf(f.nproc, train.threads);
+        return;
+      }
+      const parallel = joinJob(device) ?? undefined; // a rank of --nproc, torchrun or Slurm: only rank 0 writes and prints
+      const main = !parallel || parallel.rank === 0;
+      try {
+        const trainOptions = datasetOptions(f, train.seed);
+        const dataset = openDataset(f.dataset, trainOptions);
+        const valDataset = openDataset(f.dataset, datasetOptions({ ...f, builtinSize: undefined }, train.seed, 'val'));
+        await preflightDataset(dataset, `${f.dataset} ${trainOptions.split} split`);
+        await preflightDataset(valDataset, `${f.dataset} val split`);
+        const model = modelConfig({
+          arch: f.arch ?? (f.genotype ? undefined : 'autodeeplab-s'), genotype: f.genotype ? readGenotypeFile(f.genotype).genotype : undefined,
+          filterMultiplier: f.filterMultiplier, numClasses: dataset.numClasses,
+          bn: f.bnMomentum !== undefined ? { momentum: f.bnMomentum, eps: 1e-3 } : undefined, dropPathKeep: f.dropPathKeep,
+        });
+        const out = f.out ?? path.join('runs', `train-${timestamp()}`);
+        const bar = main ? progress('train', train.iterations) : null;
+        const r = await runTraining({
+          model, train, dataset, valDataset, out, resume: f.resume, maxIterations: f.maxIterations, checkpointEvery: f.checkpointEvery,
+          shouldStop: main ? gracefulStop('train') : quietStop(), parallel,
+          datasetSpec: f.skipBad ? undefined : { name: f.dataset, options: trainOptions },
+          onIteration: bar ? (x) => bar.update(x.iteration, { loss: x.loss, lr: x.lr, 's/it': x.seconds }) : undefined,
+        });
+        bar?.stop();
+        if (main) reportSkipped(dataset, valDataset);
+        if (main) process.stdout.write(`train ${r.completed ? 'finished' : 'stopped'} after ${r.iterations} iterations; ` +
+          `${r.completed ? `model: ${path.join(out, 'model.safetensors')}` : `resume with --resume --out ${out}`}` +
+          `${r.lastEval ? `; validation mIoU ${(r.lastEval.mIoU as number).toFixed(4)}` : ''}\n`);
+        r.model.weights.dispose();
+      } finally {
+        leaveJob();
+      }
     });
 }
 
 interface EvalFlags extends DatasetFlags {
-  checkpoint: string; scales: number[]; flip?: boolean; json?: boolean; threads?: number; device: string;
+  checkpoint: string; scales: number[]; flip?: boolean; json?: boolean; threads?: number; device: string; nproc?: number;
 }
 
 export function evalCommand(): Command {
@@ -90,16 +103,22 @@ export function evalCommand(): Command {
     .option('--scales <list>', 'inference scales, 1 to 8 in [0.25, 4], e.g. 0.5,0.75,1,1.25,1.5,1.75', scaleList, [1])
     .option('--flip', 'also average horizontally flipped inputs')
     .option('--json', 'print JSON');
-  return addRunOptions(cmd, { label: 'eval', only: ['threads', 'device'] })
+  return addRunOptions(cmd, { label: 'eval', only: ['threads', 'device'] }).addOption(nprocOption())
     .addHelpText('after', `
 Examples:
   $ autodeeplab eval --checkpoint runs/t1/model.safetensors --dataset builtin --split val
-  $ autodeeplab eval --checkpoint runs/t1/model.safetensors --scales 0.5,0.75,1,1.25,1.5,1.75 --flip --json`)
+  $ autodeeplab eval --checkpoint runs/t1/model.safetensors --scales 0.5,0.75,1,1.25,1.5,1.75 --flip --json
+  $ autodeeplab eval --checkpoint runs/t1/model.safetensors --nproc 2   # the images shared by 2 processes, same numbers`)
     .action(async (o: EvalFlags) => {
       const dsOptions = datasetOptions(o, o.seed ?? 0);
       if (!fs.existsSync(o.checkpoint)) throw new BadInputError(`--checkpoint: ${o.checkpoint} does not exist`);
+      if (o.nproc !== undefined && o.nproc > 1) {
+        process.exitCode = await launchSelf(o.nproc, o.threads ?? os.availableParallelism());
+        return;
+      }
       T.setNumThreads(o.threads ?? os.availableParallelism());
-      useDevice(o.device);
+      const parallel = joinJob(useDevice(o.device)) ?? undefined; // each rank predicts images rank, rank + N, ...
+      const main = !parallel || parallel.rank === 0;
       const { model, classNames } = loadModel(o.checkpoint);
       try {
         const ds = openDataset(o.dataset, dsOptions);
@@ -107,9 +126,10 @@ Examples:
         if (ds.numClasses !== model.cfg.numClasses) {
           throw new BadInputError(`eval: the model (${o.checkpoint}) has ${model.cfg.numClasses} classes, dataset '${ds.name}' has ${ds.numClasses}`);
         }
-        const bar = progress('eval', ds.length);
-        const r = await evaluateDataset((x) => model.forward(x, false), ds, { scales: o.scales, flip: !!o.flip }, (d) => bar.update(d));
-        bar.stop();
+        const bar = main ? progress('eval', Math.ceil(ds.length / (parallel?.worldSize ?? 1))) : null;
+        const r = await evaluateDataset((x) => model.forward(x, false), ds, { scales: o.scales, flip: !!o.flip }, (d) => bar?.update(d), Infinity, parallel);
+        bar?.stop();
+        if (!main) return;
         reportSkipped(ds);
         if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
         else {
@@ -118,6 +138,7 @@ Examples:
         }
       } finally {
         model.weights.dispose();
+        leaveJob();
       }
     });
 }

@@ -97,26 +97,38 @@ export interface Batch {
   labels: T.Tensor; // (B, crop, crop) int64
 }
 
+/** Which share of the batches a process takes in a data-parallel job (rank 0 of 1: all of them). */
+export interface Shard {
+  rank: number;
+  worldSize: number;
+}
+
 /**
  * Batches over a subset of a dataset (indices), shuffled per epoch by seed,
  * last partial batch dropped. Batch (epoch, k) is pure: same arguments, same batch.
+ * With a shard (rank r of N, as PyTorch's DistributedSampler), batch k holds
+ * the samples at positions (k * batchSize + j) * N + r of the epoch's seeded
+ * order: the N ranks' batches k together are the global batch k (N x batchSize
+ * consecutive positions), disjoint, and the same after a resume.
  */
 export class BatchSampler {
   constructor(readonly dataset: SegmentationDataset, readonly indices: readonly number[], readonly batchSize: number,
-    readonly seed: number, readonly augmentation: AugmentOptions) {
-    if (indices.length < batchSize) {
-      throw new Error(`${dataset.name}: ${indices.length} samples cannot fill one batch of ${batchSize}`);
+    readonly seed: number, readonly augmentation: AugmentOptions, readonly shard: Shard = { rank: 0, worldSize: 1 }) {
+    if (indices.length < batchSize * shard.worldSize) {
+      throw new Error(`${dataset.name}: ${indices.length} samples cannot fill one batch of ${batchSize}${shard.worldSize > 1 ? ` on each of ${shard.worldSize} processes` : ''}`);
     }
   }
 
   get batchesPerEpoch(): number {
-    return Math.floor(this.indices.length / this.batchSize);
+    return Math.floor(this.indices.length / (this.batchSize * this.shard.worldSize));
   }
 
-  /** The sample indices of batch k of an epoch. */
+  /** The sample indices of batch k of an epoch (this shard's). */
   batchIndices(epoch: number, k: number): number[] {
     const order = new Rng(hashSeed(this.seed, epoch, 0x0de4)).shuffle([...this.indices]);
-    return order.slice(k * this.batchSize, (k + 1) * this.batchSize);
+    const { rank, worldSize } = this.shard;
+    if (worldSize === 1) return order.slice(k * this.batchSize, (k + 1) * this.batchSize);
+    return Array.from({ length: this.batchSize }, (_, j) => order[(k * this.batchSize + j) * worldSize + rank]);
   }
 
   /** Decodes the batch's samples (in parallel: sharp decodes off the main thread). */

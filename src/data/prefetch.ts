@@ -8,7 +8,7 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { SegmentationDataset } from './dataset';
-import { AugmentOptions, BatchArrays, BatchSampler } from './pipeline';
+import { AugmentOptions, BatchArrays, BatchSampler, Shard } from './pipeline';
 import { DatasetOptions, openDataset } from './registry';
 import { DatasetError } from './readers/files';
 import { BadInputError } from '../util/errors';
@@ -25,10 +25,12 @@ export interface SamplerSpec {
   batchSize: number;
   seed: number;
   augmentation: AugmentOptions;
+  /** This process's share of the batches (a data-parallel job). */
+  shard?: Shard;
 }
 
 export function samplerOf(spec: SamplerSpec, dataset?: SegmentationDataset): BatchSampler {
-  return new BatchSampler(dataset ?? openDataset(spec.dataset.name, spec.dataset.options), spec.indices, spec.batchSize, spec.seed, spec.augmentation);
+  return new BatchSampler(dataset ?? openDataset(spec.dataset.name, spec.dataset.options), spec.indices, spec.batchSize, spec.seed, spec.augmentation, spec.shard);
 }
 
 export class InlineSource implements BatchSource {
@@ -64,7 +66,7 @@ export class WorkerSource implements BatchSource {
 
   /** depth: batches kept in flight ahead of the one asked for. */
   constructor(spec: SamplerSpec, private readonly depth = 2) {
-    this.perEpoch = Math.floor(spec.indices.length / spec.batchSize);
+    this.perEpoch = Math.floor(spec.indices.length / (spec.batchSize * (spec.shard?.worldSize ?? 1)));
     this.worker = new Worker(path.join(__dirname, 'prefetch_worker.js'), { workerData: spec });
     this.worker.on('message', (m: { key: string; batch?: BatchArrays; error?: WorkerFailure }) => {
       const p = this.pending.get(m.key);

@@ -4,7 +4,7 @@
  * probabilities (DeepLab's multi-scale inference) before the argmax.
  */
 import * as T from '../engine';
-import { normalizeImage } from '../data/pipeline';
+import { normalizeImage, Shard } from '../data/pipeline';
 import { Sample, SegmentationDataset } from '../data/dataset';
 import { ConfusionMatrix } from './metrics';
 
@@ -54,21 +54,41 @@ export interface EvaluationResult {
   images: number;
 }
 
+/**
+ * The metrics over the first `limit` images. With a shard (rank r of N in a
+ * data-parallel job) this process predicts images r, r + N, ... and the
+ * confusion matrices are summed over the ranks: every rank gets the result
+ * of one process predicting them all. onImage counts this process's images.
+ */
 export async function evaluateDataset(predict: Predictor, dataset: SegmentationDataset, o: InferenceOptions,
-  onImage?: (done: number, total: number) => void, limit = Infinity): Promise<EvaluationResult> {
+  onImage?: (done: number, total: number) => void, limit = Infinity, shard?: Shard): Promise<EvaluationResult> {
   const cm = new ConfusionMatrix(dataset.numClasses);
   const n = Math.min(dataset.length, limit);
-  let next = n > 0 ? dataset.get(0) : null;
-  for (let i = 0; i < n; i++) {
+  const { rank, worldSize } = shard ?? { rank: 0, worldSize: 1 };
+  const mine: number[] = [];
+  for (let i = rank; i < n; i += worldSize) mine.push(i);
+  let next = mine.length > 0 ? dataset.get(mine[0]) : null;
+  for (let j = 0; j < mine.length; j++) {
     const s = await next!;
-    next = i + 1 < n ? dataset.get(i + 1) : null; // decode the next image while this one runs
+    next = j + 1 < mine.length ? dataset.get(mine[j + 1]) : null; // decode the next image while this one runs
     cm.add(s.label, predictSample(predict, s, o));
-    onImage?.(i + 1, n);
+    onImage?.(j + 1, mine.length);
   }
+  if (worldSize > 1) sumOverRanks(cm.counts, worldSize);
   const iou = cm.iou();
   return {
     mIoU: cm.meanIoU(), pixelAccuracy: cm.pixelAccuracy(),
     perClassIoU: Object.fromEntries(dataset.classNames.map((c, k) => [c, Number.isNaN(iou[k]) ? null : iou[k]])),
     confusionMatrix: cm.toRows(), images: n,
   };
+}
+
+/** Sums counts over the ranks of the job, in place (a float64 mean times N: exact for counts below 2^52 / N). */
+function sumOverRanks(counts: Float64Array, worldSize: number): void {
+  const v = T.tidy(() => {
+    const t = T.tensor(counts, [counts.length], { dtype: 'float64' });
+    T.dist.allReduceMean([t]);
+    return t.toArray();
+  });
+  v.forEach((x, i) => (counts[i] = Math.round(x * worldSize)));
 }

@@ -34,7 +34,10 @@ export interface LaunchOptions {
 }
 
 export interface LaunchResult {
-  /** 0: every rank succeeded; 1: a rank failed (failedRank); after Ctrl-C, the first non-zero code of a rank, else 0. */
+  /**
+   * 0: every rank succeeded; 2: the first rank to fail reported bad input (exit 2); 1: a rank failed otherwise
+   * (failedRank); after Ctrl-C, the first non-zero code of a rank, else 0.
+   */
   code: number;
   failedRank?: number;
 }
@@ -109,7 +112,7 @@ export async function launchLocal(options: LaunchOptions): Promise<LaunchResult>
         const bad = code !== 0 || error !== undefined;
         if (bad && firstCode === 0) firstCode = code ?? 1;
         if (bad && !failed && !interrupted) {
-          failed = { code: 1, failedRank: rank };
+          failed = { code: code === 2 ? 2 : 1, failedRank: rank }; // bad input stays exit 2 under --nproc
           const why = error ? error.message : signal ? `was killed by ${signal}` : `exited with code ${code}`;
           process.stderr.write(`${label}: rank ${rank} ${why}; stopping the other ${nproc - 1} rank(s)\n`);
           stopOthers();

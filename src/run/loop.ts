@@ -37,7 +37,8 @@ export interface IterationLine extends Record<string, unknown> {
 }
 
 export interface LoopSpec<B> {
-  run: RunDir;
+  /** Where the lines go (a data-parallel job's other ranks pass a log that writes nothing). */
+  run: { metrics: Pick<RunDir['metrics'], 'append'> };
   /** Iterations already done (from the checkpoint when resuming). */
   from: number;
   total: number;
@@ -90,6 +91,6 @@ export async function runLoop<B>(s: LoopSpec<B>): Promise<{ iterations: number; 
 /** Batches of a sampler, prepared in a worker thread (the dataset reopened there from its spec) or, without a spec, inline. */
 export function batchSource(sampler: BatchSampler, spec?: { name: string; options: DatasetOptions }): BatchSource {
   return spec
-    ? new WorkerSource({ dataset: spec, indices: [...sampler.indices], batchSize: sampler.batchSize, seed: sampler.seed, augmentation: sampler.augmentation })
+    ? new WorkerSource({ dataset: spec, indices: [...sampler.indices], batchSize: sampler.batchSize, seed: sampler.seed, augmentation: sampler.augmentation, shard: sampler.shard })
     : new InlineSource(sampler);
 }

@@ -5,6 +5,9 @@
  * per iteration, one per validation), checkpoint.safetensors (atomically;
  * the model, its genotype and settings, the optimiser, the counters) and
  * model.safetensors (the weights and what `eval` needs to rebuild them).
+ * In a data-parallel job (`parallel`, src/run/ddp.ts) every rank trains on
+ * its shard of each global batch with gradients averaged over the ranks;
+ * only rank 0 writes `out`.
  */
 import * as path from 'node:path';
 import * as T from '../engine';
@@ -15,6 +18,7 @@ import { AutoDeepLab, ModelConfig } from '../model/network';
 import { prefixed, withPrefix } from '../run/checkpoint';
 import { batchSource, RunOptions, runLoop } from '../run/loop';
 import { RunDir } from '../run/run_dir';
+import { agreeToStop, averageGradients, broadcastFromMain, FollowerRun, Parallel } from '../run/ddp';
 import { saveModel } from '../model/saved';
 import { TrainConfig } from './config';
 import { polyLr } from '../run/schedule';
@@ -25,6 +29,8 @@ export interface TrainRunOptions extends RunOptions {
   model: ModelConfig;
   train: TrainConfig;
   valDataset?: SegmentationDataset;
+  /** This rank's place in a data-parallel job (--batch-size is then per rank: the global batch is worldSize times it). */
+  parallel?: Parallel;
   onIteration?: (r: { iteration: number; total: number; loss: number; lr: number; seconds: number }) => void;
 }
 
@@ -39,20 +45,26 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
   if (o.model.numClasses !== o.dataset.numClasses) {
     throw new BadInputError(`train: the model has ${o.model.numClasses} classes but dataset '${o.dataset.name}' has ${o.dataset.numClasses}`);
   }
+  if (o.parallel && o.parallel.rank > 0) return trainIn(new FollowerRun(o.out), o);
   return RunDir.with(o.out, (run) => trainIn(run, o));
 }
 
-async function trainIn(run: RunDir, o: TrainRunOptions): Promise<TrainResult> {
+/** What training needs of its run directory: a RunDir on rank 0, a FollowerRun (writing nothing) on the others. */
+type RunWriter = Pick<RunDir, 'checkpointFile' | 'begin' | 'save' | 'resume'> & { metrics: Pick<RunDir['metrics'], 'append'> };
+
+async function trainIn(run: RunWriter, o: TrainRunOptions): Promise<TrainResult> {
   const c = o.train;
+  const par = o.parallel ?? { rank: 0, worldSize: 1 };
   T.setNumThreads(c.threads);
   T.manualSeed(c.seed);
   const model = new AutoDeepLab(o.model);
   const opt = new T.SGD(model.weights.parameters(), { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay });
   const indices = Array.from({ length: o.dataset.length }, (_, i) => i);
-  if (indices.length < c.batchSize) {
-    throw new ConfigError(`--batch-size: ${c.batchSize} is larger than the ${o.dataset.length} images of dataset '${o.dataset.name}'; use a smaller batch or a larger dataset`);
+  if (indices.length < c.batchSize * par.worldSize) {
+    const what = par.worldSize > 1 ? `${c.batchSize} x ${par.worldSize} processes (the global batch)` : String(c.batchSize);
+    throw new ConfigError(`--batch-size: ${what} is larger than the ${o.dataset.length} images of dataset '${o.dataset.name}'; use a smaller batch or a larger dataset`);
   }
-  const sampler = new BatchSampler(o.dataset, indices, c.batchSize, c.seed, { crop: c.crop, scale: c.scale, flip: true });
+  const sampler = new BatchSampler(o.dataset, indices, c.batchSize, c.seed, { crop: c.crop, scale: c.scale, flip: true }, par);
   let from = 0;
   if (o.resume) {
     from = T.tidy(() => {
@@ -60,15 +72,22 @@ async function trainIn(run: RunDir, o: TrainRunOptions): Promise<TrainResult> {
       model.weights.loadStateDict(withPrefix(ck.tensors, 'model.'), run.checkpointFile);
       opt.loadStateDict({ tensors: withPrefix(ck.tensors, 'optim.'), meta: ck.meta.optimizer as Record<string, unknown> });
       restoreRngState(ck.tensors, T.getDefaultDevice());
+      const savedWorld = (ck.meta.worldSize as number | undefined) ?? 1;
+      if (savedWorld !== par.worldSize) {
+        throw new BadInputError(`train --resume: ${run.checkpointFile} was written by a job of ${savedWorld} process(es), this one has ${par.worldSize}; resume with ${savedWorld > 1 ? `--nproc ${savedWorld}` : 'one process'} (the batches of each process depend on it)`);
+      }
       return ck.iteration;
     });
   } else {
     run.begin({ model: o.model, train: c, dataset: o.dataset.name });
   }
+  // Every rank starts from rank 0's weights and BN statistics (after a resume too).
+  broadcastFromMain(par, Object.values(model.weights.stateDict()));
   let lastEval: Record<string, unknown> | null = null;
   const validate = async (iteration: number): Promise<Record<string, unknown> | null> => {
     if (!o.valDataset) return null;
-    const r = await evaluateDataset((x) => model.forward(x, false), o.valDataset, { scales: [1], flip: false }, undefined, c.evalImages);
+    broadcastFromMain(par, model.weights.buffers().map(([, t]) => t)); // the images are sharded: every rank uses rank 0's BN statistics
+    const r = await evaluateDataset((x) => model.forward(x, false), o.valDataset, { scales: [1], flip: false }, undefined, c.evalImages, par);
     const rec = { type: 'validation', iteration, mIoU: r.mIoU, pixelAccuracy: r.pixelAccuracy, perClassIoU: r.perClassIoU };
     run.metrics.append(rec);
     return rec;
@@ -77,7 +96,8 @@ async function trainIn(run: RunDir, o: TrainRunOptions): Promise<TrainResult> {
   const perEpoch = sampler.batchesPerEpoch;
   try {
     const r = await runLoop({
-      run, from, total: c.iterations, maxIterations: o.maxIterations, checkpointEvery: o.checkpointEvery, shouldStop: o.shouldStop,
+      run, from, total: c.iterations, maxIterations: o.maxIterations, checkpointEvery: o.checkpointEvery,
+      shouldStop: par.worldSize > 1 ? () => agreeToStop(par, o.shouldStop?.() ?? false) : o.shouldStop,
       batch: (i) => source.get(Math.floor(i / perEpoch), i % perEpoch),
       step: (i, arrays) => {
         opt.lr = polyLr(c.lr, c.power, i / c.iterations);
@@ -87,9 +107,10 @@ async function trainIn(run: RunDir, o: TrainRunOptions): Promise<TrainResult> {
           opt.zeroGrad();
           const l = T.crossEntropy(model.forward(b.images, true, { dropPathProgress }), b.labels, { ignoreIndex: IGNORE_INDEX });
           T.backward(l);
+          const mean = averageGradients(par, opt.params, l.item()); // gradients (and the logged loss) averaged over the ranks
           opt.step();
           opt.zeroGrad();
-          return l.item();
+          return mean;
         });
         return { loss, lr: opt.lr };
       },
@@ -102,13 +123,13 @@ async function trainIn(run: RunDir, o: TrainRunOptions): Promise<TrainResult> {
         const s = opt.stateDict();
         run.save({
           tensors: { ...prefixed(model.weights.stateDict(), 'model.'), ...prefixed(s.tensors, 'optim.'), ...rngStateTensors(T.getDefaultDevice()) },
-          meta: { kind: 'train', version: 1, iteration: done, model: o.model, train: c, optimizer: s.meta, classNames: o.dataset.classNames, palette: o.dataset.palette },
+          meta: { kind: 'train', version: 1, iteration: done, ...(par.worldSize > 1 ? { worldSize: par.worldSize } : {}), model: o.model, train: c, optimizer: s.meta, classNames: o.dataset.classNames, palette: o.dataset.palette },
         });
       }),
     });
     if (r.completed) {
       lastEval = (await validate(r.iterations)) ?? lastEval;
-      saveModel(path.join(o.out, 'model.safetensors'), model, o.dataset);
+      if (par.rank === 0) saveModel(path.join(o.out, 'model.safetensors'), model, o.dataset);
     }
     return { iterations: r.iterations, completed: r.completed, model, lastEval };
   } finally {

@@ -1,5 +1,6 @@
 /** `autodeeplab cost`: parameters and Multi-Adds of a preset or a genotype. */
 import { Command } from 'commander';
+import { BadInputError } from '../util/errors';
 import { countCost } from '../model/cost';
 import { buildModel, loadGenotype } from '../model/presets';
 import { int, sizeArg } from './options';
@@ -19,7 +20,7 @@ Examples:
   $ autodeeplab cost --arch autodeeplab-s --size 1024x2048
   $ autodeeplab cost --genotype runs/s1/genotype.json --filter-multiplier 20 --json`)
     .action((o: { arch?: string; genotype?: string; filterMultiplier?: number; size: [number, number]; classes: number; json?: boolean }) => {
-      if (!o.arch && !o.genotype) throw new Error('cost: give --arch NAME or --genotype FILE');
+      if (!o.arch && !o.genotype) throw new BadInputError('cost: give --arch NAME or --genotype FILE');
       const model = buildModel({ arch: o.arch, genotype: o.genotype ? loadGenotype(o.genotype) : undefined, filterMultiplier: o.filterMultiplier, numClasses: o.classes });
       const c = countCost(model, o.size[0], o.size[1]);
       if (o.json) {

@@ -8,6 +8,7 @@ import { readGenotypeFile } from './genotype_file';
 import { cellSvg, trellisSvg } from '../report/diagrams';
 import { AUTO_DEEPLAB_GENOTYPE } from '../arch/genotype';
 import { BadInputError } from '../util/errors';
+import { checkOutputPath } from '../util/files';
 
 export function diagramCommand(): Command {
   return new Command('diagram')
@@ -17,6 +18,7 @@ export function diagramCommand(): Command {
     .requiredOption('--out <dir>', 'output folder: path.svg, path.png, cell.svg, cell.png')
     .addHelpText('after', '\nExamples:\n  $ autodeeplab diagram --arch autodeeplab-s --out docs\n  $ autodeeplab diagram --genotype runs/s1/genotype.json --out runs/s1')
     .action(async (o: { arch?: string; genotype?: string; out: string }) => {
+      checkOutputPath('--out', o.out, 'dir');
       if (o.arch && !isPreset(o.arch)) throw new BadInputError(`--arch: unknown preset '${o.arch}'`);
       const { genotype: g, beta } = o.genotype ? readGenotypeFile(o.genotype) : { genotype: AUTO_DEEPLAB_GENOTYPE, beta: undefined };
       for (const [name, text] of [['path', trellisSvg(g, beta)], ['cell', cellSvg(g.cell)]] as const) {

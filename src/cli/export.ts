@@ -4,6 +4,7 @@ import { exportOnnx } from '../deploy/onnx';
 import { loadModel } from '../model/saved';
 import { sizeArg } from './options';
 import { BadInputError } from '../util/errors';
+import { checkOutputPath } from '../util/files';
 
 
 export function exportCommand(): Command {
@@ -20,6 +21,7 @@ Example:
 The graph takes "input" (1, 3, H, W), normalised like training (ImageNet mean/std on 0..1 RGB),
 and returns logits (1, classes, H, W).`)
     .action((o: { checkpoint: string; format: string; out: string; size: [number, number] }) => {
+      checkOutputPath('--out', o.out, 'file');
       if (o.format !== 'onnx') throw new BadInputError(`--format: only 'onnx' is supported, got '${o.format}'`);
       const { model } = loadModel(o.checkpoint);
       exportOnnx((x) => model.forward(x, false), o.size[0], o.size[1], o.out);

@@ -82,7 +82,8 @@ export function scaleList(v: string): number[] {
 /** --size HxW, each side at least 16 pixels. */
 export function sizeArg(v: string): [number, number] {
   const m = /^(\d+)x(\d+)$/.exec(v);
-  if (!m || Number(m[1]) < 16 || Number(m[2]) < 16) throw new InvalidArgumentError(`expected HxW of at least 16x16, e.g. 1024x2048, got '${v}'`);
+  const [h, w] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
+  if (!m || h < 16 || w < 16 || h > 16384 || w > 16384) throw new InvalidArgumentError(`expected HxW from 16x16 to 16384x16384, e.g. 1024x2048, got '${v}'`);
   return [Number(m[1]), Number(m[2])];
 }
 

@@ -9,6 +9,7 @@ import { scaleList, unitInterval } from './options';
 import { deviceOption } from './option_groups';
 import { useDevice } from '../run/device';
 import { progress } from './progress';
+import { checkOutputPath } from '../util/files';
 
 interface PredictFlags { checkpoint: string; input: string; out: string; scales: number[]; flip?: boolean; opacity: number; skipBad?: boolean; device: string }
 
@@ -49,6 +50,7 @@ Examples:
 Every image that can be read is segmented, whatever fails before or after it;
 the ones that failed are listed at the end (exit 1, or 0 with --skip-bad).`)
     .action(async (o: PredictFlags) => {
+      checkOutputPath('--out', o.out, 'dir');
       useDevice(o.device);
       const files = listImages(o.input);
       const { model, palette } = loadModel(o.checkpoint);

@@ -21,7 +21,7 @@ export function getDefaultFloatDType(): 'float32' | 'float64' {
 export function checkDevice(device: string): Device {
   if (device === 'cpu') return device;
   const m = /^cuda(?::(\d+))?$/.exec(device);
-  if (!m) throw new BadInputError(`device '${device}' is not valid; expected 'cpu', 'cuda' or 'cuda:N'`);
+  if (!m) throw new BadInputError(`device '${device}' is not valid; expected 'cpu', 'cuda', 'cuda:N' (or 'auto' on the command line)`);
   const count = native.cudaDeviceCount();
   if (count === 0) {
     throw new BadInputError(

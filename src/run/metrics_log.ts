@@ -4,6 +4,7 @@
  * that the log reads as one uninterrupted run.
  */
 import * as fs from 'node:fs';
+import { BadInputError } from '../util/errors';
 import { appendFileComplete, writeFileAtomic } from '../util/files';
 
 export class MetricsLog {
@@ -29,6 +30,15 @@ export class MetricsLog {
 
   static read(file: string): Record<string, unknown>[] {
     if (!fs.existsSync(file)) return [];
-    return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    return lines.flatMap((l, i) => {
+      if (!l.trim()) return [];
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch (e) {
+        if (i === lines.length - 1 || lines.slice(i + 1).every((x) => !x.trim())) return []; // the last line, cut short by a kill
+        throw new BadInputError(`${file}: line ${i + 1} is not valid JSON (${(e as Error).message})`);
+      }
+    });
   }
 }

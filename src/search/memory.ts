@@ -2,16 +2,21 @@
  * Peak memory of a search before it starts, so that a run that cannot fit is
  * refused with the estimate instead of ending in the kernel's OOM killer.
  *
- * The model: runtime + weight copies + activations. Activations grow with the
- * elements of all node outputs, S = batch * sum over nodes of (B * F * 2^k)
- * * side_k^2 (the states the recomputed backward keeps); the supernet keeps
- * about K_KEEP times S alive with every activation kept, K_RECOMPUTE times S
- * with layer-wise recomputation (one layer's activations plus every state).
+ * The model: runtime + weight copies + node states + full-resolution
+ * tensors. Node states grow with S = batch * sum over nodes of (B * F * 2^k)
+ * * side_k^2 (what the recomputed backward keeps); the supernet keeps about
+ * K_KEEP times S alive with every activation kept, K_RECOMPUTE times S with
+ * layer-wise recomputation (one layer's activations plus every state). What
+ * does not depend on the cells grows with the input pixels (the stem's
+ * stride-2 maps and their gradients, the heads' logits upsampled to the
+ * input, the loss, the batch itself): PER_PIXEL bytes per image pixel.
  * Weights are held with their gradient and SGD momentum (3 copies); with
  * recomputation, gradients are freed segment by segment (about 2 copies).
- * Constants fitted to `npm run bench -- search` (F=8, B=5, L=12, batch 2, crops
- * 32/64/128 on 2 cores, 48.2M weights: within 5% of the measured peak RSS there;
- * the bench prints the estimate beside each measurement).
+ * Fitted to `npm run bench -- search` (F=8, B=5, L=12, batch 2, crops
+ * 32/64/128, 48.2M weights: within 5% of the peak RSS; the bench prints the
+ * estimate beside each measurement) and to peaks measured at L=2, B=2, F=2
+ * (crops 750 / 1500 / 2500: 1.23 / 3.92 / 9.7 GB), where the full-resolution
+ * tensors dominate.
  */
 import { blockChannels, levelSizes } from '../arch/space';
 import { NetworkTrellis } from '../arch/trellis';
@@ -20,8 +25,9 @@ import { ConfigError } from '../util/errors';
 import { SearchConfig } from './config';
 
 const RUNTIME_BYTES = 0.36e9; // node, libtorch, sharp, the data pipeline
-const K_KEEP = 123;
-const K_RECOMPUTE = 24;
+const K_KEEP = 120;
+const K_RECOMPUTE = 21;
+const PER_PIXEL = 720;
 
 /** Elements of every node output of the trellis for one batch. */
 export function stateElements(cfg: SearchConfig): number {
@@ -37,7 +43,8 @@ export function stateElements(cfg: SearchConfig): number {
 /** Estimated peak resident memory in bytes of a search with this configuration and this many weights. */
 export function estimateSearchBytes(cfg: SearchConfig, weightCount: number): number {
   const weights = weightCount * 4 * (cfg.recompute ? 2 : 3);
-  return RUNTIME_BYTES + weights + stateElements(cfg) * 4 * (cfg.recompute ? K_RECOMPUTE : K_KEEP);
+  const pixels = cfg.batchSize * cfg.crop ** 2;
+  return RUNTIME_BYTES + weights + stateElements(cfg) * 4 * (cfg.recompute ? K_RECOMPUTE : K_KEEP) + pixels * PER_PIXEL;
 }
 
 /** Refuses (exit 2) a search whose estimated peak exceeds 90% of this machine's memory, with the numbers. */

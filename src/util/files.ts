@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { WriteError } from './errors';
+import { BadInputError, WriteError } from './errors';
 
 /** Test hook: called with the bytes written so far; may throw to simulate a failing disk. */
 let faultInjector: ((file: string, written: number) => void) | null = null;
@@ -57,5 +57,25 @@ export function appendFileComplete(file: string, text: string): void {
     fs.appendFileSync(file, text);
   } catch (e) {
     throw new WriteError(file, e);
+  }
+}
+
+/**
+ * Checks an output path before any work: `dir` must be a folder or not exist
+ * (kind 'dir'), a file path must not be an existing folder (kind 'file'), and
+ * no regular file may stand where one of its parent folders should be.
+ * Exit 2 naming the flag.
+ */
+export function checkOutputPath(flag: string, p: string, kind: 'dir' | 'file'): void {
+  const abs = path.resolve(p);
+  if (kind === 'file' && fs.existsSync(abs) && fs.statSync(abs).isDirectory()) {
+    throw new BadInputError(`${flag}: ${p} is a folder; expected a file name`);
+  }
+  for (let q = kind === 'dir' ? abs : path.dirname(abs); ; q = path.dirname(q)) {
+    if (fs.existsSync(q)) {
+      if (!fs.statSync(q).isDirectory()) throw new BadInputError(`${flag}: ${q} is a file, so ${p} cannot be written${kind === 'dir' ? ' as a folder' : ''}`);
+      return;
+    }
+    if (q === path.dirname(q)) return;
   }
 }

@@ -60,7 +60,7 @@ describe('bad input exits 2, naming it', () => {
     const cuda = spawnSync(process.execPath, ['-e', `process.stdout.write(String(require(${JSON.stringify(path.resolve(__dirname, '..', '..', 'src', 'engine'))}).cudaAvailable()))`], { encoding: 'utf8' }).stdout;
     for (const cmd of [[...SEARCH, '--out', path.join(dir, 'dev')], ['train'], ['eval', '--checkpoint', path.join(searchRun, 'checkpoint.safetensors')],
       ['quickstart'], ['predict', '--checkpoint', 'x', '--input', dir, '--out', dir]]) {
-      bad(/--device: device 'gpu' is not valid; expected 'cpu', 'cuda' or 'cuda:N'/, ...cmd, '--device', 'gpu');
+      bad(/--device: device 'gpu' is not valid; expected 'cpu', 'cuda', 'cuda:N' \(or 'auto' on the command line\)/, ...cmd, '--device', 'gpu');
       if (cuda === 'false') bad(/--device: device 'cuda' requested, but this build of libtorch has no CUDA support or sees no GPU/, ...cmd, '--device', 'cuda');
     }
     bad(/--opacity <x>' argument '2' is invalid. expected a number in \[0, 1\]/, 'predict', '--checkpoint', 'x', '--input', dir, '--out', dir, '--opacity', '2');
@@ -71,6 +71,17 @@ describe('bad input exits 2, naming it', () => {
       bad(new RegExp(`search: needs about [\\d.e+]+ GB of memory \\(crop ${crop}, batch 2, F 8, 12 layers\\) but this machine has [\\d.]+ GB; use a smaller --crop \\(about \\d+ fits\\)`),
         'search', '--crop', crop, '--builtin-size', '8', '--builtin-image-size', '48', '--out', path.join(dir, `crop${crop}`));
     }
+  });
+
+  it('outputs that cannot be written: --out under a file (predict, export, diagram), export --out a folder, export --size too large, cost without a model', () => {
+    const file = path.join(dir, 'plain-file');
+    fs.writeFileSync(file, 'x');
+    bad(/--out: .*plain-file is a file, so .*plain-file\/p cannot be written as a folder/, 'predict', '--checkpoint', 'x', '--input', dir, '--out', path.join(file, 'p'));
+    bad(/--out: .*plain-file is a file, so .*plain-file\/m.onnx cannot be written/, 'export', '--checkpoint', 'x', '--out', path.join(file, 'm.onnx'));
+    bad(/--out: .* is a folder; expected a file name/, 'export', '--checkpoint', 'x', '--out', dir);
+    bad(/--out: .*plain-file is a file/, 'diagram', '--arch', 'autodeeplab-s', '--out', path.join(file, 'd'));
+    bad(/--size <HxW>' argument '99999x99999' is invalid. expected HxW from 16x16 to 16384x16384/, 'export', '--checkpoint', 'x', '--out', 'm.onnx', '--size', '99999x99999');
+    bad(/cost: give --arch NAME or --genotype FILE/, 'cost');
   });
 
   it('--checkpoint that is a directory, empty, truncated, JSON, or a search checkpoint', () => {

@@ -25,6 +25,15 @@ describe('search memory estimate', () => {
     }
   });
 
+  it('reproduces peaks measured on a small network at large crops (L=2, B=2, F=2), where full-resolution tensors dominate', () => {
+    // Peak RSS of `search --layers 2 --blocks 2 --filter-multiplier 2 --crop N` (6 classes, batch 2), measured with /usr/bin/time.
+    const small = (crop: number) => paper({ layers: 2, blocks: 2, filterMultiplier: 2, numClasses: 6, crop });
+    for (const [crop, bytes] of [[750, 1.23e9], [1500, 3.92e9], [2500, 9.7e9]]) {
+      const e = estimateSearchBytes(small(crop), 0.2e6);
+      assert.ok(Math.abs(e - bytes) / bytes < 0.15, `crop ${crop}: estimate ${e}, measured ${bytes}`);
+    }
+  });
+
   it('refuses what cannot fit, naming the estimate, the machine and a crop that fits', () => {
     assert.doesNotThrow(() => checkSearchFits(paper({ crop: 321 }), 48e6, 24e9));
     assert.throws(() => checkSearchFits(paper({ crop: 4096 }), 48e6, 24e9), (e: Error) => {

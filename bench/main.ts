@@ -1,9 +1,10 @@
-/** `npm run bench -- <suite> [--threads N] [--device cpu|cuda|cuda:N|auto]`: suites are engine, search, data and soak. */
+/** `npm run bench -- <suite> [--threads N] [--device cpu|cuda|cuda:N|auto]`: suites are engine, search, data, soak and distributed. */
 import * as os from 'node:os';
 import { runEngineBench } from './engine';
 import { runSearchBench } from './search';
 import { runDataBench } from './data';
 import { runSoakBench } from './soak';
+import { runDistributedBench } from './distributed';
 import * as T from '../src/engine';
 import { resolveDevice } from '../src/run/device';
 
@@ -26,6 +27,7 @@ const suites: Record<string, () => Promise<void>> = {
   search: () => runSearchBench(threads, args),
   data: () => runDataBench(threads, args),
   soak: () => runSoakBench(threads, args),
+  distributed: () => runDistributedBench(args),
 };
 const run = suites[suite];
 if (!run) {

@@ -23,6 +23,7 @@ import { saveModel } from '../model/saved';
 import { TrainConfig } from './config';
 import { polyLr } from '../run/schedule';
 import { restoreRngState, rngStateTensors } from '../run/device';
+import { checkTrainFits } from './memory';
 import { BadInputError, ConfigError } from '../util/errors';
 
 export interface TrainRunOptions extends RunOptions {
@@ -58,6 +59,7 @@ async function trainIn(run: RunWriter, o: TrainRunOptions): Promise<TrainResult>
   T.setNumThreads(c.threads);
   T.manualSeed(c.seed);
   const model = new AutoDeepLab(o.model);
+  checkTrainFits(model, c.crop, c.batchSize); // before the first step, not in the OOM killer's hands
   const opt = new T.SGD(model.weights.parameters(), { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay });
   const indices = Array.from({ length: o.dataset.length }, (_, i) => i);
   if (indices.length < c.batchSize * par.worldSize) {

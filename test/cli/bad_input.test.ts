@@ -66,7 +66,11 @@ describe('bad input exits 2, naming it', () => {
     bad(/--opacity <x>' argument '2' is invalid. expected a number in \[0, 1\]/, 'predict', '--checkpoint', 'x', '--input', dir, '--out', dir, '--opacity', '2');
   });
 
-  it('a search that cannot fit in this machine\'s memory is refused before it starts (--crop 4096, --crop 1e9)', () => {
+  it('a search or training that cannot fit in this machine\'s memory is refused before it starts (--crop 4096, --crop 1e9)', () => {
+    bad(/train: needs at least [\d.e+]+ GB of memory \(crop 1000000000, batch 2: the batch itself\) but this machine has/,
+      'train', '--crop', '1000000000', '--batch-size', '2', '--iterations', '2', '--filter-multiplier', '2', '--builtin-size', '8', '--builtin-image-size', '48', '--out', path.join(dir, 'tcrop'));
+    bad(/train: needs at least [\d.]+ GB of memory \(crop 3000, batch 8: the convolution outputs a step keeps\)/,
+      'train', '--crop', '3000', '--batch-size', '8', '--iterations', '2', '--builtin-size', '8', '--builtin-image-size', '48', '--out', path.join(dir, 'tcrop2'));
     for (const crop of ['4096', '1000000000']) {
       bad(new RegExp(`search: needs about [\\d.e+]+ GB of memory \\(crop ${crop}, batch 2, F 8, 12 layers\\) but this machine has [\\d.]+ GB; use a smaller --crop \\(about \\d+ fits\\)`),
         'search', '--crop', crop, '--builtin-size', '8', '--builtin-image-size', '48', '--out', path.join(dir, `crop${crop}`));

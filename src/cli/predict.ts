@@ -1,17 +1,19 @@
 /** `autodeeplab predict`: colourised label maps and overlays for a folder of images. */
 import { Command } from 'commander';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import * as T from '../engine';
 import { listImages, readRgb, writeRgbPng } from '../data/image_io';
 import { predictSample, Predictor } from '../eval/evaluate';
 import { loadModel } from '../model/saved';
 import { WriteError } from '../util/errors';
 import { scaleList, unitInterval } from './options';
-import { deviceOption } from './option_groups';
+import { addRunOptions } from './option_groups';
 import { useDevice } from '../run/device';
 import { progress } from './progress';
 import { checkOutputPath } from '../util/files';
 
-interface PredictFlags { checkpoint: string; input: string; out: string; scales: number[]; flip?: boolean; opacity: number; skipBad?: boolean; device: string }
+interface PredictFlags { checkpoint: string; input: string; out: string; scales: number[]; flip?: boolean; opacity: number; skipBad?: boolean; device: string; threads?: number }
 
 /** Segments one image file and writes NAME_labels.png and NAME_overlay.png, each complete or not at all. */
 async function predictFile(file: string, predict: Predictor, palette: readonly (readonly number[])[], o: PredictFlags): Promise<void> {
@@ -32,7 +34,7 @@ async function predictFile(file: string, predict: Predictor, palette: readonly (
 }
 
 export function predictCommand(): Command {
-  return new Command('predict')
+  const cmd = new Command('predict')
     .description('segment images: writes NAME_labels.png (class colours) and NAME_overlay.png for each')
     .requiredOption('--checkpoint <file>', 'model.safetensors or checkpoint.safetensors from train')
     .requiredOption('--input <path>', 'an image or a folder of images')
@@ -40,8 +42,8 @@ export function predictCommand(): Command {
     .option('--scales <list>', 'inference scales', scaleList, [1])
     .option('--flip', 'also average horizontally flipped inputs')
     .option('--opacity <x>', 'label colour opacity in the overlay, 0..1', unitInterval, 0.5)
-    .addOption(deviceOption())
-    .option('--skip-bad', 'images that cannot be read or segmented are listed, and the exit code stays 0')
+    .option('--skip-bad', 'images that cannot be read or segmented are listed, and the exit code stays 0');
+  return addRunOptions(cmd, { label: 'predict', only: ['threads', 'device'] })
     .addHelpText('after', `
 Examples:
   $ autodeeplab predict --checkpoint runs/t1/model.safetensors --input photos/ --out predictions/
@@ -52,6 +54,7 @@ the ones that failed are listed at the end (exit 1, or 0 with --skip-bad).`)
     .action(async (o: PredictFlags) => {
       checkOutputPath('--out', o.out, 'dir');
       useDevice(o.device);
+      T.setNumThreads(o.threads ?? os.availableParallelism());
       const files = listImages(o.input);
       const { model, palette } = loadModel(o.checkpoint);
       const bar = progress('predict', files.length);

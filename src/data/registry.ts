@@ -99,8 +99,12 @@ export class SkipBad implements SegmentationDataset {
 
 /** Prints what --skip-bad skipped (nothing when the dataset was not wrapped). */
 export function reportSkipped(...datasets: (SegmentationDataset | undefined)[]): void {
+  const listed = new Set<string>(); // train and val may share their files (a folder without split lists): each file once
   for (const d of datasets) {
     if (!(d instanceof SkipBad) || d.skipped.size === 0) continue;
-    process.stderr.write(`--skip-bad: skipped ${d.skipped.size} sample(s) of ${d.name}:\n${d.report().map((l) => `  ${l}`).join('\n')}\n`);
+    const lines = d.report().filter((l) => !listed.has(l));
+    lines.forEach((l) => listed.add(l));
+    if (lines.length === 0) continue;
+    process.stderr.write(`--skip-bad: skipped ${lines.length} sample(s) of ${d.name}:\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
   }
 }

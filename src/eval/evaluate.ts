@@ -52,6 +52,8 @@ export interface EvaluationResult {
   perClassIoU: Record<string, number | null>;
   confusionMatrix: number[][];
   images: number;
+  /** True when shouldStop ended the evaluation early: the figures cover `images` images only. */
+  stopped?: boolean;
 }
 
 /**
@@ -59,27 +61,35 @@ export interface EvaluationResult {
  * data-parallel job) this process predicts images r, r + N, ... and the
  * confusion matrices are summed over the ranks: every rank gets the result
  * of one process predicting them all. onImage counts this process's images.
+ * shouldStop (a Ctrl-C) is honoured between images, in a one-process run only
+ * (ranks must all reach the final sum).
  */
 export async function evaluateDataset(predict: Predictor, dataset: SegmentationDataset, o: InferenceOptions,
-  onImage?: (done: number, total: number) => void, limit = Infinity, shard?: Shard): Promise<EvaluationResult> {
+  onImage?: (done: number, total: number) => void, limit = Infinity, shard?: Shard, shouldStop?: () => boolean): Promise<EvaluationResult> {
   const cm = new ConfusionMatrix(dataset.numClasses);
   const n = Math.min(dataset.length, limit);
   const { rank, worldSize } = shard ?? { rank: 0, worldSize: 1 };
   const mine: number[] = [];
   for (let i = rank; i < n; i += worldSize) mine.push(i);
   let next = mine.length > 0 ? dataset.get(mine[0]) : null;
+  let done = 0;
   for (let j = 0; j < mine.length; j++) {
+    if (worldSize === 1 && shouldStop?.()) {
+      await next?.catch(() => null); // the image being decoded: no unhandled rejection
+      break;
+    }
     const s = await next!;
     next = j + 1 < mine.length ? dataset.get(mine[j + 1]) : null; // decode the next image while this one runs
     cm.add(s.label, predictSample(predict, s, o));
     onImage?.(j + 1, mine.length);
+    done = j + 1;
   }
   if (worldSize > 1) sumOverRanks(cm.counts, worldSize);
   const iou = cm.iou();
   return {
     mIoU: cm.meanIoU(), pixelAccuracy: cm.pixelAccuracy(),
     perClassIoU: Object.fromEntries(dataset.classNames.map((c, k) => [c, Number.isNaN(iou[k]) ? null : iou[k]])),
-    confusionMatrix: cm.toRows(), images: n,
+    confusionMatrix: cm.toRows(), images: worldSize === 1 ? done : n, ...(worldSize === 1 && done < n ? { stopped: true } : {}),
   };
 }
 

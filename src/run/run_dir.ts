@@ -94,9 +94,15 @@ export class RunDir {
 
   /** fn with out opened for writing (locked) by this process, released however fn ends. */
   static async with<R>(out: string, fn: (run: RunDir) => Promise<R>): Promise<R> {
+    const created = !fs.existsSync(out);
     const run = RunDir.acquire(out);
     try {
       return await fn(run);
+    } catch (e) {
+      run.release();
+      // A run that failed before writing anything (a refused --resume, a bad flag) leaves no empty folder behind.
+      if (created && fs.readdirSync(out).length === 0) fs.rmdirSync(out);
+      throw e;
     } finally {
       run.release();
     }

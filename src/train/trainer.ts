@@ -89,7 +89,8 @@ async function trainIn(run: RunWriter, o: TrainRunOptions): Promise<TrainResult>
   const validate = async (iteration: number): Promise<Record<string, unknown> | null> => {
     if (!o.valDataset) return null;
     broadcastFromMain(par, model.weights.buffers().map(([, t]) => t)); // the images are sharded: every rank uses rank 0's BN statistics
-    const r = await evaluateDataset((x) => model.forward(x, false), o.valDataset, { scales: [1], flip: false }, undefined, c.evalImages, par);
+    const r = await evaluateDataset((x) => model.forward(x, false), o.valDataset, { scales: [1], flip: false }, undefined, c.evalImages, par, o.shouldStop);
+    if (r.stopped) return null; // Ctrl-C: a validation of part of the images is no figure to log
     const rec = { type: 'validation', iteration, mIoU: r.mIoU, pixelAccuracy: r.pixelAccuracy, perClassIoU: r.perClassIoU };
     run.metrics.append(rec);
     return rec;

@@ -42,7 +42,7 @@ describe('bad input exits 2, naming it', () => {
 
   it('--threads outside 1..cores, on every command that has it', () => {
     const cores = os.availableParallelism();
-    for (const cmd of [['search'], ['train'], ['eval', '--checkpoint', 'x'], ['quickstart'], ['demo']]) {
+    for (const cmd of [['search'], ['train'], ['eval', '--checkpoint', 'x'], ['predict', '--checkpoint', 'x', '--input', 'x', '--out', 'x'], ['quickstart'], ['demo']]) {
       for (const v of ['0', String(cores + 1), '9999', '1.5']) bad(new RegExp(`--threads <n>' argument '${v.replace('.', '\\.')}' is invalid. expected an integer in 1\\.\\.${cores}`), ...cmd, '--threads', v);
     }
     fs.writeFileSync(path.join(dir, 'threads.json'), JSON.stringify({ threads: 9999 }));
@@ -107,6 +107,8 @@ describe('bad input exits 2, naming it', () => {
   it('--resume without a checkpoint, a resume with other flags (only the fields that differ), a truncated checkpoint to resume', () => {
     bad(/train --resume: no checkpoint.safetensors in/, 'train', '--out', path.join(dir, 'none'), '--resume');
     bad(/search --resume: no checkpoint.safetensors in/, 'search', '--out', path.join(dir, 'none'), '--resume');
+    // The refused run leaves no empty --out behind (a folder that existed before is kept).
+    assert.ok(!fs.existsSync(path.join(dir, 'none')), 'a refused --resume created its --out folder');
     const r = run(...SEARCH, '--out', searchRun, '--resume', '--layers', '3', '--seed', '4');
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /was written with other settings \(layers: saved 2, now 3; seed: saved 0, now 4\); resume with the same flags/);

@@ -111,6 +111,14 @@ describe('dataset readers (official layouts)', () => {
     assert.equal(openDataset('folder', { root: r, split: 'test' }).length, 1);
     fs.writeFileSync(file('own', 'classes.json'), JSON.stringify({ names: ['only'] }));
     assert.throws(() => openDataset('folder', { root: r, split: 'train' }), /classes.json: field 'names' must list at least two class names/);
+    const refused = (classes: object, message: RegExp) => {
+      fs.writeFileSync(file('own', 'classes.json'), JSON.stringify(classes));
+      assert.throws(() => openDataset('folder', { root: r, split: 'train' }), (e: Error) => e instanceof DatasetError && message.test(e.message));
+    };
+    refused({ names: ['bg', 'cat', 'dog'], ignore: 1 }, /classes.json: field 'ignore' \(1\) is a class id \(classes are 0..2\); use a value >= 3/);
+    refused({ names: Array.from({ length: 300 }, (_, k) => `c${k}`) }, /classes.json: 300 class names, but 8-bit masks hold at most 255 classes/);
+    refused({ names: ['bg', 'cat', 'bg'] }, /classes.json: class name 'bg' appears twice/);
+    refused({ names: ['bg', 'cat'], colors: [[0, 0, 0], [255, 0, 300]] }, /classes.json: colors\[1\] must be \[r, g, b\] with integers 0..255, got \[255,0,300\]/);
   });
 
   it('bad inputs: missing folders, corrupt and truncated images, size mismatches, empty splits; --skip-bad reports them', async () => {

@@ -30,6 +30,20 @@ function readClasses(file: string): ClassesFile {
   if (c.ignore !== undefined && !(Number.isInteger(c.ignore) && c.ignore >= 0 && c.ignore <= 255)) {
     throw new DatasetError(`${file}: field 'ignore' must be an integer 0..255`);
   }
+  // Masks are 8-bit: class ids 0..names-1 and the ignore value must all be distinct bytes.
+  if (c.names.length > 255) throw new DatasetError(`${file}: ${c.names.length} class names, but 8-bit masks hold at most 255 classes besides the ignore value`);
+  const ignore = c.ignore ?? 255;
+  if (ignore < c.names.length) {
+    throw new DatasetError(`${file}: field 'ignore' (${ignore}) is a class id (classes are 0..${c.names.length - 1}); use a value >= ${c.names.length}`);
+  }
+  const seen = new Set<string>();
+  for (const n of c.names) {
+    if (seen.has(n)) throw new DatasetError(`${file}: class name '${n}' appears twice (names must be distinct)`);
+    seen.add(n);
+  }
+  const byte = (v: unknown) => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 255;
+  const badColor = c.colors?.findIndex((rgb) => !Array.isArray(rgb) || rgb.length !== 3 || !rgb.every(byte)) ?? -1;
+  if (badColor >= 0) throw new DatasetError(`${file}: colors[${badColor}] must be [r, g, b] with integers 0..255, got ${JSON.stringify(c.colors![badColor])}`);
   return c;
 }
 

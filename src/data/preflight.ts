@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import sharp from 'sharp';
 import { SampleFiles, SegmentationDataset } from './dataset';
-import { DatasetError } from './readers/files';
+import { DatasetError, unreadableFile } from './readers/files';
 import { SkipBad } from './registry';
 
 /**
@@ -49,7 +49,7 @@ async function header(file: string, what: string): Promise<{ width: number; heig
     if (!m.width || !m.height) return `${file}: ${what} header gives no size`;
     return { width: m.width, height: m.height };
   } catch (e) {
-    return `${file}: corrupt ${what} (${(e as Error).message})`;
+    return unreadableFile(file, what, e);
   }
 }
 

@@ -25,7 +25,7 @@ describe('autodeeplab check-data', () => {
     const r = run('check-data', '--dataset', 'folder', '--data-root', root);
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stdout, /^train: 6 sample\(s\), 4 bad$/m);
-    assert.match(r.stdout, /images\/s0\.png: corrupt image/);
+    assert.match(r.stdout, /images\/s0\.png: corrupt or truncated image/);
     assert.match(r.stdout, /masks\/s2\.png: label map not found/);
     assert.match(r.stdout, /masks\/s3\.png: corrupt or truncated label map/);
     assert.match(r.stdout, /masks\/s5\.png: label 9 at pixel \(5, 1\) is out of range/);

@@ -34,7 +34,7 @@ describe('dataset pre-check', () => {
     assert.deepEqual(bad.map((b) => b.index), [1, 2, 3, 4, 5]);
     const message = Object.fromEntries(bad.map((b) => [b.id, b.message]));
     assert.match(message.s1, /masks\/s1\.png: label map not found/);
-    assert.match(message.s2, /images\/s2\.png: corrupt image/);
+    assert.match(message.s2, /images\/s2\.png: corrupt or truncated image/);
     assert.match(message.s3, /masks\/s3\.png: label map is 39x40 but its image .*images\/s3\.png is 40x40/);
     assert.match(message.s4, /masks\/s4\.png: corrupt or truncated label map/);
     assert.match(message.s5, /masks\/s5\.png: label 9 at pixel \(5, 1\) is out of range \(expected 0..2 or 255\)/);
@@ -69,7 +69,7 @@ describe('dataset pre-check', () => {
     assert.deepEqual([...ds.skipped.keys()].sort(), [1, 2]);
     // Sample 1 is replaced by the next good one, 3 (2 is bad too).
     assert.deepEqual(await Promise.all([0, 1, 2, 3].map(async (i) => (await ds.get(i)).id)), ['s0', 's3', 's3', 's3']);
-    assert.match(ds.report().join('\n'), /sample 1: .*images\/s1\.png: corrupt image[\s\S]*sample 2: .*label 9/);
+    assert.match(ds.report().join('\n'), /sample 1: .*images\/s1\.png: corrupt or truncated image[\s\S]*sample 2: .*label 9/);
     fs.rmSync(root, { recursive: true });
     const allBad = await folderDataset(2, 40, { 0: 'corrupt-image', 1: 'missing-mask' });
     await assert.rejects(preflightDataset(openDataset('folder', { root: allBad, split: 'train', skipBad: true }), 'train'),

@@ -32,13 +32,18 @@ export function findFiles(dir: string, suffix: string): string[] {
 
 interface Decoded { width: number; height: number; data: Uint8Array; channels: number }
 
+/** The one wording for an unreadable file, whichever check finds it (the pre-check's header read or a loader's decode). */
+export function unreadableFile(file: string, what: string, cause: unknown): string {
+  return `${file}: corrupt or truncated ${what} (${(cause as Error).message})`;
+}
+
 async function decode(file: string, what: string, img: sharp.Sharp): Promise<Decoded> {
   if (!fs.existsSync(file)) throw new DatasetError(`${file}: ${what} not found`);
   try {
     const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
     return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length), channels: info.channels };
   } catch (e) {
-    throw new DatasetError(`${file}: corrupt or truncated ${what} (${(e as Error).message})`);
+    throw new DatasetError(unreadableFile(file, what, e));
   }
 }
 

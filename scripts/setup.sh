@@ -27,6 +27,14 @@ if [ "${1:-}" = "--with-browser" ] && ! command -v chromium >/dev/null; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
+# ...and the tests (never the runtime) use Debian's PyTorch: torchrun's agent store in the distributed test.
+if [ "${1:-}" = "--with-browser" ] && ! /usr/bin/python3 -c 'import torch.distributed' >/dev/null 2>&1; then
+  say "installing Debian's python3-torch for the tests' PyTorch reference"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-torch >/dev/null
+fi
 
 if [ ! -f node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ] \
    || { [ -f package-lock.json ] && [ package-lock.json -nt node_modules/.package-lock.json ]; }; then

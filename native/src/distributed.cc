@@ -6,6 +6,8 @@
 
 #include <thread>
 
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+
 #include "addon.h"
 
 namespace adl {
@@ -63,8 +65,9 @@ void storeBarrier(c10d::Store& store, const std::string& key, int size, Ms timeo
   }
 }
 
-// distInit({backend, host, port, rank, worldSize, timeoutMs, device: {kind, name}, threads}) -> group id.
-// Rank 0 serves the TCPStore; each step (connect, all ranks in, group built) is bounded by the timeout.
+// distInit({backend, host, port, rank, worldSize, timeoutMs, device: {kind, name}, threads, storeServer?, storePrefix?}) -> group id.
+// Rank 0 serves the TCPStore unless storeServer says otherwise (torchrun's agent may serve it, the workers'
+// keys then under storePrefix); each step (connect, all ranks in, group built) is bounded by the timeout.
 Napi::Value DistInit(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   ADL_TRY
@@ -74,11 +77,12 @@ Napi::Value DistInit(const Napi::CallbackInfo& info) {
     const Ms timeout(num(o, "timeoutMs"));
     c10d::TCPStoreOptions so;
     so.port = static_cast<std::uint16_t>(num(o, "port"));
-    so.isServer = rank == 0;
+    so.isServer = o.Has("storeServer") ? o.Get("storeServer").As<Napi::Boolean>().Value() : rank == 0;
     so.numWorkers = static_cast<std::size_t>(size);
     so.waitWorkers = false;  // storeBarrier below: a precise deadline and a clear message
     so.timeout = timeout;
     c10::intrusive_ptr<c10d::Store> store = c10::make_intrusive<c10d::TCPStore>(str(o, "host"), so);
+    if (o.Has("storePrefix")) store = c10::make_intrusive<c10d::PrefixStore>(str(o, "storePrefix"), store);
     storeBarrier(*store, "adl/joined", size, timeout, "join");
     auto pg = makeGroup(o, store, rank, size, timeout);
     storeBarrier(*store, "adl/ready", size, timeout, "build the process group");

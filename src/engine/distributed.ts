@@ -29,6 +29,11 @@ export interface ProcessGroupOptions {
   timeoutMs?: number;
   /** Default gloo; nccl needs a CUDA build. */
   backend?: Backend;
+  /**
+   * The store is torchrun's agent's (TORCHELASTIC_USE_AGENT_STORE=True): it
+   * serves masterPort, every rank is a client, keys under /worker/attempt_N.
+   */
+  agentStore?: { restartCount: number };
 }
 
 /** What torchrun (and Slurm or Kubernetes set-ups that follow its contract) puts in the environment. */
@@ -39,6 +44,8 @@ export interface DistributedEnv {
   localRank: number;
   masterAddr: string;
   masterPort: number;
+  /** Set when torchrun's agent serves the store on masterPort (static rendezvous: torchrun --master-port ...). */
+  agentStore?: { restartCount: number };
 }
 
 export const DEFAULT_TIMEOUT_MS = 600_000;
@@ -75,6 +82,8 @@ export function distributedEnv(env: NodeJS.ProcessEnv = process.env): Distribute
     localRank: int('LOCAL_RANK', 0, worldSize - 1, 0),
     masterAddr: env.MASTER_ADDR as string,
     masterPort: int('MASTER_PORT', 1, 65535),
+    // As PyTorch's env:// rendezvous: with the agent's store, rank 0 must not try to serve MASTER_PORT itself.
+    ...(env.TORCHELASTIC_USE_AGENT_STORE === 'True' ? { agentStore: { restartCount: int('TORCHELASTIC_RESTART_COUNT', 0, 1e9, 0) } } : {}),
   };
 }
 
@@ -98,7 +107,7 @@ export function availableBackends(): Backend[] {
 export function initProcessGroup(options: ProcessGroupOptions): void {
   const fn = 'initProcessGroup';
   if (typeof options !== 'object' || options === null) fail(fn, 'options', 'an object', options);
-  const { rank, worldSize, masterAddr, masterPort, timeoutMs = DEFAULT_TIMEOUT_MS, backend = 'gloo' } = options;
+  const { rank, worldSize, masterAddr, masterPort, timeoutMs = DEFAULT_TIMEOUT_MS, backend = 'gloo', agentStore } = options;
   if (group) throw new Error(`${fn}: a process group is already initialised (rank ${group.rank} of ${group.worldSize}); destroy() it first`);
   if (!isInt(worldSize, 1, 65535)) fail(fn, 'worldSize', 'an integer in 1..65535', worldSize);
   if (!isInt(rank, 0, worldSize - 1)) fail(fn, 'rank', `an integer in 0..${worldSize - 1} (worldSize ${worldSize})`, rank);
@@ -113,7 +122,8 @@ export function initProcessGroup(options: ProcessGroupOptions): void {
   }
   let id: number;
   try {
-    id = native.distInit({ backend, host: masterAddr, port: masterPort, rank, worldSize, timeoutMs, device: glooDevice(masterAddr, process.env), threads: 2 });
+    const store = agentStore ? { storeServer: false, storePrefix: `/worker/attempt_${agentStore.restartCount}` } : {};
+    id = native.distInit({ backend, host: masterAddr, port: masterPort, rank, worldSize, timeoutMs, device: glooDevice(masterAddr, process.env), threads: 2, ...store });
   } catch (e) {
     throw new Error(`${fn}: rank ${rank} of ${worldSize} could not join the job at ${masterAddr}:${masterPort} (${backend}, timeout ${timeoutMs} ms): ${(e as Error).message}`);
   }

@@ -70,6 +70,10 @@ export interface NativeDistInit {
   device: { kind: 'interface' | 'hostname' | 'default'; name: string };
   /** Gloo's worker threads. */
   threads: number;
+  /** Whether this process serves the TCPStore (default: rank 0). */
+  storeServer?: boolean;
+  /** A prefix for every store key (torchrun's agent store: /worker/attempt_N). */
+  storePrefix?: string;
 }
 
 function load(): NativeBinding {

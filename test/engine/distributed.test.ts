@@ -6,7 +6,7 @@
  */
 import { after, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { BadInputError } from '../../src/util/errors';
@@ -143,6 +143,30 @@ describe('distributed: arguments and environment', () => {
     assert.throws(() => distributedEnv({ RANK: '0', WORLD_SIZE: '2' }), (e: Error) => e instanceof BadInputError && /MASTER_ADDR, MASTER_PORT not set/.test(e.message));
     assert.throws(() => distributedEnv({ RANK: '2', WORLD_SIZE: '2', MASTER_ADDR: 'h', MASTER_PORT: '1' }), /RANK must be an integer in 0\.\.1, got '2'/);
     assert.throws(() => distributedEnv({ RANK: '0', WORLD_SIZE: '2', MASTER_ADDR: 'h', MASTER_PORT: 'x' }), /MASTER_PORT must be an integer in 1\.\.65535/);
+    // torchrun's static rendezvous: its agent serves MASTER_PORT, so rank 0 is a client too (keys under /worker/attempt_N).
+    const agent = { RANK: '0', WORLD_SIZE: '2', MASTER_ADDR: 'h', MASTER_PORT: '1', TORCHELASTIC_USE_AGENT_STORE: 'True', TORCHELASTIC_RESTART_COUNT: '3' };
+    assert.deepEqual(distributedEnv(agent)!.agentStore, { restartCount: 3 });
+    assert.equal(distributedEnv({ ...agent, TORCHELASTIC_USE_AGENT_STORE: 'False' })!.agentStore, undefined);
+  });
+
+  it('joins a job whose store torchrun\'s agent serves (a Python TCPStore on MASTER_PORT stands in for the agent)', async (t) => {
+    const python = spawnSync('/usr/bin/python3', ['-c', 'import torch.distributed'], { encoding: 'utf8' });
+    if (python.status !== 0) return t.skip('needs /usr/bin/python3 with torch (python3-torch) for the agent\'s store');
+    const port = await freePort();
+    // The agent: serves the store, as torchrun's LocalElasticAgent does with a static rendezvous, for 60 s at most.
+    const agentCode = `import datetime, time; from torch.distributed import TCPStore
+s = TCPStore('127.0.0.1', ${port}, 3, True, datetime.timedelta(seconds=60), wait_for_workers=False); print('up', flush=True); time.sleep(60)`;
+    const agent = spawn('/usr/bin/python3', ['-c', agentCode], { stdio: ['ignore', 'pipe', 'inherit'] });
+    started.add(agent);
+    await new Promise<void>((resolve) => agent.stdout!.once('data', () => resolve()));
+    const env = (r: number) => ({ ...rankEnv(process.env, r, 2, port, 2), TORCHELASTIC_USE_AGENT_STORE: 'True', TORCHELASTIC_RESTART_COUNT: '0' });
+    const ranks = await Promise.all([0, 1].map((r) => run(['collectives'], env(r), 60_000)));
+    agent.kill('SIGKILL');
+    const x = [inputsOf(0), inputsOf(1)];
+    for (const [r, out] of ranks.entries()) {
+      assert.equal(out.code, 0, `rank ${r} failed: ${out.stdout}${out.stderr}`);
+      assert.deepEqual(out.json.a, f32(mean(x.map((v) => v.a))));
+    }
   });
 
   it('initProcessGroup names the bad argument (before any network use)', () => {

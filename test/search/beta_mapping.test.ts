@@ -30,7 +30,7 @@ describe('beta: each arrow its own entry', () => {
           const ctx = net.context(33, pass);
           const betaFlat = T.detach(ctx.betaFlat).setRequiresGrad(true);
           const c = { ...ctx, betaFlat };
-          const states = [new Map([[0, net.stem(x, pass)]])];
+          const states = [net.stem(x, pass)];
           for (let i = 0; i <= l; i++) states.push(net.layer(i, states, c));
           const [g] = T.grad(T.sum(T.square(states[l + 1].get(k)!)), [betaFlat]);
           const v = g!.toArray();

@@ -50,24 +50,33 @@ export class ReferenceCell implements SearchCell<T.Tensor> {
   /** prev: (B, A*C, H, W); prevPrev: (B, C, H, W); alphaHat: (numEdges, |PRIMITIVES|) -> (B, A, blocks, C, H, W). */
   forward(prev: T.Tensor, prevPrev: T.Tensor, alphaHat: T.Tensor, pass: Pass): T.Tensor {
     const C = this.channels;
-    const row = (i: number, j: number) => T.select(alphaHat, 0, edgeIndex(i, j));
-    // Shared: H^{l-2} is the same for every arrow's cell, so are its edges (arrow 0's statistics).
-    const prevPrevEdges = (edges: MixedOp[][]) => edges.map((e, i) => e[0].forward(prevPrev, row(i, 0), 0, pass));
-    const shared = this.untied ? null : prevPrevEdges(this.edgeSets[0]);
-    const perArrow: T.Tensor[] = [];
-    for (let a = 0; a < this.arrows; a++) {
-      // Untied, each arrow's cell is a whole cell of its own (its BN statistics are its own: index 0).
-      const [edges, stats] = this.untied ? [this.edgeSets[a], 0] : [this.edgeSets[0], a];
-      const fromPrevPrev = shared ?? prevPrevEdges(edges);
-      const states = [prevPrev, T.narrow(prev, 1, a * C, C)];
-      for (let i = 0; i < this.blocks; i++) {
-        let s = fromPrevPrev[i];
-        for (let j = 1; j < i + 2; j++) s = T.add(s, edges[i][j].forward(states[j], row(i, j), stats, pass));
-        states.push(s);
-      }
-      perArrow.push(T.stack(states.slice(2), 1));
-    }
+    // Shared: H^{l-2} is the same for every arrow's cell, so are its edges: computed once.
+    const shared = this.untied ? undefined : this.prevPrevEdges(this.edgeSets[0], prevPrev, alphaHat, pass);
+    const perArrow = Array.from({ length: this.arrows }, (_, a) => this.arrowCell(a, T.narrow(prev, 1, a * C, C), prevPrev, alphaHat, pass, shared));
     return T.stack(perArrow, 1);
+  }
+
+  /**
+   * Arrow a's cell alone (Eq. 1-2): prevArrow (B, C, H, W) its H^{l-1},
+   * prevPrev (B, C, H, W) -> its blocks (B, blocks, C, H, W). fromPrevPrev:
+   * the edges out of H^{l-2} when the caller computed them (shared cells).
+   */
+  arrowCell(a: number, prevArrow: T.Tensor, prevPrev: T.Tensor, alphaHat: T.Tensor, pass: Pass, fromPrevPrev?: T.Tensor[]): T.Tensor {
+    // Untied, each arrow's cell is a whole cell of its own (its BN statistics are its own: index 0).
+    const [edges, stats] = this.untied ? [this.edgeSets[a], 0] : [this.edgeSets[0], a];
+    const pp = fromPrevPrev ?? this.prevPrevEdges(edges, prevPrev, alphaHat, pass);
+    const states = [prevPrev, prevArrow];
+    for (let i = 0; i < this.blocks; i++) {
+      let s = pp[i];
+      for (let j = 1; j < i + 2; j++) s = T.add(s, edges[i][j].forward(states[j], T.select(alphaHat, 0, edgeIndex(i, j)), stats, pass));
+      states.push(s);
+    }
+    return T.stack(states.slice(2), 1);
+  }
+
+  /** The edge from H^{l-2} into each block (arrow 0's statistics: one per cell when untied, H^{l-2}'s own when shared). */
+  private prevPrevEdges(edges: MixedOp[][], prevPrev: T.Tensor, alphaHat: T.Tensor, pass: Pass): T.Tensor[] {
+    return edges.map((e, i) => e[0].forward(prevPrev, T.select(alphaHat, 0, edgeIndex(i, 0)), 0, pass));
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * --untied-cells and --alpha-per-layer from the command line: recorded in
  * config.json and the checkpoint, a genotype with a cell per layer, and a
- * resume with other flags refused (exit 2, naming the fields).
+ * resume with other flags refused (exit 2, naming the fields), and a report
+ * of the run.
  */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -40,6 +41,13 @@ describe('search --untied-cells --alpha-per-layer', () => {
     const resumed = spawnSync(process.execPath, [CLI, ...args, ...flags, '--resume'], { encoding: 'utf8' });
     assert.equal(resumed.status, 0, resumed.stderr);
     assert.match(resumed.stdout, /search finished after \d+ iterations/);
+    // The report draws each layer's cell, alpha per layer, and predicts with the (untied, per-layer) supernet it rebuilds.
+    const report = spawnSync(process.execPath, [CLI, 'report', out], { encoding: 'utf8' });
+    assert.equal(report.status, 0, report.stderr);
+    const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
+    assert.match(html, /cell of layers? [0-9, ]+: 2 blocks/);
+    assert.ok(html.includes('L3 b1 '), 'alpha rows of layer 3');
+    assert.match(html, /data:image\/png;base64,/);
     fs.rmSync(out, { recursive: true });
   });
 });

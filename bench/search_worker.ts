@@ -2,7 +2,8 @@
  * One search-speed measurement in its own process (so that peak RSS is its
  * own): the paper's supernet (F=8, B=5, L=12, 19 classes), batch 2, random
  * data; N iterations of weight step + architecture step after one warm-up.
- * argv: crop mode(recompute|keep|plain) iterations threads. Prints one JSON line.
+ * argv: crop mode(recompute|keep|plain) iterations threads [cells(shared|untied)] [size(paper|tiny)].
+ * Prints one JSON line.
  */
 import * as fs from 'node:fs';
 import * as T from '../src/engine';
@@ -14,12 +15,14 @@ import { median } from './report';
 import { estimateSearchBytes } from '../src/search/memory';
 
 const [crop, mode, iterations, threads] = [Number(process.argv[2]), process.argv[3], Number(process.argv[4]), Number(process.argv[5])];
+const untiedCells = process.argv[6] === 'untied';
+const tiny = process.argv[7] === 'tiny'; // a small supernet that checks the bench runs
 T.setNumThreads(threads);
 if (process.env.AUTODEEPLAB_BENCH_DEVICE) T.setDefaultDevice(process.env.AUTODEEPLAB_BENCH_DEVICE);
 T.manualSeed(0);
 // Built without resolveSearchConfig: crop 32 (1x1 maps at stride 32) is measured for comparison with the peer.
 const recompute = mode === 'recompute';
-const cfg = { ...DEFAULT_SEARCH_CONFIG, numClasses: 19 };
+const cfg = { ...DEFAULT_SEARCH_CONFIG, numClasses: 19, untiedCells, ...(tiny ? { layers: 2, blocks: 2, filterMultiplier: 2 } : {}) };
 // 'plain': the op-by-op reference cells (search/reference), for comparison.
 const net = mode === 'plain' ? referenceSupernet(cfg, { recompute }) : new Supernet(cfg, { recompute });
 const wOpt = new T.SGD(net.weights.parameters(), { lr: 0.025, momentum: 0.9, weightDecay: 3e-4 });

@@ -1,8 +1,11 @@
 /**
  * Architectures as plain, validated, JSON-serialisable data. A genotype names
  * a cell (B blocks, each the sum of two ops on two earlier hidden states) and
- * a network path (one output-stride level per layer). `train` builds exactly
- * what this file says; `genotype.schema.json` documents it.
+ * a network path (one output-stride level per layer). With alpha untied across
+ * layers (search --alpha-per-layer, the paper's Sec. 6) it names one cell per
+ * layer instead (`cells`, one per entry of `path`); everything reads a layer's
+ * cell through `cellOfLayer`. `train` builds exactly what this file says;
+ * `genotype.schema.json` documents it.
  */
 import { BadInputError } from '../util/errors';
 import { CellInput, cellInputsOf } from './topology';
@@ -24,11 +27,34 @@ export interface CellGenotype {
 export type Level = 0 | 1 | 2 | 3;
 export const STRIDES = [4, 8, 16, 32] as const;
 
-export interface Genotype {
+interface GenotypeBase {
   readonly version: 1;
-  readonly cell: CellGenotype;
   /** The level of each of the L layers (cells) after the stem. */
   readonly path: readonly Level[];
+}
+
+/** One cell for every layer (the paper's search), or one cell per layer (`cells[l]` for layer l). */
+export type Genotype = GenotypeBase & (
+  | { readonly cell: CellGenotype; readonly cells?: undefined }
+  | { readonly cells: readonly CellGenotype[]; readonly cell?: undefined });
+
+/** The cell of layer l (0-based, l < path.length). */
+export function cellOfLayer(g: Genotype, l: number): CellGenotype {
+  if (!Number.isInteger(l) || l < 0 || l >= g.path.length) throw new RangeError(`cellOfLayer: layer ${l} outside 0..${g.path.length - 1}`);
+  return g.cells ? g.cells[l] : g.cell!;
+}
+
+/** The distinct cells of a genotype with the layers that use each, in layer order. */
+export function distinctCells(g: Genotype): { cell: CellGenotype; layers: number[] }[] {
+  const out: { cell: CellGenotype; key: string; layers: number[] }[] = [];
+  g.path.forEach((_, l) => {
+    const cell = cellOfLayer(g, l);
+    const key = JSON.stringify(cell);
+    const seen = out.find((c) => c.key === key);
+    if (seen) seen.layers.push(l);
+    else out.push({ cell, key, layers: [l] });
+  });
+  return out.map(({ cell, layers }) => ({ cell, layers }));
 }
 
 export class GenotypeError extends BadInputError {
@@ -37,23 +63,17 @@ export class GenotypeError extends BadInputError {
   }
 }
 
-/** Checks untrusted data (a parsed JSON file) and returns it typed. */
-export function validateGenotype(data: unknown, source = 'genotype'): Genotype {
-  const fail = (field: string, expected: string, got: unknown): never => {
-    throw new GenotypeError(source, field, expected, got);
-  };
-  if (typeof data !== 'object' || data === null) fail('(root)', 'must be an object', data);
-  const g = data as Record<string, unknown>;
-  if (g.version !== 1) fail('version', 'must be 1', g.version);
-  const cell = g.cell as Record<string, unknown> | undefined;
-  if (typeof cell !== 'object' || cell === null) fail('cell', 'must be an object with "blocks"', cell);
+/** Checks untrusted cell data at `field` (e.g. 'cell' or 'cells[3]') and returns it typed. */
+function validateCell(data: unknown, field: string, fail: (field: string, expected: string, got: unknown) => never): CellGenotype {
+  const cell = data as Record<string, unknown> | undefined;
+  if (typeof cell !== 'object' || cell === null) fail(field, 'must be an object with "blocks"', cell);
   const blocks = cell!.blocks;
-  if (!Array.isArray(blocks) || blocks.length < 1) fail('cell.blocks', 'must be a non-empty array of blocks', blocks);
+  if (!Array.isArray(blocks) || blocks.length < 1) fail(`${field}.blocks`, 'must be a non-empty array of blocks', blocks);
   (blocks as unknown[]).forEach((b, i) => {
-    if (!Array.isArray(b) || b.length !== 2) fail(`cell.blocks[${i}]`, 'must be a pair of branches', b);
+    if (!Array.isArray(b) || b.length !== 2) fail(`${field}.blocks[${i}]`, 'must be a pair of branches', b);
     const allowed = cellInputsOf(i);
     (b as unknown[]).forEach((branch, j) => {
-      const f = `cell.blocks[${i}][${j}]`;
+      const f = `${field}.blocks[${i}][${j}]`;
       const br = branch as Record<string, unknown>;
       if (typeof br !== 'object' || br === null) fail(f, 'must be {"input", "op"}', branch);
       if (!allowed.includes(br.input as CellInput)) fail(`${f}.input`, `must be one of ${allowed.join(', ')}`, br.input);
@@ -62,6 +82,17 @@ export function validateGenotype(data: unknown, source = 'genotype'): Genotype {
       }
     });
   });
+  return { blocks: blocks as BlockGenotype[] };
+}
+
+/** Checks untrusted data (a parsed JSON file) and returns it typed: `cell` (every layer) or `cells` (one per layer), not both. */
+export function validateGenotype(data: unknown, source = 'genotype'): Genotype {
+  const fail = (field: string, expected: string, got: unknown): never => {
+    throw new GenotypeError(source, field, expected, got);
+  };
+  if (typeof data !== 'object' || data === null) fail('(root)', 'must be an object', data);
+  const g = data as Record<string, unknown>;
+  if (g.version !== 1) fail('version', 'must be 1', g.version);
   const path = g.path;
   if (!Array.isArray(path) || path.length < 1) fail('path', 'must be a non-empty array of levels 0..3', path);
   (path as unknown[]).forEach((k, l) => {
@@ -71,11 +102,17 @@ export function validateGenotype(data: unknown, source = 'genotype'): Genotype {
       fail(`path[${l}]`, `must differ by at most 1 from the previous level ${prev}${l === 0 ? ' (the stem is at level 0)' : ''}`, k);
     }
   });
-  return { version: 1, cell: { blocks: blocks as BlockGenotype[] }, path: path as Level[] };
+  if (g.cells === undefined) return { version: 1, cell: validateCell(g.cell, 'cell', fail), path: path as Level[] };
+  if (g.cell !== undefined) fail('cells', 'must not be given together with "cell" (one cell for all layers, or one per layer)', '(both)');
+  const L = (path as unknown[]).length;
+  if (!Array.isArray(g.cells) || g.cells.length !== L) {
+    fail('cells', `must be an array of one cell per layer of the path (${L})`, Array.isArray(g.cells) ? `${g.cells.length} cells` : g.cells);
+  }
+  return { version: 1, cells: (g.cells as unknown[]).map((c, l) => validateCell(c, `cells[${l}]`, fail)), path: path as Level[] };
 }
 
 /** The released Auto-DeepLab architecture (the paper's Fig. 3; ../shared/REFERENCE.md). */
-export const AUTO_DEEPLAB_GENOTYPE: Genotype = Object.freeze({
+export const AUTO_DEEPLAB_GENOTYPE: Genotype & { readonly cell: CellGenotype } = Object.freeze({
   version: 1,
   cell: {
     blocks: [
@@ -87,7 +124,7 @@ export const AUTO_DEEPLAB_GENOTYPE: Genotype = Object.freeze({
     ],
   },
   path: [0, 0, 0, 1, 2, 1, 2, 2, 3, 3, 2, 1],
-} as Genotype);
+} as Genotype & { readonly cell: CellGenotype });
 
 /** The JSON schema that documents genotype files (docs/genotype.schema.json). */
 export const GENOTYPE_SCHEMA_ID = 'https://autodeeplab.dev/genotype.schema.json';

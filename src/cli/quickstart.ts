@@ -15,6 +15,7 @@ import { useDevice } from '../run/device';
 import { progress } from './progress';
 import { evaluateDataset } from '../eval/evaluate';
 import { modelConfig } from '../model/presets';
+import { cellOfLayer } from '../arch/genotype';
 import { resolveTrainConfig } from '../train/config';
 import { runTraining } from '../train/trainer';
 
@@ -44,7 +45,8 @@ export function quickstartCommand(): Command {
       });
       bar.stop();
       const g = result.genotype;
-      const ops = g.cell.blocks.map((b, i) => `  block${i} = ${b[0].op}(${b[0].input}) + ${b[1].op}(${b[1].input})`).join('\n');
+      const ops = cellOfLayer(g, 0).blocks.map( // one alpha in this search: one cell for every layer
+       (b, i) => `  block${i} = ${b[0].op}(${b[0].input}) + ${b[1].op}(${b[1].input})`).join('\n');
       process.stdout.write(`quickstart: decoded architecture (${path.join(searchDir, 'genotype.json')}):\n${ops}\n` +
         `  path (output stride per layer): ${g.path.map((k) => 4 * 2 ** k).join(' ')}\n`);
 

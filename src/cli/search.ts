@@ -13,7 +13,7 @@ import { progress } from './progress';
 
 /** Flags that set the search configuration of the same name (src/search/config.ts). */
 const CONFIG_FLAGS = ['epochs', 'archStartEpoch', 'batchSize', 'crop', 'layers', 'blocks', 'filterMultiplier', 'seed', 'threads',
-  'recompute', 'gradClip'] as const;
+  'recompute', 'gradClip', 'untiedCells', 'alphaPerLayer'] as const;
 
 export function searchCommand(): Command {
   const cmd = new Command('search')
@@ -28,7 +28,9 @@ export function searchCommand(): Command {
     .option('--blocks <n>', 'B, blocks per cell (paper: 5)', int(2))
     .option('--filter-multiplier <n>', 'F (paper: 8 during search)', int(1))
     .option('--no-recompute', 'keep all activations for the backward pass (faster, much more memory)')
-    .option('--grad-clip <norm>', 'clip the weight gradients to this global norm (0: off, the paper)', num(0));
+    .option('--grad-clip <norm>', 'clip the weight gradients to this global norm (0: off, the paper)', num(0))
+    .option('--untied-cells', 'each arrow into a node has a cell with its own weights (default: the cells into a node share them)')
+    .option('--alpha-per-layer', 'one alpha per layer, one decoded cell per layer (the paper\'s future work, Sec. 6)');
   return addRunOptions(cmd, { label: 'search' })
     .addHelpText('after', `
 Examples:

@@ -7,7 +7,7 @@
 import * as T from '../engine';
 import { BatchNorm, BNConfig, ConvBNReLU } from '../nn/layers';
 import { convInit, ParameterStore, zerosInit } from '../nn/params';
-import { Genotype, validateGenotype } from '../arch/genotype';
+import { cellOfLayer, Genotype, validateGenotype } from '../arch/genotype';
 import { GenotypeCell } from './cell';
 
 export interface ModelConfig {
@@ -104,7 +104,7 @@ export class AutoDeepLab {
     let [c0, c1] = [128, 64];
     path.forEach((level, l) => {
       const prevLevel = l === 0 ? 0 : path[l - 1];
-      const cell = new GenotypeCell(s, `cells.${l}`, cfg.genotype.cell, c0, c1, F * 2 ** level, level > prevLevel ? 2 : 1, cfg.bn);
+      const cell = new GenotypeCell(s, `cells.${l}`, cellOfLayer(cfg.genotype, l), c0, c1, F * 2 ** level, level > prevLevel ? 2 : 1, cfg.bn);
       this.cells.push(cell);
       [c0, c1] = [cell.outChannels, c0];
     });

@@ -1,9 +1,10 @@
 /**
  * Architecture diagrams as SVG: the network path on the L x 4 trellis (the
  * paper's Fig. 1 / Fig. 3, with arrow strength from beta and, dashed, each
- * node's strongest outgoing arrow), and the cell as a DAG with op names.
+ * node's strongest outgoing arrow), and the cell as a DAG with op names
+ * (one per layer for a genotype with a cell per layer).
  */
-import { CellGenotype, Genotype, STRIDES } from '../arch/genotype';
+import { CellGenotype, cellOfLayer, Genotype, STRIDES } from '../arch/genotype';
 import { NetworkTrellis } from '../arch/trellis';
 import { esc, svg } from './svg';
 
@@ -54,7 +55,7 @@ export function trellisSvg(genotype: Genotype, betaHat?: number[][][]): string {
 }
 
 /** The cell: inputs prevPrev (h1) and prev (h0), blocks, concat; edges coloured and labelled by op. */
-export function cellSvg(cell: CellGenotype): string {
+export function cellSvg(cell: CellGenotype, title = 'cell'): string {
   const B = cell.blocks.length;
   const width = 200 + B * 120;
   const height = 320;
@@ -79,6 +80,17 @@ export function cellSvg(cell: CellGenotype): string {
   }
   body.push(`<rect x="${out[0] - 30}" y="${out[1] - 16}" width="60" height="32" rx="6" fill="#fde9c9" stroke="#333"/>`,
     `<text x="${out[0]}" y="${out[1] + 4}" font-size="11" text-anchor="middle">concat</text>`,
-    `<text x="${width / 2}" y="${height - 12}" font-size="12" text-anchor="middle">cell: ${B} blocks, each the sum of two ops</text>`);
+    `<text x="${width / 2}" y="${height - 12}" font-size="12" text-anchor="middle">${esc(title)}: ${B} blocks, each the sum of two ops</text>`);
   return svg(width, height, body, 'cell');
+}
+
+/**
+ * The cell diagrams of a genotype: `cell` for one cell for all layers, else
+ * (alpha per layer) `cell-layerN` for layer N = 1..L (its cells[N - 1]).
+ */
+export function cellSvgs(genotype: Genotype): { name: string; svg: string }[] {
+  if (!genotype.cells) return [{ name: 'cell', svg: cellSvg(cellOfLayer(genotype, 0)) }];
+  return genotype.path.map((k, l) => ({
+    name: `cell-layer${l + 1}`, svg: cellSvg(cellOfLayer(genotype, l), `cell of layer ${l + 1} (stride ${STRIDES[k]})`),
+  }));
 }

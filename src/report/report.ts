@@ -10,7 +10,7 @@ import * as T from '../engine';
 import { openDataset } from '../data/registry';
 import { normalizeImage } from '../data/pipeline';
 import { SegmentationDataset } from '../data/dataset';
-import { Genotype, validateGenotype } from '../arch/genotype';
+import { distinctCells, Genotype, validateGenotype } from '../arch/genotype';
 import { cellInputsOf } from '../arch/topology';
 import { PRIMITIVES, ZERO } from '../arch/primitives';
 import { Supernet } from '../search/supernet';
@@ -20,9 +20,11 @@ import { restoreSearchState } from '../search/search';
 import { writeFileAtomic } from '../util/files';
 import { loadModel } from '../model/saved';
 import { cellSvg, trellisSvg } from './diagrams';
+import { alphaRows } from '../search/decode';
 import { esc, heatmap, lineChart } from './svg';
 
-interface EpochGenotype { epoch: number; search: { alpha: number[][]; beta: number[][][] } }
+/** alpha: [edge][op], or [layer][edge][op] for a search with alpha per layer. */
+interface EpochGenotype { epoch: number; search: { alpha: number[][] | number[][][]; beta: number[][][] } }
 
 function readJson<T>(file: string): T | null {
   return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as T) : null;
@@ -113,19 +115,25 @@ export async function buildReport(runDir: string): Promise<string> {
   if (genotypeRaw) {
     const g: Genotype = validateGenotype(genotypeRaw, path.join(runDir, 'genotype.json'));
     const last = (genotypeRaw as Partial<EpochGenotype>).search;
-    sections.push('<h2>Architecture</h2>', trellisSvg(g, last?.beta), cellSvg(g.cell));
+    const cells = distinctCells(g);
+    sections.push('<h2>Architecture</h2>', trellisSvg(g, last?.beta),
+      ...cells.map((c) => cellSvg(c.cell, cells.length === 1 ? 'cell' : `cell of layers ${c.layers.map((l) => l + 1).join(', ')}`)));
+    // Edge names of the alpha rows: one cell's, or every layer's in turn (alpha per layer).
+    const B = cells[0].cell.blocks.length;
+    const names = g.cells ? g.path.flatMap((_, l) => edgeNames(B).map((n) => `L${l + 1} ${n}`)) : edgeNames(B);
     const dir = path.join(runDir, 'genotypes');
     const history = fs.existsSync(dir)
       ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as EpochGenotype)
       : [];
     if (last) {
-      sections.push(heatmap('alpha (softmax) at the last epoch: edge x op', last.alpha, edgeNames(g.cell.blocks.length), [...PRIMITIVES]));
+      sections.push(heatmap('alpha (softmax) at the last epoch: edge x op', alphaRows(last.alpha), names, [...PRIMITIVES]));
     }
     if (history.length) {
       const strongest = (row: number[]) => Math.max(...row.filter((_, k) => k !== ZERO));
-      const alphaRows = history[0].search.alpha.map((_, e) => history.map((h) => strongest(h.search.alpha[e])));
-      sections.push(heatmap('alpha over epochs: weight of each edge\'s strongest non-zero op', alphaRows.map((r) => r.map((v) => v * 2)),
-        edgeNames(g.cell.blocks.length), history.map((h) => `epoch ${h.epoch + 1}`)));
+      const rows = history.map((h) => alphaRows(h.search.alpha));
+      const strength = rows[0].map((_, e) => rows.map((r) => strongest(r[e])));
+      sections.push(heatmap('alpha over epochs: weight of each edge\'s strongest non-zero op', strength.map((r) => r.map((v) => v * 2)),
+        names, history.map((h) => `epoch ${h.epoch + 1}`)));
       const nodes: string[] = [];
       const betaRows: number[][] = [];
       history[0].search.beta.forEach((layer, l) => layer.forEach((row, k) => {

@@ -19,6 +19,14 @@ export interface SearchSpaceConfig {
   stemChannels: number;
   /** Classes of the segmentation task (set from the dataset). */
   numClasses: number;
+  /**
+   * Eq. 6 with untied cells: each arrow's cell has its own op weights (about
+   * 2.1x the cell weights). Default false: the cells into a node share them
+   * (the paper does not say; search/cell.ts).
+   */
+  untiedCells: boolean;
+  /** One alpha per layer, decoded to one cell per layer (the paper's future work, Sec. 6). Default false: one alpha (Sec. 4.1.2). */
+  alphaPerLayer: boolean;
 }
 
 export interface SearchOptimConfig {
@@ -66,6 +74,8 @@ export const DEFAULT_SEARCH_CONFIG: Readonly<SearchConfig> = Object.freeze({
   levels: 4,
   stemChannels: 128,
   numClasses: 19,
+  untiedCells: false,
+  alphaPerLayer: false,
   epochs: 40,
   archStartEpoch: 20,
   batchSize: 2,
@@ -92,6 +102,8 @@ export const SEARCH_SCHEMA: Schema<SearchConfig> = {
   levels: { kind: 'int', min: 1, max: 4 },
   stemChannels: { kind: 'int', min: 1 },
   numClasses: { kind: 'int', min: 2 },
+  untiedCells: { kind: 'boolean' },
+  alphaPerLayer: { kind: 'boolean' },
   epochs: { kind: 'int', min: 1 },
   archStartEpoch: { kind: 'int', min: 0 },
   batchSize: { kind: 'int', min: 2, why: 'batch norm over a single image is undefined' },

@@ -35,6 +35,16 @@ export function decodeCell(alpha: number[][], blocks: number): CellGenotype {
   return { blocks: out };
 }
 
+/** Rows of softmax(alpha) as Supernet.snapshot gives them ([edge][op], or [layer][edge][op] per layer), over all layers. */
+export function alphaRows(alpha: number[][] | number[][][]): number[][] {
+  return alpha.length && Array.isArray(alpha[0][0]) ? (alpha as number[][][]).flat() : (alpha as number[][]);
+}
+
+/** alpha per layer ([layer][edge][op], softmaxed): one decoded cell per layer (Sec. 6's untied alpha). */
+export function decodeCells(alpha: number[][][], blocks: number): CellGenotype[] {
+  return alpha.map((rows) => decodeCell(rows, blocks));
+}
+
 /**
  * Viterbi over the trellis. betaHat[l][k][d + 1] is the normalised weight of
  * the arrow from node (l - 1, k) (the stem at level 0 for l = 0) to (l, k + d).

@@ -1,8 +1,9 @@
 /**
  * Per-forward views of the normalised alphas, shaped for the batched cell.
  * alpha is shared by every cell (Sec. 4.1.2), so each view is built once per
- * forward pass and reused by all nodes with the same source, arrow count and
- * width.
+ * forward pass and reused by all nodes with the same source, arrow count,
+ * width and weight copies. With alpha per layer (--alpha-per-layer), each
+ * layer has its own cell family and so its own mixer.
  */
 import * as T from '../engine';
 import { edgeIndex, feedingSources, targetsOf } from '../arch/topology';
@@ -13,7 +14,10 @@ const POOL = familyColumns(POOL_OPS);
 
 /** Weights of one source's E edges, ready to broadcast. */
 export interface SourceMix {
-  /** BN scale folding alpha into the conv ops: (m * |CONV_OPS| * E * C), layout (arrow, CONV_OPS, edge, channel). */
+  /**
+   * BN scale folding alpha into the conv ops: (m * |CONV_OPS| * E * C), layout
+   * (arrow, CONV_OPS, edge, channel) for shared cells, (CONV_OPS, arrow, edge, channel) untied.
+   */
   convOps: T.Tensor;
   /** (1, |POOL_OPS|, 1, E, 1, 1, 1): pool weights per edge. */
   pools: T.Tensor;
@@ -25,7 +29,11 @@ export interface MixKey {
   source: number;
   m: number;
   channels: number;
+  /** Weight copies (m for untied cells, else 1): fixes the layout of convOps. */
+  copies: number;
 }
+
+export const mixKey = (k: MixKey) => `${k.source}:${k.m}:${k.channels}:${k.copies}`;
 
 export class ArchMixer {
   private readonly cache = new Map<string, SourceMix>();
@@ -39,18 +47,19 @@ export class ArchMixer {
   constructor(alphaHat: T.Tensor, edgeRows: T.Tensor[], uses: readonly MixKey[]) {
     // (E_j, |PRIMITIVES|) rows of alphaHat for the edges leaving each source.
     for (const idx of edgeRows) this.rows.push(T.indexSelect(alphaHat, 0, idx));
-    for (const u of uses) this.build(u.source, u.m, u.channels);
+    for (const u of uses) this.build(u);
   }
 
-  /** The weights for source j at multiplicity m (arrows) and width C. */
-  mix(source: number, m: number, channels: number): SourceMix {
-    const s = this.cache.get(`${source}:${m}:${channels}`);
-    if (!s) throw new Error(`ArchMixer: no weights prepared for source ${source}, ${m} arrows, width ${channels}`);
+  /** The weights for source j at multiplicity m (arrows), width C and weight copies G. */
+  mix(source: number, m: number, channels: number, copies: number): SourceMix {
+    const s = this.cache.get(mixKey({ source, m, channels, copies }));
+    if (!s) throw new Error(`ArchMixer: no weights prepared for source ${source}, ${m} arrows, width ${channels}, ${copies} copies`);
     return s;
   }
 
-  private build(source: number, m: number, channels: number): void {
-    const key = `${source}:${m}:${channels}`;
+  private build(u: MixKey): void {
+    const { source, m, channels, copies } = u;
+    const key = mixKey(u);
     let s = this.cache.get(key);
     if (!s) {
       const rows = this.rows[source]; // (E, |PRIMITIVES|)
@@ -58,7 +67,8 @@ export class ArchMixer {
       const cols = (f: { first: number; count: number }) => T.transpose(T.narrow(rows, 1, f.first, f.count), 0, 1); // (count, E)
       const n = CONV.count;
       s = {
-        convOps: T.reshape(T.expand(T.reshape(cols(CONV), [1, n, E, 1]), [m, n, E, channels]), [m * n * E * channels]),
+        // (arrows as batch, CONV_OPS, copies, edge, channel): the conv-op BN's channel layout.
+        convOps: T.reshape(T.expand(T.reshape(cols(CONV), [1, n, 1, E, 1]), [m / copies, n, copies, E, channels]), [m * n * E * channels]),
         pools: T.reshape(cols(POOL), [1, POOL.count, 1, E, 1, 1, 1]),
         skip: T.reshape(T.narrow(rows, 1, PRIMITIVE_INDEX.skip, 1), [1, 1, E, 1, 1, 1]),
       };

@@ -17,7 +17,7 @@ export function depthwise(x: T.Tensor, w: T.Tensor): T.Tensor {
   return T.conv2d(x, w, { padding: (w.shape[3] - 1) / 2, groups: w.shape[0] });
 }
 
-/** Regular kxk convolution at the atrous rate, 'same' padding. */
-export function atrousConv(x: T.Tensor, w: T.Tensor, op: AtrousOp): T.Tensor {
-  return T.conv2d(x, w, { padding: (ATROUS_RATE * (KERNEL[op] - 1)) / 2, dilation: ATROUS_RATE });
+/** Regular kxk convolution at the atrous rate, 'same' padding (groups > 1: one per untied arrow). */
+export function atrousConv(x: T.Tensor, w: T.Tensor, op: AtrousOp, groups = 1): T.Tensor {
+  return T.conv2d(x, w, { padding: (ATROUS_RATE * (KERNEL[op] - 1)) / 2, dilation: ATROUS_RATE, groups });
 }

@@ -17,8 +17,8 @@ export type States = Map<number, T.Tensor>;
 /** What every layer of one forward pass reads. */
 export interface LayerContext {
   sizes: number[];
-  /** The cells' view of softmax(alpha) (CellFamily.mix). */
-  mix: unknown;
+  /** The cells' view of softmax(alpha) (CellFamily.mix), per layer (the same object for every layer when alpha is shared). */
+  mix: unknown[];
   /** softmax(beta), flattened. */
   betaFlat: T.Tensor;
   pass: Pass;
@@ -31,12 +31,12 @@ export interface Segments {
   head: number[];
 }
 
-/** A network in segments: states[0] is the stem's output, states[l + 1] layer l's. */
+/** A network in segments: states[0] holds the stem's outputs (any levels), states[l + 1] layer l's. */
 export interface SegmentedNetwork {
   readonly segments: Segments;
   inputSize(images: T.Tensor): number;
   context(size: number, pass: Pass): LayerContext;
-  stem(images: T.Tensor, pass: Pass): T.Tensor;
+  stem(images: T.Tensor, pass: Pass): States;
   layer(l: number, states: States[], ctx: LayerContext): States;
   heads(last: States, H: number, W: number, pass: Pass): T.Tensor;
 }
@@ -57,7 +57,7 @@ export function recomputedLossAndGrad(net: SegmentedNetwork, images: T.Tensor, l
   // 1. Forward without a graph: node outputs only.
   const states: States[] = T.noGrad(() => T.tidy(() => {
     const ctx = net.context(H, COUNT);
-    const s: States[] = [new Map([[0, net.stem(images, COUNT)]])];
+    const s: States[] = [net.stem(images, COUNT)];
     for (let l = 0; l < L; l++) s.push(net.layer(l, s, ctx));
     return s;
   }));
@@ -98,12 +98,12 @@ export function recomputedLossAndGrad(net: SegmentedNetwork, images: T.Tensor, l
     });
     onSegment?.(net.segments.layers[l]);
   }
-  // 4. The stem.
+  // 4. The stem (every output that a layer read).
   T.tidy(() => {
-    const g = grads[0].get(0);
-    if (!g) return;
     const stem = net.stem(images, RECOUNT);
-    if (stem.requiresGrad) T.backward(stem, { grads: [g] }); // not in an architecture step: nothing before the cells depends on alpha, beta
+    // Not in an architecture step: nothing before the cells depends on alpha, beta.
+    const ks = [...grads[0].keys()].filter((k) => stem.get(k)!.requiresGrad);
+    if (ks.length) T.backward(ks.map((k) => stem.get(k)!), { grads: ks.map((k) => grads[0].get(k)!) });
   });
   onSegment?.(net.segments.stem);
   T.dispose([grads.map((m) => [...m.values()]), states.map((m) => [...m.values()])]);

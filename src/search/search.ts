@@ -23,6 +23,7 @@ import { archStep, segmentationLoss, weightStep } from './architect';
 import { SearchConfig } from './config';
 import { Genotype, GENOTYPE_SCHEMA_ID } from '../arch/genotype';
 import { Supernet } from './supernet';
+import { alphaRows } from './decode';
 import { checkSearchFits } from './memory';
 import { restoreRngState, rngStateTensors } from '../run/device';
 import { writeFileAtomic } from '../util/files';
@@ -159,7 +160,7 @@ async function searchIn(run: RunDir, o: SearchRunOptions): Promise<SearchResult>
         const genotype = writeGenotype(o.out, net, { epoch, iteration: done }, true);
         run.metrics.append({
           type: 'epoch', epoch, iteration: done, phase: phaseOf(epoch), valLoss: ev.loss, mIoU: ev.mIoU, pixelAccuracy: ev.pixelAccuracy,
-          alphaEntropy: meanEntropy(snap.alpha), betaEntropy: meanEntropy(snap.beta.flat().filter((row) => row.some((v) => v > 0))), genotype,
+          alphaEntropy: meanEntropy(alphaRows(snap.alpha)), betaEntropy: meanEntropy(snap.beta.flat().filter((row) => row.some((v) => v > 0))), genotype,
         });
         return true; // a checkpoint at every epoch end
       },

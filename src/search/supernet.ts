@@ -5,9 +5,20 @@
  * the last layer, upsampled to the input and summed.
  *
  * Architecture parameters live apart from weights: `alpha` (numEdges,
- * |PRIMITIVES|) is shared by every cell; `beta` (L, levels, 3) holds one logit
- * per arrow leaving each node (arch/trellis.ts). `weights.parameters()` are
- * the network weights w; `archParameters()` are alpha and beta.
+ * |PRIMITIVES|) is shared by every cell (Sec. 4.1.2), or with alphaPerLayer
+ * (L, numEdges, |PRIMITIVES|), one per layer (Sec. 6); `beta` (L, levels, 3)
+ * holds one logit per arrow leaving each node (arch/trellis.ts).
+ * `weights.parameters()` are the network weights w; `archParameters()` are
+ * alpha and beta.
+ *
+ * H^{l-2} (the paper gives it for nodes whose level exists two layers back):
+ * the stem counts as layer -1 with two outputs, level -1 (stride 2, 64
+ * channels) and level 0 (stride 4), so layer 0 reads the stride-2 output
+ * and layer 1 the stride-4 one, as Fig. 1 draws it and as the released model
+ * (and model/network.ts) wires its first two cells. A node at a level that
+ * layer l - 2 does not reach (level l + 1, the top of a growing trellis)
+ * reads the coarsest node of layer l - 2, one level finer, downsampled
+ * bilinearly to its size: the nearest state that exists.
  */
 import * as T from '../engine';
 import { PRIMITIVES } from '../arch/primitives';
@@ -19,7 +30,7 @@ import { BatchNorm, BNConfig, SEARCH_BN } from '../nn/layers';
 import { heInit, ParameterStore } from '../nn/params';
 import { FusedCells, Pass } from './cell';
 import { SearchSpaceConfig } from './config';
-import { decodeCell, viterbiDecode } from './decode';
+import { decodeCell, decodeCells, viterbiDecode } from './decode';
 import { SearchASPP } from './heads';
 import { CellFamily, TrellisNode } from './nodes';
 import { LayerContext, recomputedLossAndGrad, Segments } from './recompute';
@@ -31,8 +42,8 @@ export interface SupernetOptions {
   archInitScale?: number;
   /** Recompute activations layer by layer in the backward pass (less memory, one more forward). */
   recompute?: boolean;
-  /** Which cells to build: the fused ones (default) or `reference/`'s op-by-op ones. */
-  cells?: (blocks: number) => CellFamily<unknown>;
+  /** Which cells to build: the fused ones (default) or `reference/`'s op-by-op ones; untied: one weight set per arrow. */
+  cells?: (blocks: number, untied: boolean) => CellFamily<unknown>;
   bn?: BNConfig;
 }
 
@@ -46,7 +57,8 @@ export class Supernet {
   readonly nodes: TrellisNode<unknown>[][];
   /** Indices into weights.parameters() of each recompute segment. */
   readonly segments: Segments;
-  private readonly family: CellFamily<unknown>;
+  /** One cell family per alpha: one for the network, or one per layer with alphaPerLayer. */
+  private readonly families: CellFamily<unknown>[];
   private readonly betaMask: T.Tensor;
   private readonly stemConvs: { w: T.Tensor; bn: BatchNorm }[];
   private readonly headModules: SearchASPP[];
@@ -59,21 +71,24 @@ export class Supernet {
     const initScale = o.archInitScale ?? 1e-3;
     // Sec. 5.1: alpha, beta before softmax ~ N(0, 1) * 1e-3.
     const init = (shape: number[]) => T.tidy(() => T.mul(T.randn(shape), initScale)).keep().setRequiresGrad(true);
-    this.alpha = init([numEdges(cfg.blocks), PRIMITIVES.length]);
+    const alphaShape = [numEdges(cfg.blocks), PRIMITIVES.length];
+    this.alpha = init(cfg.alphaPerLayer ? [cfg.layers, ...alphaShape] : alphaShape);
     this.beta = init([cfg.layers, cfg.levels, 3]);
     this.betaMask = T.tensor(trellis.betaMask(), [cfg.layers, cfg.levels, 3]).keep();
-    const family = (this.family = (o.cells ?? ((b) => new FusedCells(b)))(cfg.blocks));
+    const makeFamily = o.cells ?? ((b, untied) => new FusedCells(b, untied));
+    const families = (this.families = Array.from({ length: cfg.alphaPerLayer ? cfg.layers : 1 }, () => makeFamily(cfg.blocks, !!cfg.untiedCells)));
     const stem = w.track(() => [[STEM_MID, 3], [cfg.stemChannels, STEM_MID]].map(([cout, cin], i) => ({
       w: w.param(`stem.conv${i}.weight`, [cout, cin, 3, 3], heInit(9 * cin)),
       bn: new BatchNorm(w, `stem.bn${i}`, cout, bn, true),
     })));
     this.stemConvs = stem.value;
-    const nodeChannels = (l: number, k: number) => (l < 0 ? cfg.stemChannels : cfg.blocks * blockChannels(cfg.filterMultiplier, k));
+    const nodeChannels = (l: number, k: number) =>
+      (l >= 0 ? cfg.blocks * blockChannels(cfg.filterMultiplier, k) : k < 0 ? STEM_MID : cfg.stemChannels);
     const layers = Array.from({ length: cfg.layers }, (_, l) => w.track(() => trellis.levelsAt(l).map((k) => new TrellisNode(w, {
       layer: l, level: k, arrows: trellis.arrowsInto(l, k), inChannels: (a) => nodeChannels(l - 1, a.from),
       prevPrevChannels: nodeChannels(...this.prevPrevOf(l, k)), channels: blockChannels(cfg.filterMultiplier, k),
       blocks: cfg.blocks, levels: cfg.levels,
-    }, family, bn))));
+    }, families[cfg.alphaPerLayer ? l : 0], bn))));
     this.nodes = layers.map((t) => t.value);
     const last = cfg.layers - 1;
     const heads = w.track(() => trellis.levelsAt(last).map((k) =>
@@ -82,9 +97,15 @@ export class Supernet {
     this.segments = { stem: stem.indices, layers: layers.map((t) => t.indices), head: heads.indices };
   }
 
-  /** The state a node reads as H^{l-2}: the same level two layers back, else the nearest coarser-available one, else the stem. */
-  private prevPrevOf(l: number, k: number): [number, number] {
-    if (l < 2) return [-1, 0];
+  /**
+   * The node (layer, level) that node (l, k) reads as H^{l-2}: the same level
+   * two layers back; where layer l - 2 does not reach level k, its coarsest
+   * node (the nearest existing level, finer than k). The stem is layer -1:
+   * level -1 its stride-2 output (layer 0's H^{l-2}), level 0 its stride-4 one.
+   */
+  prevPrevOf(l: number, k: number): [number, number] {
+    if (l === 0) return [-1, -1];
+    if (l === 1) return [-1, 0];
     return [l - 2, Math.min(k, ...this.trellis.levelsAt(l - 2).slice(-1))];
   }
 
@@ -97,20 +118,26 @@ export class Supernet {
     return { alphaHat: T.softmax(this.alpha, -1), betaHat: this.trellis.normalizeBetas(this.beta, this.betaMask) };
   }
 
-  /** Per-forward context: normalised architecture weights, the cells' view of them, level sizes. */
+  /** Per-forward context: normalised architecture weights, the cells' view of them per layer, level sizes. */
   context(size: number, pass: Pass): LayerContext {
     const { alphaHat, betaHat } = this.normalized();
-    return { sizes: levelSizes(size, this.cfg.levels), mix: this.family.mix(alphaHat), betaFlat: T.reshape(betaHat, [-1]), pass };
+    const perLayer = this.cfg.alphaPerLayer;
+    const mixes = this.families.map((f, l) => f.mix(perLayer ? T.select(alphaHat, 0, l) : alphaHat));
+    const mix = Array.from({ length: this.cfg.layers }, (_, l) => mixes[perLayer ? l : 0]);
+    return { sizes: levelSizes(size, this.cfg.levels), mix, betaFlat: T.reshape(betaHat, [-1]), pass };
   }
 
-  /** images (B, 3, H, W) -> the stride-4 stem output (B, stemChannels, H/4, W/4). */
-  stem(images: T.Tensor, pass: Pass): T.Tensor {
+  /**
+   * images (B, 3, H, W) -> the stem's states: level -1, the stride-2 output
+   * (B, 64, H/2, W/2), and level 0, the stride-4 one (B, stemChannels, H/4, W/4).
+   */
+  stem(images: T.Tensor, pass: Pass): Map<number, T.Tensor> {
     const [a, b] = this.stemConvs;
     const h = T.relu(a.bn.forward(T.conv2d(images, a.w, { stride: 2, padding: 1 }), pass.training, pass.updateStats));
-    return b.bn.forward(T.conv2d(h, b.w, { stride: 2, padding: 1 }), pass.training, pass.updateStats);
+    return new Map([[-1, h], [0, b.bn.forward(T.conv2d(h, b.w, { stride: 2, padding: 1 }), pass.training, pass.updateStats)]]);
   }
 
-  /** Layer l from states[l] (its H^{l-1}) and states[l - 1] (H^{l-2}); states[0] is the stem. */
+  /** Layer l from states[l] (its H^{l-1}) and states[l - 1] (H^{l-2}); states[0] is the stem's. */
   layer(l: number, states: Map<number, T.Tensor>[], ctx: LayerContext): Map<number, T.Tensor> {
     const cur = new Map<number, T.Tensor>();
     for (const node of this.nodes[l]) {
@@ -118,7 +145,7 @@ export class Supernet {
       // references to what backward needs) are freed now, not at the end of the step.
       cur.set(node.level, T.tidy(() => {
         const [pl, pk] = this.prevPrevOf(l, node.level);
-        return node.forward(states[l], states[pl + 1].get(pk)!, ctx.sizes[node.level], ctx.mix, ctx.betaFlat, ctx.pass);
+        return node.forward(states[l], states[pl + 1].get(pk)!, ctx.sizes[node.level], ctx.mix[l], ctx.betaFlat, ctx.pass);
       }));
     }
     return cur;
@@ -146,7 +173,7 @@ export class Supernet {
     const H = this.inputSize(images);
     const pass = { training, updateStats: true };
     const ctx = this.context(H, pass);
-    const states: Map<number, T.Tensor>[] = [new Map([[0, this.stem(images, pass)]])];
+    const states: Map<number, T.Tensor>[] = [this.stem(images, pass)];
     for (let l = 0; l < this.cfg.layers; l++) states.push(this.layer(l, states, ctx));
     return this.heads(states[states.length - 1], H, H, pass);
   }
@@ -164,15 +191,20 @@ export class Supernet {
     return l.item();
   }
 
-  /** softmax(alpha) as rows per edge and softmax(beta) as [layer][source level][direction] (0 where no node). */
-  snapshot(): { alpha: number[][]; beta: number[][][] } {
+  /**
+   * softmax(alpha) as rows per edge (with alphaPerLayer, [layer][edge]) and
+   * softmax(beta) as [layer][source level][direction] (0 where no node).
+   */
+  snapshot(): { alpha: number[][] | number[][][]; beta: number[][][] } {
     const { cfg, trellis } = this;
     return T.noGrad(() => T.tidy(() => {
       const { alphaHat, betaHat } = this.normalized();
       const a = alphaHat.toArray();
       const b = betaHat.toArray();
       const n = PRIMITIVES.length;
-      const alpha = Array.from({ length: alphaHat.shape[0] }, (_, e) => a.slice(e * n, e * n + n));
+      const E = numEdges(cfg.blocks);
+      const rows = Array.from({ length: a.length / n }, (_, e) => a.slice(e * n, e * n + n));
+      const alpha = cfg.alphaPerLayer ? Array.from({ length: cfg.layers }, (_, l) => rows.slice(l * E, l * E + E)) : rows;
       const beta = Array.from({ length: cfg.layers }, (_, l) => Array.from({ length: cfg.levels }, (_, k) => {
         const at = betaIndex(l, k, -1, cfg.levels); // the row of arrows leaving node (l - 1, k)
         return trellis.hasNode(l - 1, k) ? b.slice(at, at + 3) : [0, 0, 0];
@@ -184,12 +216,15 @@ export class Supernet {
   /** The architecture the current alpha and beta decode to (Sec. 4.3). */
   genotype(): Genotype {
     const { alpha, beta } = this.snapshot();
-    return { version: 1, cell: decodeCell(alpha, this.cfg.blocks), path: viterbiDecode(beta, this.trellis).path as Level[] };
+    const path = viterbiDecode(beta, this.trellis).path as Level[];
+    return this.cfg.alphaPerLayer
+      ? { version: 1, cells: decodeCells(alpha as number[][][], this.cfg.blocks), path }
+      : { version: 1, cell: decodeCell(alpha as number[][], this.cfg.blocks), path };
   }
 
   dispose(): void {
     this.weights.dispose();
-    this.family.dispose();
+    this.families.forEach((f) => f.dispose());
     T.dispose([this.alpha, this.beta, this.betaMask]);
     this.nodes.forEach((r) => r.forEach((n) => n.dispose()));
   }

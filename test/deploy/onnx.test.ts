@@ -15,17 +15,27 @@ import { saveModel } from '../../src/model/saved';
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
 
+// A cell with every op, so that every lowering is exercised.
+const ALL_OPS_CELL = { blocks: [
+  [{ input: 'prevPrev', op: 'sep3x3' }, { input: 'prev', op: 'sep5x5' }],
+  [{ input: 'prevPrev', op: 'atrous3x3' }, { input: 'prev', op: 'atrous5x5' }],
+  [{ input: 'block0', op: 'avgpool3x3' }, { input: 'block1', op: 'maxpool3x3' }],
+  [{ input: 'prev', op: 'skip' }, { input: 'block2', op: 'sep3x3' }],
+] };
+const OPS = ALL_OPS_CELL.blocks.flat().map((br) => br.op);
+// The released path (strides up and down); one cell for all layers, or (alpha per layer) a cell per layer, its ops rotated by the layer.
+const GENOTYPES = {
+  'one cell': { version: 1, cell: ALL_OPS_CELL, path: AUTO_DEEPLAB_GENOTYPE.path },
+  'a cell per layer': { version: 1, path: AUTO_DEEPLAB_GENOTYPE.path, cells: AUTO_DEEPLAB_GENOTYPE.path.map((_, l) => ({
+    blocks: ALL_OPS_CELL.blocks.map((b, i) => b.map((br, j) => ({ input: br.input, op: OPS[(2 * i + j + l) % OPS.length] }))),
+  })) },
+};
+
 describe('ONNX export', () => {
-  it('onnxruntime-node reproduces the engine within 1e-4 on random inputs (every op of the cell included)', async () => {
+  for (const [what, g] of Object.entries(GENOTYPES)) it(`onnxruntime-node reproduces the engine within 1e-4 on random inputs (every op of the cell included; ${what})`, async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adl-onnx-'));
     T.manualSeed(0);
-    // A genotype with every op, so that every lowering is exercised; the released path (strides up and down).
-    const genotype = { ...AUTO_DEEPLAB_GENOTYPE, cell: { blocks: [
-      [{ input: 'prevPrev', op: 'sep3x3' }, { input: 'prev', op: 'sep5x5' }],
-      [{ input: 'prevPrev', op: 'atrous3x3' }, { input: 'prev', op: 'atrous5x5' }],
-      [{ input: 'block0', op: 'avgpool3x3' }, { input: 'block1', op: 'maxpool3x3' }],
-      [{ input: 'prev', op: 'skip' }, { input: 'block2', op: 'sep3x3' }],
-    ] } } as never;
+    const genotype = g as never;
     const model = new AutoDeepLab(modelConfig({ genotype, filterMultiplier: 4, numClasses: 6, bn: { momentum: 0.5, eps: 1e-3 } }));
     // Non-trivial running statistics: a few training-mode passes.
     T.noGrad(() => { for (let i = 0; i < 3; i++) T.tidy(() => model.forward(T.randn([2, 3, 65, 65]), true)); });

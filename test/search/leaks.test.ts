@@ -1,7 +1,8 @@
 /**
  * A search iteration (weight step + architecture step) leaves no tensor
  * behind: the live tensor count is the same before and after, with the
- * recomputed backward pass and without it, fused and reference cells.
+ * recomputed backward pass and without it, fused and reference cells,
+ * shared and untied cells, one alpha and alpha per layer.
  */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -36,6 +37,8 @@ describe('search iterations do not leak tensors', () => {
     ['fused, kept activations', () => new Supernet(cfg, { recompute: false }), 0],
     ['fused, recomputed with gradient clipping', () => new Supernet(cfg, { recompute: true }), 5],
     ['reference cells, recomputed backward', () => referenceSupernet(cfg, { recompute: true }), 0],
+    ['fused, untied cells and alpha per layer, recomputed backward', () => new Supernet({ ...cfg, untiedCells: true, alphaPerLayer: true }, { recompute: true }), 0],
+    ['fused, untied cells and alpha per layer, kept activations', () => new Supernet({ ...cfg, untiedCells: true, alphaPerLayer: true }, { recompute: false }), 0],
   ] as [string, () => Supernet, number][]) {
     it(what, () => {
       T.manualSeed(3);

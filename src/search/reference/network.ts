@@ -13,7 +13,7 @@ import { Supernet, SupernetOptions } from '../supernet';
 import { ReferenceCell, ReferenceCells } from './cell';
 
 export function referenceSupernet(cfg: SearchSpaceConfig, o: Omit<SupernetOptions, 'cells'> = {}): Supernet {
-  return new Supernet(cfg, { ...o, cells: () => new ReferenceCells() });
+  return new Supernet(cfg, { ...o, cells: (_blocks, untied) => new ReferenceCells(untied) });
 }
 
 /** A reference weight and where it lives in the fused supernet: rows [start, start + count) of `fused` (all rows when null). */
@@ -29,25 +29,27 @@ export function fusedSlice(p: WeightPair, t: T.Tensor = p.fused): T.Tensor {
   return p.rows ? T.narrow(t, 0, p.rows[0], p.rows[1]) : t;
 }
 
-/** Cell weights: edge (source j -> block i) is slot t of source j's fused ops. */
+/** Cell weights: edge (source j -> block i) of weight copy g (the arrow, untied) is slot t of source j's fused ops. */
 function cellPairs(name: string, fused: MixedCell, ref: ReferenceCell): WeightPair[] {
   const C = fused.channels;
   const out: WeightPair[] = [];
   for (const src of fused.sources) {
-    const E = src.edges;
-    targetsOf(src.source, fused.blocks).forEach((i, t) => {
-      const ops = new Map(ref.edges[i][src.source].ops);
-      const at = `${name}.block${i}.from${src.source}`;
-      const pair = (op: string, w: string, fusedT: T.Tensor, start: number) =>
-        out.push({ name: `${at}.${op}.${w}`, reference: ops.get(op as never)!.weights[w], fused: fusedT, rows: [start, C] });
-      SEP_OPS.forEach((op, s) => {
-        pair(op, 'dw1', src.dw1[s], t * C);
-        pair(op, 'pw1', src.pw1, (s * E + t) * C);
-        pair(op, 'dw2', src.dw2[s], t * C);
-        pair(op, 'pw2', src.pw2, (s * E + t) * C);
+    const [E, G] = [src.edges, src.copies];
+    for (let g = 0; g < G; g++) {
+      targetsOf(src.source, fused.blocks).forEach((i, t) => {
+        const ops = new Map(ref.edgeSets[g][i][src.source].ops);
+        const at = `${name}${ref.untied ? `.arrow${g}` : ''}.block${i}.from${src.source}`;
+        const pair = (op: string, w: string, fusedT: T.Tensor, start: number) =>
+          out.push({ name: `${at}.${op}.${w}`, reference: ops.get(op as never)!.weights[w], fused: fusedT, rows: [start, C] });
+        SEP_OPS.forEach((op, s) => {
+          pair(op, 'dw1', src.dw1[s], (g * E + t) * C);
+          pair(op, 'pw1', src.pw1, ((s * G + g) * E + t) * C);
+          pair(op, 'dw2', src.dw2[s], (g * E + t) * C);
+          pair(op, 'pw2', src.pw2, ((s * G + g) * E + t) * C);
+        });
+        ATROUS_OPS.forEach((op, a) => pair(op, 'conv', src.atrous[a], (g * E + t) * C));
       });
-      ATROUS_OPS.forEach((op, a) => pair(op, 'conv', src.atrous[a], t * C));
-    });
+    }
   }
   return out;
 }
@@ -77,7 +79,7 @@ export function loadFusedWeights(fused: Supernet, reference: Supernet): WeightPa
   const pairs = referenceWeightMap(fused, reference);
   T.noGrad(() => T.tidy(() => {
     for (const p of pairs) T.assign(p.reference, fusedSlice(p));
-    T.assign(reference.alpha, fused.alpha);
+    T.assign(reference.alpha, fused.alpha); // (numEdges, |PRIMITIVES|), or (L, numEdges, |PRIMITIVES|) per layer
     T.assign(reference.beta, fused.beta);
   }));
   return pairs;

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { openDataset, reportSkipped } from '../data/registry';
+import { datasetBaseResize, openDataset, reportSkipped } from '../data/registry';
 import { preflightDataset } from '../data/preflight';
 import { resolveSearchConfig } from '../search/config';
 import { runSearch } from '../search/search';
@@ -13,7 +13,7 @@ import { progress } from './progress';
 
 /** Flags that set the search configuration of the same name (src/search/config.ts). */
 const CONFIG_FLAGS = ['epochs', 'archStartEpoch', 'batchSize', 'crop', 'layers', 'blocks', 'filterMultiplier', 'seed', 'threads',
-  'recompute', 'gradClip', 'untiedCells', 'alphaPerLayer'] as const;
+  'recompute', 'gradClip', 'untiedCells', 'alphaPerLayer', 'baseScale', 'baseLongerSide', 'augment'] as const;
 
 export function searchCommand(): Command {
   const cmd = new Command('search')
@@ -23,7 +23,10 @@ export function searchCommand(): Command {
     .option('--epochs <n>', 'total epochs (paper: 40)', int(1))
     .option('--arch-start-epoch <n>', 'first epoch with architecture steps (paper: 20)', int(0))
     .option('--batch-size <n>', 'images per step (paper: 2)', int(2))
-    .option('--crop <px>', 'square training crop (paper: 321)', int(16))
+    .option('--crop <px>', 'square random crop (paper: 321)', int(16))
+    .option('--base-scale <x>', 'resize images by x before cropping (default from the dataset: cityscapes 0.5, half resolution as the paper; others 1)', num(0))
+    .option('--base-longer-side <px>', 'first resize images so that the longer side is px, 0: off (default: ade20k 513, others 0)', int(0))
+    .option('--augment', 'random scale 0.75-1.25 and flip on the crops (default: plain random crops, as the paper)')
     .option('--layers <n>', 'L, cells after the stem (paper: 12)', int(1))
     .option('--blocks <n>', 'B, blocks per cell (paper: 5)', int(2))
     .option('--filter-multiplier <n>', 'F (paper: 8 during search)', int(1))
@@ -35,6 +38,7 @@ export function searchCommand(): Command {
     .addHelpText('after', `
 Examples:
   $ autodeeplab search                                   # paper settings on the built-in scenes
+  $ autodeeplab search --dataset cityscapes --data-root data/cityscapes   # the paper's: 321 crops of 512x1024 images
   $ autodeeplab search --epochs 4 --arch-start-epoch 2 --crop 64 --layers 6 --out runs/s1
   $ autodeeplab search --out runs/s1 --resume            # continue after an interruption
 
@@ -42,7 +46,8 @@ Writes config.json, metrics.jsonl, genotype.json (+ genotypes/epoch-NNN.json) an
 checkpoint.safetensors to the run directory; genotype.json also on every stop.`)
     .action(async (flags: DatasetFlags & RunFlags, command: Command) => {
       useDevice(flags.device);
-      const layers = configLayers(command, CONFIG_FLAGS, { threads: os.availableParallelism() });
+      const base = datasetBaseResize(flags.dataset, 'search');
+      const layers = configLayers(command, CONFIG_FLAGS, { threads: os.availableParallelism(), baseScale: base.scale, baseLongerSide: base.longerSide });
       const seed = resolveSearchConfig(layers).seed; // the dataset's seed, before its class count is known
       const dsOptions = datasetOptions(flags, seed);
       const dataset = openDataset(flags.dataset, dsOptions);

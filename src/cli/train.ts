@@ -4,12 +4,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as T from '../engine';
-import { openDataset, reportSkipped } from '../data/registry';
+import { datasetBaseResize, openDataset, reportSkipped } from '../data/registry';
 import { preflightDataset } from '../data/preflight';
 import { evaluateDataset } from '../eval/evaluate';
 import { modelConfig } from '../model/presets';
 import { loadModel } from '../model/saved';
-import { resolveTrainConfig } from '../train/config';
+import { PAPER_DROP_PATH_KEEP, resolveTrainConfig } from '../train/config';
 import { runTraining } from '../train/trainer';
 import { BadInputError } from '../util/errors';
 import { readGenotypeFile } from './genotype_file';
@@ -20,40 +20,53 @@ import { gracefulStop, int, num, numIn, scaleList, timestamp } from './options';
 import { progress } from './progress';
 
 interface TrainFlags extends DatasetFlags, RunFlags {
-  arch?: string; genotype?: string; filterMultiplier?: number; bnMomentum?: number; dropPathKeep?: number; nproc?: number;
+  arch?: string; genotype?: string; filterMultiplier?: number; bnMomentum?: number; dropPathKeep?: number; paperDropPath?: boolean; nproc?: number;
 }
 
 /** Flags that set the training configuration of the same name (src/train/config.ts). */
-const CONFIG_FLAGS = ['crop', 'batchSize', 'iterations', 'lr', 'seed', 'threads', 'evalEvery'] as const;
+const CONFIG_FLAGS = ['crop', 'batchSize', 'iterations', 'lr', 'seed', 'threads', 'evalEvery', 'baseScale', 'baseLongerSide'] as const;
+
+/** The model's drop-path keep probability from --drop-path-keep or --paper-drop-path (not both); undefined: off. */
+export function dropPathKeepOf(f: { dropPathKeep?: number; paperDropPath?: boolean }): number | undefined {
+  if (f.paperDropPath && f.dropPathKeep !== undefined) throw new BadInputError('--paper-drop-path sets the keep probability; give it or --drop-path-keep, not both');
+  return f.paperDropPath ? PAPER_DROP_PATH_KEEP : f.dropPathKeep;
+}
 
 export function trainCommand(): Command {
   const cmd = new Command('train')
-    .description('retrain a decoded architecture (Sec. 5.2): poly LR, random scale/crop/flip, scheduled drop path')
+    .description('retrain a decoded architecture (Sec. 5.2): poly LR, random scale/crop/flip; scheduled drop path with --paper-drop-path')
     .option('--arch <name>', 'preset: autodeeplab-s, autodeeplab-m, autodeeplab-l (default when no --genotype)')
     .option('--genotype <file>', 'genotype JSON written by search (built exactly)')
     .option('--filter-multiplier <n>', 'F for a genotype (default 20, Auto-DeepLab-S)', int(1))
     .option('--config <file>', 'JSON file of training settings (flags typed on the command line override it)');
   addDatasetOptions(cmd, { split: 'train', builtinSize: 8 })
     .option('--crop <px>', 'square training crop (paper: 769 on Cityscapes)', int(16))
+    .option('--base-scale <x>', 'resize images by x before augmentation (default 1)', num(0))
+    .option('--base-longer-side <px>', 'first resize images so that the longer side is px, 0: off (default: ade20k 513 as the paper, others 0)', int(0))
     .option('--batch-size <n>', 'images per step', int(2))
     .option('--iterations <n>', 'iterations of the LR schedule (paper: 1.5M)', int(1))
     .option('--lr <x>', 'initial learning rate (paper: 0.05)', num(0))
     .option('--bn-momentum <x>', 'BN running-statistics momentum in [0, 1], PyTorch convention (released: 0.0003)', numIn(0, 1))
-    .option('--drop-path-keep <p>', 'scheduled drop path: keep probability in (0, 1] of the last cell at the end (1: off)', numIn(0, 1, true))
+    .option('--drop-path-keep <p>', 'scheduled drop path: keep probability in (0, 1] of the last cell at the end (default 1: off)', numIn(0, 1, true))
+    .option('--paper-drop-path', `scheduled drop path, as the paper's best numbers use (Table 3): keep ${PAPER_DROP_PATH_KEEP} (the paper gives none; NASNet's), ramped over the iterations`)
     .option('--eval-every <n>', 'validate every N iterations', int(0));
   return addRunOptions(cmd, { label: 'train' }).addOption(nprocOption())
     .addHelpText('after', `
 Examples:
   $ autodeeplab train --genotype runs/s1/genotype.json --filter-multiplier 8 --crop 64 --iterations 300 --out runs/t1
   $ autodeeplab train --arch autodeeplab-s --dataset builtin --iterations 1000
+  $ autodeeplab train --arch autodeeplab-s --dataset cityscapes --data-root data/cityscapes --paper-drop-path   # the paper's setting
   $ autodeeplab train --out runs/t1 --resume ...same flags...
   $ autodeeplab train --nproc 2 --threads 4 --batch-size 4 ...   # 2 data-parallel processes, global batch 8
   $ RANK=1 WORLD_SIZE=4 MASTER_ADDR=host0 MASTER_PORT=29500 autodeeplab train ...   # one rank of a multi-machine job (README: Distributed)
 
+The paper's best numbers (Table 3, 79.74% on Cityscapes val) use scheduled drop path: --paper-drop-path.
 Writes config.json, metrics.jsonl, checkpoint.safetensors and, at the end, model.safetensors.`)
     .action(async (f: TrainFlags, command: Command) => {
       const device = useDevice(f.device);
-      const train = resolveTrainConfig(configLayers(command, CONFIG_FLAGS, { threads: os.availableParallelism() }));
+      const base = datasetBaseResize(f.dataset, 'train');
+      const train = resolveTrainConfig(configLayers(command, CONFIG_FLAGS, { threads: os.availableParallelism(), baseScale: base.scale, baseLongerSide: base.longerSide }));
+      const dropPathKeep = dropPathKeepOf(f);
       if (f.nproc !== undefined && f.nproc > 1) {
         process.exitCode = await launchSelf(f.nproc, train.threads);
         return;
@@ -69,7 +82,7 @@ Writes config.json, metrics.jsonl, checkpoint.safetensors and, at the end, model
         const model = modelConfig({
           arch: f.arch ?? (f.genotype ? undefined : 'autodeeplab-s'), genotype: f.genotype ? readGenotypeFile(f.genotype).genotype : undefined,
           filterMultiplier: f.filterMultiplier, numClasses: dataset.numClasses,
-          bn: f.bnMomentum !== undefined ? { momentum: f.bnMomentum, eps: 1e-3 } : undefined, dropPathKeep: f.dropPathKeep,
+          bn: f.bnMomentum !== undefined ? { momentum: f.bnMomentum, eps: 1e-3 } : undefined, dropPathKeep,
         });
         const out = f.out ?? path.join('runs', `train-${timestamp()}`);
         const bar = main ? progress('train', train.iterations) : null;

@@ -1,6 +1,7 @@
 /**
- * From samples to batches: random scale, crop (padding with the ignore label),
- * horizontal flip, normalisation. Every random choice is a function of
+ * From samples to batches: a base resize (the dataset's working resolution),
+ * random scale, crop (padding with the ignore label), horizontal flip,
+ * normalisation. Every random choice is a function of
  * (seed, epoch, sample), so batches are reproducible and a resumed run sees
  * exactly the batches the interrupted one would have.
  */
@@ -9,14 +10,38 @@ import { Rng } from '../util/random';
 import { hashSeed } from './builtin';
 import { IGNORE_INDEX, NORMALIZE_MEAN, NORMALIZE_STD, Sample, SegmentationDataset } from './dataset';
 
-export interface AugmentOptions {
-  crop: number;
-  /** Random scale range; [1, 1] turns scaling off. */
-  scale: [number, number];
-  flip: boolean;
+/**
+ * The resize every image gets before augmentation: the longer side to
+ * `longerSide` pixels (0: unchanged; ADE20K: 513, Sec. 5.2.3), then by the
+ * factor `scale` (half-resolution Cityscapes for the search: 0.5, Sec. 5.1).
+ */
+export interface BaseResize {
+  scale: number;
+  longerSide: number;
 }
 
-/** Bilinear resize of an interleaved RGB image; nearest for labels. */
+export const NO_RESIZE: Readonly<BaseResize> = Object.freeze({ scale: 1, longerSide: 0 });
+
+export interface AugmentOptions {
+  crop: number;
+  /** Random scale range, relative to the base-resized image; [1, 1] turns scaling off. */
+  scale: [number, number];
+  flip: boolean;
+  /** Default NO_RESIZE (the built-in scenes). */
+  base?: BaseResize;
+}
+
+/** The factor of the base resize of an image of h x w (composed with the random scale into one resampling). */
+export function baseFactor(h: number, w: number, base: BaseResize = NO_RESIZE): number {
+  return (base.longerSide > 0 ? base.longerSide / Math.max(h, w) : 1) * base.scale;
+}
+
+/** Size of an h x w image resized by f: [height, width], at least 1 pixel each. */
+export function scaledSize(h: number, w: number, f: number): [number, number] {
+  return [Math.max(1, Math.round(h * f)), Math.max(1, Math.round(w * f))];
+}
+
+/** Bilinear resize of an interleaved RGB image (half-pixel centres, no antialiasing); nearest for labels. */
 function resizeSample(s: Sample, h: number, w: number): Sample {
   if (h === s.height && w === s.width) return s;
   const image = new Uint8Array(h * w * 3);
@@ -45,10 +70,13 @@ function resizeSample(s: Sample, h: number, w: number): Sample {
   return { ...s, width: w, height: h, image, label };
 }
 
-/** One augmented training crop: (3, crop, crop) normalised floats and (crop, crop) labels. */
+/**
+ * One augmented training crop: (3, crop, crop) normalised floats and (crop, crop)
+ * labels. The base resize and the random scale are one resampling of the sample.
+ */
 export function augment(s: Sample, rng: Rng, o: AugmentOptions): { image: Float32Array; label: Uint8Array } {
   const scale = rng.uniform(o.scale[0], o.scale[1]);
-  const r = resizeSample(s, Math.max(1, Math.round(s.height * scale)), Math.max(1, Math.round(s.width * scale)));
+  const r = resizeSample(s, ...scaledSize(s.height, s.width, baseFactor(s.height, s.width, o.base) * scale));
   const c = o.crop;
   const oy = r.height > c ? rng.int(r.height - c + 1) : 0;
   const ox = r.width > c ? rng.int(r.width - c + 1) : 0;

@@ -6,6 +6,7 @@ import { Cityscapes } from './readers/cityscapes';
 import { DatasetError } from './readers/files';
 import { FolderDataset } from './readers/folder';
 import { PascalVOC } from './readers/voc';
+import { BaseResize, NO_RESIZE } from './pipeline';
 import { BadInputError } from '../util/errors';
 
 export const DATASETS = ['builtin', 'cityscapes', 'voc', 'ade20k', 'folder'] as const;
@@ -28,6 +29,20 @@ export interface DatasetOptions {
 
 /** Sizes of the built-in dataset when none are given. */
 export const BUILTIN_DEFAULTS = { train: 200, val: 50, imageSize: 321 } as const;
+
+/**
+ * The resize a dataset's images get before cropping in `search` or `train`
+ * (the defaults of their baseScale and baseLongerSide). Cityscapes is searched
+ * at half resolution, 512x1024 (Sec. 5.1), and retrained at full resolution
+ * (769 crops, Sec. 5.2.1); ADE20K images are resized so that the longer side
+ * is 513 (Sec. 5.2.3; the paper says so for training, and we search at the
+ * same scale). The other datasets are used as they come (the paper gives no
+ * resize; VOC's images are about 500x375 already).
+ */
+export function datasetBaseResize(name: string, purpose: 'search' | 'train'): BaseResize {
+  if (name === 'cityscapes' && purpose === 'search') return { scale: 0.5, longerSide: 0 };
+  return name === 'ade20k' ? { scale: 1, longerSide: 513 } : NO_RESIZE;
+}
 
 export function openDataset(name: string, o: DatasetOptions): SegmentationDataset {
   const ds = open(name, o);

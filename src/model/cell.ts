@@ -42,7 +42,7 @@ export class GenotypeCell {
     this.outChannels = genotype.blocks.length * filters;
   }
 
-  /** h0: previous cell (B, cin0, H, W); h1: the one before. keep: drop-path keep probability. */
+  /** h0: previous cell (B, cin0, H, W); h1: the one before. keep: drop-path keep probability of the ops but skips. */
   forward(h0: T.Tensor, h1: T.Tensor, training: boolean, keep = 1): T.Tensor {
     const [, , H, W] = h0.shape;
     const s0 = this.pre0.bn.forward(T.conv2d(T.relu(h0), this.pre0.w), training);
@@ -52,7 +52,8 @@ export class GenotypeCell {
     this.genotype.blocks.forEach((block, i) => {
       const [a, b] = block.map((br, j) => {
         const y = this.ops[i][j].forward(states[inputIndex(br.input)], training);
-        return training ? dropPath(y, keep) : y;
+        // Skips are never dropped, projected or not (TF's NASNet/DeepLab cells drop every op but 'none').
+        return training && br.op !== 'skip' ? dropPath(y, keep) : y;
       });
       states.push(T.add(a, b));
     });

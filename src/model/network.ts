@@ -42,12 +42,23 @@ export interface ModelFeatures {
 
 export const RELEASED_BN: BNConfig = Object.freeze({ momentum: 0.0003, eps: 1e-3 });
 
-/** ASPP: image pooling, 1x1, three 3x3 at rates 12/24/36 (output stride 8), 256 each; concat -> 1x1 256. */
+/**
+ * ASPP's atrous rates for features at output stride 4 * 2^level: DeepLab's
+ * 12/24/36 at output stride 8 (as released, whose path ends there), 6/12/18 at
+ * 16, 3/6/9 at 32, 24/48/72 at 4 (the rates follow the stride, as the search's
+ * 96/s, Sec. 4.3; the paper gives the retrained ones only for its own path).
+ */
+export function asppRates(level: number): number[] {
+  const stride = 4 * 2 ** level;
+  return [96, 192, 288].map((r) => r / stride);
+}
+
+/** ASPP: image pooling, 1x1, three 3x3 at `rates` (asppRates), 256 each; concat -> 1x1 256. */
 class ASPP {
   private readonly pool: ConvBNReLU;
   private readonly branches: ConvBNReLU[];
   private readonly project: ConvBNReLU;
-  constructor(store: ParameterStore, cin: number, bn: BNConfig, rates = [12, 24, 36], width = 256) {
+  constructor(store: ParameterStore, cin: number, bn: BNConfig, readonly rates: number[], width = 256) {
     this.pool = new ConvBNReLU(store, 'aspp.image_pool', cin, width, { kernel: 1, bn });
     this.branches = [new ConvBNReLU(store, 'aspp.1x1', cin, width, { kernel: 1, bn }),
       ...rates.map((r) => new ConvBNReLU(store, `aspp.3x3_rate${r}`, cin, width, { kernel: 3, dilation: r, bn }))];
@@ -108,7 +119,7 @@ export class AutoDeepLab {
       this.cells.push(cell);
       [c0, c1] = [cell.outChannels, c0];
     });
-    this.aspp = new ASPP(s, c0, cfg.bn);
+    this.aspp = new ASPP(s, c0, cfg.bn, asppRates(path[path.length - 1]));
     this.decoder = new Decoder(s, cfg.lowLevelCell < 0 ? 128 : this.cells[cfg.lowLevelCell].outChannels, cfg.numClasses, cfg.bn);
   }
 

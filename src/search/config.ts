@@ -5,6 +5,7 @@
 import * as os from 'node:os';
 import { levelSizes, minCrop } from '../arch/space';
 import { ConfigLayer, resolveConfig, Schema, threadsSpec } from '../run/config';
+import { AugmentOptions } from '../data/pipeline';
 
 export interface SearchSpaceConfig {
   /** L: cells (layers) after the stem. Paper: 12. */
@@ -38,6 +39,18 @@ export interface SearchOptimConfig {
   batchSize: number;
   /** Square random crop. Paper: 321 from half-resolution Cityscapes. */
   crop: number;
+  /**
+   * Base resize before cropping: the longer side to this many pixels (0: off),
+   * then by baseScale. Default from the dataset (src/data/registry.ts):
+   * Cityscapes 0.5, half resolution as in Sec. 5.1; ADE20K longer side 513; others 1.
+   */
+  baseScale: number;
+  baseLongerSide: number;
+  /**
+   * Random scale 0.75-1.25 and horizontal flip on the search crops. Off: the
+   * paper's plain random crops (Sec. 5.1 mentions no other augmentation).
+   */
+  augment: boolean;
   /** Weights: SGD, momentum 0.9, cosine LR 0.025 -> 0.001, weight decay 3e-4. */
   weightLr: number;
   weightLrMin: number;
@@ -80,6 +93,9 @@ export const DEFAULT_SEARCH_CONFIG: Readonly<SearchConfig> = Object.freeze({
   archStartEpoch: 20,
   batchSize: 2,
   crop: 321,
+  baseScale: 1,
+  baseLongerSide: 0,
+  augment: false,
   weightLr: 0.025,
   weightLrMin: 0.001,
   weightMomentum: 0.9,
@@ -108,6 +124,9 @@ export const SEARCH_SCHEMA: Schema<SearchConfig> = {
   archStartEpoch: { kind: 'int', min: 0 },
   batchSize: { kind: 'int', min: 2, why: 'batch norm over a single image is undefined' },
   crop: { kind: 'int', min: 16 },
+  baseScale: { kind: 'number', min: 0, max: 4, minOpen: true },
+  baseLongerSide: { kind: 'int', min: 0 },
+  augment: { kind: 'boolean' },
   weightLr: { kind: 'number', min: 0 },
   weightLrMin: { kind: 'number', min: 0 },
   weightMomentum: { kind: 'number', min: 0, max: 1 },
@@ -137,4 +156,10 @@ export function resolveSearchConfig(partial: Partial<SearchConfig> | ConfigLayer
     }
     if (c.weightLrMin > c.weightLr) bad('weightLrMin', `must be <= weightLr (${c.weightLr})`);
   }) as SearchConfig;
+}
+
+/** The search batches: plain crops of the base-resized images (Sec. 5.1), or with random scale and flip (augment). */
+export function searchAugmentation(c: SearchConfig): AugmentOptions {
+  const base = { scale: c.baseScale, longerSide: c.baseLongerSide };
+  return c.augment ? { crop: c.crop, scale: [0.75, 1.25], flip: true, base } : { crop: c.crop, scale: [1, 1], flip: false, base };
 }

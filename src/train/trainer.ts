@@ -66,7 +66,7 @@ async function trainIn(run: RunWriter, o: TrainRunOptions): Promise<TrainResult>
     const what = par.worldSize > 1 ? `${c.batchSize} x ${par.worldSize} processes (the global batch)` : String(c.batchSize);
     throw new ConfigError(`--batch-size: ${what} is larger than the ${o.dataset.length} images of dataset '${o.dataset.name}'; use a smaller batch or a larger dataset`);
   }
-  const sampler = new BatchSampler(o.dataset, indices, c.batchSize, c.seed, { crop: c.crop, scale: c.scale, flip: true }, par);
+  const sampler = new BatchSampler(o.dataset, indices, c.batchSize, c.seed, { crop: c.crop, scale: c.scale, flip: true, base: { scale: c.baseScale, longerSide: c.baseLongerSide } }, par);
   let from = 0;
   if (o.resume) {
     from = T.tidy(() => {

@@ -39,7 +39,7 @@ export interface SearchRunOptions extends RunOptions {
   /** This rank's place in a data-parallel job (--batch-size is then per rank: the global batch is worldSize times it). */
   parallel?: Parallel;
   /** Sees the final network before it is freed (tests compare the ranks' weights). */
-  onEnd?: (net: Supernet) => void;
+  onEnd?: (net: Supernet) => void | Promise<void>;
 }
 
 export interface IterationReport {
@@ -196,7 +196,7 @@ async function searchIn(run: RunWriter, o: SearchRunOptions): Promise<SearchResu
     const epochsDone = Math.floor(r.iterations / perEpoch);
     // Stopped mid-epoch: genotype.json still describes the architecture as it stands (the path printed exists).
     const genotype = r.completed || par.rank > 0 ? net.genotype() : writeGenotype(o.out, net, { epoch: epochsDone, iteration: r.iterations }, false);
-    o.onEnd?.(net);
+    await o.onEnd?.(net);
     return { genotype, completed: r.completed, iterations: r.iterations, epochsDone, out: o.out };
   } finally {
     net.dispose();

@@ -71,15 +71,18 @@ export function meanOverRanks(p: Parallel | undefined, x: number): number {
   return averageGradients(p, [], x);
 }
 
-/** Sums over the ranks (confusion-matrix counts, loss sums), in place; float64, so counts below 2^52 / N stay exact after rounding. */
-export function sumOverRanks(p: Parallel | undefined, values: Float64Array): void {
+/**
+ * Sums over the ranks (confusion-matrix counts, loss sums), in place. In
+ * float64 (a mean times N): with `counts`, rounded, exact below 2^52 / N.
+ */
+export function sumOverRanks(p: Parallel | undefined, values: Float64Array, counts = false): void {
   if (!p || p.worldSize === 1) return;
   const mean = T.tidy(() => {
     const t = T.tensor(values, [values.length], { dtype: 'float64' });
     T.dist.allReduceMean([t]);
     return t.toArray();
   });
-  mean.forEach((x, i) => (values[i] = x * p.worldSize));
+  mean.forEach((x, i) => (values[i] = counts ? Math.round(x * p.worldSize) : x * p.worldSize));
 }
 
 /**

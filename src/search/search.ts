@@ -86,8 +86,7 @@ export async function evaluateSupernet(net: Supernet, sampler: BatchSampler, num
       cm.add(b.labels.toArray(), T.argmax(logits, 1).toArray());
     }));
   }
-  sumOverRanks(shard, cm.counts);
-  cm.counts.forEach((c, i) => (cm.counts[i] = Math.round(c)));
+  sumOverRanks(shard, cm.counts, true);
   const total = Float64Array.of(loss);
   sumOverRanks(shard, total);
   loss = total[0];

@@ -17,14 +17,14 @@
  */
 import * as path from 'node:path';
 import * as T from '../engine';
-import { BatchArrays, BatchSampler, Shard, splitHalves, toBatch } from '../data/pipeline';
-import { ConfusionMatrix } from '../eval/metrics';
+import { BatchArrays, BatchSampler, splitHalves, toBatch } from '../data/pipeline';
 import { Checkpoint, prefixed, withPrefix } from '../run/checkpoint';
 import { batchSource, RunOptions, runLoop } from '../run/loop';
 import { RunDir } from '../run/run_dir';
-import { agreeToStop, broadcastFromMain, FollowerRun, Parallel, requireSameWorld, RunWriter, sumOverRanks } from '../run/ddp';
+import { agreeToStop, broadcastFromMain, FollowerRun, Parallel, requireSameWorld, RunWriter } from '../run/ddp';
 import { cosineLr } from '../run/schedule';
-import { archStep, segmentationLoss, weightStep } from './architect';
+import { archStep, weightStep } from './architect';
+import { evaluateSupernet } from './evaluate';
 import { SearchConfig } from './config';
 import { Genotype, GENOTYPE_SCHEMA_ID } from '../arch/genotype';
 import { Supernet } from './supernet';
@@ -64,33 +64,6 @@ export interface SearchResult {
 function meanEntropy(rows: number[][]): number {
   const h = rows.map((r) => -r.reduce((s, p) => (p > 0 ? s + p * Math.log(p) : s), 0));
   return h.reduce((a, b) => a + b, 0) / Math.max(1, h.length);
-}
-
-/**
- * Loss, mIoU and pixel accuracy on a sampler's deterministic batches (BN in
- * evaluation mode). With a shard, rank r evaluates batches r, r + N, ... and
- * the confusion matrix and loss sum are summed over the ranks: every rank gets
- * the numbers of one process evaluating them all.
- */
-export async function evaluateSupernet(net: Supernet, sampler: BatchSampler, numClasses: number,
-  shard: Shard = { rank: 0, worldSize: 1 }): Promise<{ loss: number; mIoU: number; pixelAccuracy: number }> {
-  const cm = new ConfusionMatrix(numClasses);
-  let loss = 0;
-  const n = sampler.batchesPerEpoch;
-  for (let k = shard.rank; k < n; k += shard.worldSize) {
-    const samples = await sampler.load(0, k);
-    T.noGrad(() => T.tidy(() => {
-      const b = sampler.assemble(0, k, samples);
-      const logits = net.forward(b.images, false);
-      loss += segmentationLoss(logits, b.labels).item();
-      cm.add(b.labels.toArray(), T.argmax(logits, 1).toArray());
-    }));
-  }
-  sumOverRanks(shard, cm.counts, true);
-  const total = Float64Array.of(loss);
-  sumOverRanks(shard, total);
-  loss = total[0];
-  return { loss: loss / n, mIoU: cm.meanIoU(), pixelAccuracy: cm.pixelAccuracy() };
 }
 
 /**

@@ -14,7 +14,8 @@ import { openDataset } from '../../src/data/registry';
 import { broadcastFromMain, joinJob, leaveJob } from '../../src/run/ddp';
 import { launchLocal } from '../../src/run/launch';
 import { resolveSearchConfig, SearchConfig } from '../../src/search/config';
-import { evaluateSupernet, runSearch } from '../../src/search/search';
+import { evaluateSupernet } from '../../src/search/evaluate';
+import { runSearch } from '../../src/search/search';
 
 /** The runs both the job and the test's single-process oracle use: the per-segment path, and the clipped path without recompute. */
 export const SETUP = {

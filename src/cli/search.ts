@@ -7,7 +7,8 @@ import { preflightDataset } from '../data/preflight';
 import { resolveSearchConfig } from '../search/config';
 import { runSearch } from '../search/search';
 import { useDevice } from '../run/device';
-import { addDatasetOptions, addRunOptions, configLayers, DatasetFlags, datasetOptions, RunFlags } from './option_groups';
+import { joinJob, launchSelf, leaveJob, quietStop } from '../run/ddp';
+import { addDatasetOptions, addRunOptions, configLayers, DatasetFlags, datasetOptions, nprocOption, RunFlags } from './option_groups';
 import { gracefulStop, int, num, timestamp } from './options';
 import { progress } from './progress';
 
@@ -34,21 +35,29 @@ export function searchCommand(): Command {
     .option('--grad-clip <norm>', 'clip the weight gradients to this global norm (0: off, the paper)', num(0))
     .option('--untied-cells', 'each arrow into a node has a cell with its own weights (default: the cells into a node share them)')
     .option('--alpha-per-layer', 'one alpha per layer, one decoded cell per layer (the paper\'s future work, Sec. 6)');
-  return addRunOptions(cmd, { label: 'search' })
+  return addRunOptions(cmd, { label: 'search' }).addOption(nprocOption())
     .addHelpText('after', `
 Examples:
   $ autodeeplab search                                   # paper settings on the built-in scenes
   $ autodeeplab search --dataset cityscapes --data-root data/cityscapes   # the paper's: 321 crops of 512x1024 images
   $ autodeeplab search --epochs 4 --arch-start-epoch 2 --crop 64 --layers 6 --out runs/s1
   $ autodeeplab search --out runs/s1 --resume            # continue after an interruption
+  $ autodeeplab search --nproc 2 --threads 4 --batch-size 2 ... --out runs/s2   # 2 data-parallel processes, global batch 4
+  $ RANK=0 WORLD_SIZE=2 MASTER_ADDR=host0 MASTER_PORT=29500 autodeeplab search ...   # one rank of a multi-machine job (README: Distributed)
 
 Writes config.json, metrics.jsonl, genotype.json (+ genotypes/epoch-NNN.json) and
 checkpoint.safetensors to the run directory; genotype.json also on every stop.`)
-    .action(async (flags: DatasetFlags & RunFlags, command: Command) => {
-      useDevice(flags.device);
+    .action(async (flags: DatasetFlags & RunFlags & { nproc?: number }, command: Command) => {
+      const device = useDevice(flags.device);
       const base = datasetBaseResize(flags.dataset, 'search');
       const layers = configLayers(command, CONFIG_FLAGS, { threads: os.availableParallelism(), baseScale: base.scale, baseLongerSide: base.longerSide });
-      const seed = resolveSearchConfig(layers).seed; // the dataset's seed, before its class count is known
+      const { seed, threads } = resolveSearchConfig(layers); // the dataset's seed, before its class count is known
+      if (flags.nproc !== undefined && flags.nproc > 1) {
+        process.exitCode = await launchSelf(flags.nproc, threads);
+        return;
+      }
+      const parallel = joinJob(device) ?? undefined; // a rank of --nproc, torchrun or Slurm: only rank 0 writes and prints
+      const main = !parallel || parallel.rank === 0;
       const dsOptions = datasetOptions(flags, seed);
       const dataset = openDataset(flags.dataset, dsOptions);
       await preflightDataset(dataset, `${flags.dataset} ${dsOptions.split} split`);
@@ -57,10 +66,11 @@ checkpoint.safetensors to the run directory; genotype.json also on every stop.`)
       let bar: ReturnType<typeof progress> | null = null;
       const result = await runSearch({
         config, dataset, out, resume: flags.resume, maxIterations: flags.maxIterations, checkpointEvery: flags.checkpointEvery,
-        shouldStop: gracefulStop('search'),
+        shouldStop: main ? gracefulStop('search') : quietStop(), parallel,
         // Batches are prepared in a worker thread (with --skip-bad, inline, so that every skip is reported).
         datasetSpec: flags.skipBad ? undefined : { name: flags.dataset, options: dsOptions },
         onIteration: (r) => {
+          if (!main) return;
           bar ??= progress('search', r.totalIterations);
           bar.update(r.iteration, {
             epoch: `${r.epoch + 1}/${config.epochs}`, phase: r.phase, loss: r.loss, ...(r.archLoss !== null ? { archLoss: r.archLoss } : {}),
@@ -69,6 +79,8 @@ checkpoint.safetensors to the run directory; genotype.json also on every stop.`)
         },
       });
       (bar as ReturnType<typeof progress> | null)?.stop();
+      leaveJob(); // (an error ends the process, and the job, from src/cli/main.ts)
+      if (!main) return;
       reportSkipped(dataset);
       process.stdout.write(`search ${result.completed ? 'finished' : 'stopped'} after ${result.iterations} iterations; ` +
         `genotype: ${path.join(out, 'genotype.json')}\n${JSON.stringify(result.genotype)}\n`);

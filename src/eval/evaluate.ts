@@ -7,6 +7,7 @@ import * as T from '../engine';
 import { normalizeImage, Shard } from '../data/pipeline';
 import { Sample, SegmentationDataset } from '../data/dataset';
 import { ConfusionMatrix } from './metrics';
+import { sumOverRanks } from '../run/ddp';
 
 /** images (1, 3, H, W) normalised -> logits (1, classes, H, W). */
 export type Predictor = (images: T.Tensor) => T.Tensor;
@@ -84,21 +85,11 @@ export async function evaluateDataset(predict: Predictor, dataset: SegmentationD
     onImage?.(j + 1, mine.length);
     done = j + 1;
   }
-  if (worldSize > 1) sumOverRanks(cm.counts, worldSize);
+  sumOverRanks(shard, cm.counts, true);
   const iou = cm.iou();
   return {
     mIoU: cm.meanIoU(), pixelAccuracy: cm.pixelAccuracy(),
     perClassIoU: Object.fromEntries(dataset.classNames.map((c, k) => [c, Number.isNaN(iou[k]) ? null : iou[k]])),
     confusionMatrix: cm.toRows(), images: worldSize === 1 ? done : n, ...(worldSize === 1 && done < n ? { stopped: true } : {}),
   };
-}
-
-/** Sums counts over the ranks of the job, in place (a float64 mean times N: exact for counts below 2^52 / N). */
-function sumOverRanks(counts: Float64Array, worldSize: number): void {
-  const v = T.tidy(() => {
-    const t = T.tensor(counts, [counts.length], { dtype: 'float64' });
-    T.dist.allReduceMean([t]);
-    return t.toArray();
-  });
-  v.forEach((x, i) => (counts[i] = Math.round(x * worldSize)));
 }

@@ -1,5 +1,5 @@
 /**
- * Data parallelism for `train` and `eval`, as PyTorch's DDP: one process per
+ * Data parallelism for `train`, `eval` and `search`, as PyTorch's DDP: one process per
  * rank (started by `--nproc N` through launchLocal, or by torchrun / Slurm
  * with its environment), weights broadcast from rank 0, gradients averaged
  * over the ranks before each optimiser step, each rank reading its own shard
@@ -17,7 +17,7 @@ import { Shard } from '../data/pipeline';
 import { BadInputError } from '../util/errors';
 import { Checkpoint, loadCheckpoint } from './checkpoint';
 import { launchLocal, watchLauncher } from './launch';
-import { CHECKPOINT } from './run_dir';
+import { CHECKPOINT, RunDir } from './run_dir';
 
 /** This process's place in a data-parallel job. */
 export type Parallel = Shard;
@@ -66,6 +66,64 @@ export function averageGradients(p: Parallel | undefined, params: T.Tensor[], lo
   });
 }
 
+/** x averaged over the ranks (a logged loss). */
+export function meanOverRanks(p: Parallel | undefined, x: number): number {
+  return averageGradients(p, [], x);
+}
+
+/**
+ * Sums over the ranks (confusion-matrix counts, loss sums), in place. In
+ * float64 (a mean times N): with `counts`, rounded, exact below 2^52 / N.
+ */
+export function sumOverRanks(p: Parallel | undefined, values: Float64Array, counts = false): void {
+  if (!p || p.worldSize === 1) return;
+  const mean = T.tidy(() => {
+    const t = T.tensor(values, [values.length], { dtype: 'float64' });
+    T.dist.allReduceMean([t]);
+    return t.toArray();
+  });
+  mean.forEach((x, i) => (values[i] = counts ? Math.round(x * p.worldSize) : x * p.worldSize));
+}
+
+/**
+ * Averages gradients group by group as a backward pass completes them (the
+ * recomputed search's segments, heads to stem), overlapping communication
+ * with computation: push(indices) starts that group's all-reduce (Gloo runs
+ * it on its own threads) and hands the previous group, now averaged, to
+ * `ready`; so each group's all-reduce runs during the next group's backward
+ * pass. flush() waits for the last group. Without a job, push calls `ready` at once.
+ */
+export class OverlappedAverage {
+  private pending: { indices: number[]; work: T.dist.PendingCollective } | null = null;
+  constructor(private readonly p: Parallel | undefined, private readonly params: T.Tensor[], private readonly ready: (indices: number[]) => void) {}
+
+  push(indices: number[]): void {
+    if (!this.p || this.p.worldSize === 1) return this.ready(indices);
+    const grads = T.tidy(() => indices.map((i) => this.params[i].grad).filter((g): g is T.Tensor => g !== null));
+    const work = T.dist.startAllReduceMean(grads); // the collective holds the gradients' storage: the handles may go
+    T.dispose(grads);
+    this.flush();
+    this.pending = { indices, work };
+  }
+
+  flush(): void {
+    const last = this.pending;
+    this.pending = null;
+    if (!last) return;
+    last.work.wait();
+    this.ready(last.indices);
+  }
+}
+
+/** A resume must have the job's size of the run it continues: each rank's batches depend on it (exit 2 naming --nproc). */
+export function requireSameWorld(command: string, file: string, meta: Record<string, unknown>, p: Parallel | undefined): void {
+  const saved = (meta.worldSize as number | undefined) ?? 1;
+  const now = p?.worldSize ?? 1;
+  if (saved !== now) {
+    throw new BadInputError(`${command} --resume: ${file} was written by a job of ${saved} process(es), this one has ${now}; resume with ${saved > 1 ? `--nproc ${saved}` : 'one process'} (the batches of each process depend on it)`);
+  }
+}
+
 /** True on every rank when any rank asks to stop (Ctrl-C on one of them): nobody is left waiting in a collective. */
 export function agreeToStop(p: Parallel | undefined, local: boolean): boolean {
   if (!p || p.worldSize === 1) return local;
@@ -87,6 +145,9 @@ export function quietStop(): () => boolean {
   process.on('SIGTERM', handler);
   return () => requested;
 }
+
+/** What a run needs of its run directory: a RunDir on rank 0, a FollowerRun (writing nothing) on the others. */
+export type RunWriter = Pick<RunDir, 'checkpointFile' | 'begin' | 'save' | 'resume'> & { metrics: Pick<RunDir['metrics'], 'append'> };
 
 /** The run directory as a rank other than 0 sees it: the checkpoint to resume from; every write is dropped. */
 export class FollowerRun {

@@ -3,11 +3,14 @@
  * a weight step on a trainA batch (grad of w only), then an architecture step
  * on a trainB batch (grad of alpha and beta only; the weights' gradients are
  * not even computed, which saves a third of that backward pass).
+ * In a data-parallel job (`par`) both steps average their gradients, and the
+ * returned loss, over the ranks before the optimiser steps.
  */
 import * as T from '../engine';
 import { Batch } from '../data/pipeline';
 import { IGNORE_INDEX } from '../data/dataset';
 import { clipGradNorm } from '../run/grad';
+import { averageGradients, meanOverRanks, OverlappedAverage, Parallel } from '../run/ddp';
 import { Supernet } from './supernet';
 
 export function segmentationLoss(logits: T.Tensor, labels: T.Tensor): T.Tensor {
@@ -37,19 +40,26 @@ function checkOptimizerOverWeights(net: Supernet, opt: T.Optimizer): void {
  * With recompute and no clipping, each segment's weights are updated as soon
  * as their gradients are complete, then their gradients are freed: the same
  * step as one update over all weights, without ever holding all gradients.
+ * In a job, a segment's all-reduce runs while the next segment back-propagates
+ * (OverlappedAverage); with clipping (which needs the global norm of the
+ * averaged gradients) or without recompute, all gradients are averaged after
+ * the backward pass, then clipped, then stepped.
  */
-export function weightStep(net: Supernet, opt: T.Optimizer, batch: Batch, gradClip: number): number {
+export function weightStep(net: Supernet, opt: T.Optimizer, batch: Batch, gradClip: number, par?: Parallel): number {
   const loss = (logits: T.Tensor) => segmentationLoss(logits, batch.labels);
   return withFrozen(net.archParameters(), () => T.tidy(() => {
     opt.zeroGrad();
     if (net.recompute && gradClip === 0) {
       checkOptimizerOverWeights(net, opt);
-      return net.lossAndGrad(batch.images, loss, (indices) => {
+      const segments = new OverlappedAverage(par, opt.params, (indices) => {
         opt.step(indices);
         opt.zeroGrad(indices);
       });
+      const value = net.lossAndGrad(batch.images, loss, (indices) => segments.push(indices));
+      segments.flush();
+      return meanOverRanks(par, value);
     }
-    const value = net.lossAndGrad(batch.images, loss);
+    const value = averageGradients(par, opt.params, net.lossAndGrad(batch.images, loss));
     if (gradClip > 0) clipGradNorm(opt.params, gradClip);
     opt.step();
     opt.zeroGrad(); // free the weight gradients now: the architecture step does not need them
@@ -58,7 +68,7 @@ export function weightStep(net: Supernet, opt: T.Optimizer, batch: Batch, gradCl
 }
 
 /** 2. Update alpha, beta by grad_{alpha,beta} L_trainB(w, alpha, beta). Returns the loss. */
-export function archStep(net: Supernet, opt: T.Optimizer, batch: Batch): number {
+export function archStep(net: Supernet, opt: T.Optimizer, batch: Batch, par?: Parallel): number {
   return T.tidy(() => {
     opt.zeroGrad();
     if (!net.recompute) {
@@ -66,10 +76,12 @@ export function archStep(net: Supernet, opt: T.Optimizer, batch: Batch): number 
       const loss = segmentationLoss(net.forward(batch.images, true), batch.labels);
       const arch = net.archParameters();
       T.grad(loss, arch).forEach((g, i) => (arch[i].grad = g));
+      const mean = averageGradients(par, arch, loss.item());
       opt.step();
-      return loss.item();
+      return mean;
     }
-    const loss = withFrozen(net.weights.parameters(), () => net.lossAndGrad(batch.images, (logits) => segmentationLoss(logits, batch.labels)));
+    const local = withFrozen(net.weights.parameters(), () => net.lossAndGrad(batch.images, (logits) => segmentationLoss(logits, batch.labels)));
+    const loss = averageGradients(par, net.archParameters(), local);
     opt.step();
     return loss;
   });

@@ -10,16 +10,21 @@
  *   checkpoint.safetensors   weights, alpha, beta, both optimisers, counters
  *
  * (the run directory and the iteration loop are src/run's, shared with train).
+ * In a data-parallel job (`parallel`, src/run/ddp.ts) each rank takes its
+ * shard of every global batch of trainA and trainB, both steps average their
+ * gradients over the ranks, the per-epoch evaluation shares out its batches,
+ * and only rank 0 writes `out`.
  */
 import * as path from 'node:path';
 import * as T from '../engine';
 import { BatchArrays, BatchSampler, splitHalves, toBatch } from '../data/pipeline';
-import { ConfusionMatrix } from '../eval/metrics';
 import { Checkpoint, prefixed, withPrefix } from '../run/checkpoint';
 import { batchSource, RunOptions, runLoop } from '../run/loop';
 import { RunDir } from '../run/run_dir';
+import { agreeToStop, broadcastFromMain, FollowerRun, Parallel, requireSameWorld, RunWriter } from '../run/ddp';
 import { cosineLr } from '../run/schedule';
-import { archStep, segmentationLoss, weightStep } from './architect';
+import { archStep, weightStep } from './architect';
+import { evaluateSupernet } from './evaluate';
 import { SearchConfig, searchAugmentation } from './config';
 import { Genotype, GENOTYPE_SCHEMA_ID } from '../arch/genotype';
 import { Supernet } from './supernet';
@@ -32,6 +37,10 @@ import { BadInputError, ConfigError } from '../util/errors';
 export interface SearchRunOptions extends RunOptions {
   config: SearchConfig;
   onIteration?: (p: IterationReport) => void;
+  /** This rank's place in a data-parallel job (--batch-size is then per rank: the global batch is worldSize times it). */
+  parallel?: Parallel;
+  /** Sees the final network before it is freed (tests compare the ranks' weights). */
+  onEnd?: (net: Supernet) => void | Promise<void>;
 }
 
 export interface IterationReport {
@@ -58,23 +67,6 @@ function meanEntropy(rows: number[][]): number {
   return h.reduce((a, b) => a + b, 0) / Math.max(1, h.length);
 }
 
-/** Loss, mIoU and pixel accuracy on a sampler's deterministic batches (BN in evaluation mode). */
-export async function evaluateSupernet(net: Supernet, sampler: BatchSampler, numClasses: number): Promise<{ loss: number; mIoU: number; pixelAccuracy: number }> {
-  const cm = new ConfusionMatrix(numClasses);
-  let loss = 0;
-  const n = sampler.batchesPerEpoch;
-  for (let k = 0; k < n; k++) {
-    const samples = await sampler.load(0, k);
-    T.noGrad(() => T.tidy(() => {
-      const b = sampler.assemble(0, k, samples);
-      const logits = net.forward(b.images, false);
-      loss += segmentationLoss(logits, b.labels).item();
-      cm.add(b.labels.toArray(), T.argmax(logits, 1).toArray());
-    }));
-  }
-  return { loss: loss / n, mIoU: cm.meanIoU(), pixelAccuracy: cm.pixelAccuracy() };
-}
-
 /**
  * genotype.json (and, at an epoch end, genotypes/epoch-NNN.json): the decoded
  * architecture with the normalised alpha and beta it was decoded from.
@@ -88,11 +80,12 @@ function writeGenotype(out: string, net: Supernet, at: { epoch: number; iteratio
   return genotype;
 }
 
-/** Every half of the split must fill a batch; the message names the flag (a sampler alone would only name the dataset). */
-function requireBatches(halves: [string, number][], batchSize: number, datasetName: string): void {
+/** Every half of the split must fill a (global) batch; the message names the flag (a sampler alone would only name the dataset). */
+function requireBatches(halves: [string, number][], batchSize: number, datasetName: string, worldSize: number): void {
   for (const [what, n] of halves) {
-    if (n < batchSize) {
-      throw new ConfigError(`--batch-size: ${batchSize} is larger than ${what} (${n} images of dataset '${datasetName}'); use a smaller batch or a larger dataset`);
+    if (n < batchSize * worldSize) {
+      const batch = worldSize > 1 ? `${batchSize} x ${worldSize} processes (the global batch)` : String(batchSize);
+      throw new ConfigError(`--batch-size: ${batch} is larger than ${what} (${n} images of dataset '${datasetName}'); use a smaller batch or a larger dataset`);
     }
   }
 }
@@ -101,11 +94,13 @@ export async function runSearch(o: SearchRunOptions): Promise<SearchResult> {
   if (o.dataset.numClasses !== o.config.numClasses) {
     throw new BadInputError(`search: config.numClasses is ${o.config.numClasses} but dataset '${o.dataset.name}' has ${o.dataset.numClasses} classes`);
   }
+  if (o.parallel && o.parallel.rank > 0) return searchIn(new FollowerRun(o.out), o);
   return RunDir.with(o.out, (run) => searchIn(run, o));
 }
 
-async function searchIn(run: RunDir, o: SearchRunOptions): Promise<SearchResult> {
+async function searchIn(run: RunWriter, o: SearchRunOptions): Promise<SearchResult> {
   const cfg = o.config;
+  const par = o.parallel ?? { rank: 0, worldSize: 1 };
   T.setNumThreads(cfg.threads);
   T.manualSeed(cfg.seed);
   const net = new Supernet(cfg, { archInitScale: cfg.archInitScale, recompute: cfg.recompute });
@@ -113,10 +108,10 @@ async function searchIn(run: RunDir, o: SearchRunOptions): Promise<SearchResult>
   const wOpt = new T.SGD(net.weights.parameters(), { lr: cfg.weightLr, momentum: cfg.weightMomentum, weightDecay: cfg.weightDecay });
   const aOpt = new T.Adam(net.archParameters(), { lr: cfg.archLr, betas: cfg.archBetas, weightDecay: cfg.archWeightDecay });
   const { a, b } = splitHalves(o.dataset.length, cfg.seed);
-  requireBatches([['trainA, half the training split', a.length], ['trainB, the other half', b.length]], cfg.batchSize, o.dataset.name);
+  requireBatches([['trainA, half the training split', a.length], ['trainB, the other half', b.length]], cfg.batchSize, o.dataset.name, par.worldSize);
   const train = searchAugmentation(cfg);
-  const samplerA = new BatchSampler(o.dataset, a, cfg.batchSize, cfg.seed, train);
-  const samplerB = new BatchSampler(o.dataset, b, cfg.batchSize, cfg.seed + 1, train);
+  const samplerA = new BatchSampler(o.dataset, a, cfg.batchSize, cfg.seed, train, par);
+  const samplerB = new BatchSampler(o.dataset, b, cfg.batchSize, cfg.seed + 1, train, par);
   const evalB = new BatchSampler(o.dataset, b, cfg.batchSize, cfg.seed + 2, { ...train, scale: [1, 1], flip: false });
   const perEpoch = samplerA.batchesPerEpoch;
   const total = cfg.epochs * perEpoch;
@@ -126,6 +121,7 @@ async function searchIn(run: RunDir, o: SearchRunOptions): Promise<SearchResult>
   if (o.resume) {
     from = T.tidy(() => {
       const ck = run.resume('search', 'search', { config: cfg as unknown as Record<string, unknown> });
+      requireSameWorld('search', run.checkpointFile, ck.meta, par);
       restoreSearchState(net, ck, run.checkpointFile, wOpt, aOpt);
       restoreRngState(ck.tensors, T.getDefaultDevice());
       return ck.iteration;
@@ -133,10 +129,13 @@ async function searchIn(run: RunDir, o: SearchRunOptions): Promise<SearchResult>
   } else {
     run.begin({ ...cfg, dataset: o.dataset.name, datasetSize: o.dataset.length, device: T.getDefaultDevice() });
   }
+  // Every rank starts from rank 0's weights, BN statistics, alpha and beta (after a resume too).
+  broadcastFromMain(par, [...Object.values(net.weights.stateDict()), ...net.archParameters()]);
   const [sourceA, sourceB] = [batchSource(samplerA, o.datasetSpec), batchSource(samplerB, o.datasetSpec)];
   try {
     const r = await runLoop<[BatchArrays, BatchArrays | null]>({
-      run, from, total, maxIterations: o.maxIterations, checkpointEvery: o.checkpointEvery, shouldStop: o.shouldStop,
+      run, from, total, maxIterations: o.maxIterations, checkpointEvery: o.checkpointEvery,
+      shouldStop: par.worldSize > 1 ? () => agreeToStop(par, o.shouldStop?.() ?? false) : o.shouldStop,
       // Both batches are prepared off the main thread when a dataset spec is given.
       batch: (i) => {
         const [epoch, k] = [Math.floor(i / perEpoch), i % perEpoch];
@@ -144,8 +143,8 @@ async function searchIn(run: RunDir, o: SearchRunOptions): Promise<SearchResult>
       },
       step: (i, [batchA, batchB]) => {
         wOpt.lr = cosineLr(cfg.weightLr, cfg.weightLrMin, i / total);
-        const loss = T.tidy(() => weightStep(net, wOpt, toBatch(batchA), cfg.gradClip));
-        const archLoss = batchB ? T.tidy(() => archStep(net, aOpt, toBatch(batchB))) : null;
+        const loss = T.tidy(() => weightStep(net, wOpt, toBatch(batchA), cfg.gradClip, par)); // losses averaged over the ranks
+        const archLoss = batchB ? T.tidy(() => archStep(net, aOpt, toBatch(batchB), par)) : null;
         return { epoch: Math.floor(i / perEpoch), phase: phaseOf(Math.floor(i / perEpoch)), loss, archLoss, lr: wOpt.lr };
       },
       onLine: (l) => o.onIteration?.({
@@ -155,20 +154,22 @@ async function searchIn(run: RunDir, o: SearchRunOptions): Promise<SearchResult>
       after: async (done) => {
         if (done % perEpoch !== 0) return false;
         const epoch = done / perEpoch - 1;
-        const ev = await evaluateSupernet(net, evalB, cfg.numClasses);
+        broadcastFromMain(par, net.weights.buffers().map(([, t]) => t)); // the batches are shared out: every rank uses rank 0's BN statistics
+        const ev = await evaluateSupernet(net, evalB, cfg.numClasses, par);
         const snap = net.snapshot();
-        const genotype = writeGenotype(o.out, net, { epoch, iteration: done }, true);
+        const genotype = par.rank === 0 ? writeGenotype(o.out, net, { epoch, iteration: done }, true) : net.genotype();
         run.metrics.append({
           type: 'epoch', epoch, iteration: done, phase: phaseOf(epoch), valLoss: ev.loss, mIoU: ev.mIoU, pixelAccuracy: ev.pixelAccuracy,
           alphaEntropy: meanEntropy(alphaRows(snap.alpha)), betaEntropy: meanEntropy(snap.beta.flat().filter((row) => row.some((v) => v > 0))), genotype,
         });
         return true; // a checkpoint at every epoch end
       },
-      save: (done) => T.tidy(() => run.save(searchCheckpoint(net, wOpt, aOpt, cfg, done, perEpoch))),
+      save: (done) => T.tidy(() => run.save(searchCheckpoint(net, wOpt, aOpt, cfg, done, perEpoch, par.worldSize))),
     });
     const epochsDone = Math.floor(r.iterations / perEpoch);
     // Stopped mid-epoch: genotype.json still describes the architecture as it stands (the path printed exists).
-    const genotype = r.completed ? net.genotype() : writeGenotype(o.out, net, { epoch: epochsDone, iteration: r.iterations }, false);
+    const genotype = r.completed || par.rank > 0 ? net.genotype() : writeGenotype(o.out, net, { epoch: epochsDone, iteration: r.iterations }, false);
+    await o.onEnd?.(net);
     return { genotype, completed: r.completed, iterations: r.iterations, epochsDone, out: o.out };
   } finally {
     net.dispose();
@@ -179,7 +180,7 @@ async function searchIn(run: RunDir, o: SearchRunOptions): Promise<SearchResult>
 }
 
 /** The state from which the run continues after `done` iterations (epoch and k kept for readers of the format). */
-function searchCheckpoint(net: Supernet, wOpt: T.SGD, aOpt: T.Adam, cfg: SearchConfig, done: number, perEpoch: number): Checkpoint {
+function searchCheckpoint(net: Supernet, wOpt: T.SGD, aOpt: T.Adam, cfg: SearchConfig, done: number, perEpoch: number, worldSize: number): Checkpoint {
   const w = wOpt.stateDict();
   const ar = aOpt.stateDict();
   return {
@@ -189,6 +190,7 @@ function searchCheckpoint(net: Supernet, wOpt: T.SGD, aOpt: T.Adam, cfg: SearchC
     },
     meta: {
       kind: 'search', version: 1, epoch: Math.floor(done / perEpoch), k: done % perEpoch, iteration: done, config: cfg,
+      ...(worldSize > 1 ? { worldSize } : {}),
       optimizers: { weights: w.meta, arch: ar.meta },
     },
   };

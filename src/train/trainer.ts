@@ -18,7 +18,7 @@ import { AutoDeepLab, ModelConfig } from '../model/network';
 import { prefixed, withPrefix } from '../run/checkpoint';
 import { batchSource, RunOptions, runLoop } from '../run/loop';
 import { RunDir } from '../run/run_dir';
-import { agreeToStop, averageGradients, broadcastFromMain, FollowerRun, Parallel } from '../run/ddp';
+import { agreeToStop, averageGradients, broadcastFromMain, FollowerRun, Parallel, requireSameWorld, RunWriter } from '../run/ddp';
 import { saveModel } from '../model/saved';
 import { TrainConfig } from './config';
 import { polyLr } from '../run/schedule';
@@ -50,9 +50,6 @@ export async function runTraining(o: TrainRunOptions): Promise<TrainResult> {
   return RunDir.with(o.out, (run) => trainIn(run, o));
 }
 
-/** What training needs of its run directory: a RunDir on rank 0, a FollowerRun (writing nothing) on the others. */
-type RunWriter = Pick<RunDir, 'checkpointFile' | 'begin' | 'save' | 'resume'> & { metrics: Pick<RunDir['metrics'], 'append'> };
-
 async function trainIn(run: RunWriter, o: TrainRunOptions): Promise<TrainResult> {
   const c = o.train;
   const par = o.parallel ?? { rank: 0, worldSize: 1 };
@@ -74,10 +71,7 @@ async function trainIn(run: RunWriter, o: TrainRunOptions): Promise<TrainResult>
       model.weights.loadStateDict(withPrefix(ck.tensors, 'model.'), run.checkpointFile);
       opt.loadStateDict({ tensors: withPrefix(ck.tensors, 'optim.'), meta: ck.meta.optimizer as Record<string, unknown> });
       restoreRngState(ck.tensors, T.getDefaultDevice());
-      const savedWorld = (ck.meta.worldSize as number | undefined) ?? 1;
-      if (savedWorld !== par.worldSize) {
-        throw new BadInputError(`train --resume: ${run.checkpointFile} was written by a job of ${savedWorld} process(es), this one has ${par.worldSize}; resume with ${savedWorld > 1 ? `--nproc ${savedWorld}` : 'one process'} (the batches of each process depend on it)`);
-      }
+      requireSameWorld('train', run.checkpointFile, ck.meta, par);
       return ck.iteration;
     });
   } else {

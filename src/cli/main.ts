@@ -13,6 +13,8 @@ import { diagramCommand } from './diagram';
 import { exportCommand } from './export';
 import { evalCommand, trainCommand } from './train';
 import { searchCommand } from './search';
+import { trialsCommand } from './trials';
+import { compareCommand } from './compare';
 
 export function buildProgram(): Command {
   const program = new Command('autodeeplab')
@@ -36,8 +38,10 @@ export function buildProgram(): Command {
     });
 
   program.addCommand(searchCommand());
+  program.addCommand(trialsCommand());
   program.addCommand(quickstartCommand());
   program.addCommand(trainCommand());
+  program.addCommand(compareCommand());
   program.addCommand(evalCommand());
   program.addCommand(predictCommand());
   program.addCommand(checkDataCommand());

@@ -22,6 +22,8 @@ import { loadModel } from '../model/saved';
 import { cellSvg, trellisSvg } from './diagrams';
 import { alphaRows } from '../search/decode';
 import { esc, heatmap, lineChart } from './svg';
+import { isTrialsFolder, readTrials, trialsSections } from './trials';
+import { comparisonSections, isComparisonFolder, readComparison } from './comparison';
 
 /** alpha: [edge][op], or [layer][edge][op] for a search with alpha per layer. */
 interface EpochGenotype { epoch: number; search: { alpha: number[][] | number[][][]; beta: number[][][] } }
@@ -87,7 +89,23 @@ async function predictions(run: RunRecord, n: number): Promise<string> {
   return `<table class="samples"><tr><th>image</th><th>ground truth</th><th>prediction</th></tr>${rows.join('')}</table>`;
 }
 
+/** The page around a report's sections. */
+function page(runDir: string, heading: string, sections: string[], extra = ''): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>autodeeplab report: ${esc(path.basename(path.resolve(runDir)))}</title>
+<style>body{font-family:Helvetica,Arial,sans-serif;margin:24px;color:#222}svg{display:block;margin:12px 0}
+table.samples img{width:160px;image-rendering:pixelated}pre{background:#f4f4f4;padding:8px;font-size:12px}
+td{vertical-align:top;padding:2px 8px}</style></head>
+<body><h1>${heading}: ${esc(path.resolve(runDir))}</h1>
+${extra}${sections.join('\n')}
+</body></html>
+`;
+}
+
+/** A run directory's report, or a trials folder's (trial-<seed>/ runs, Fig. 4), or a searched-vs-random comparison's. */
 export async function buildReport(runDir: string): Promise<string> {
+  if (isComparisonFolder(runDir)) return page(runDir, 'autodeeplab searched vs random', comparisonSections(readComparison(runDir)));
+  if (isTrialsFolder(runDir)) return page(runDir, 'autodeeplab search trials', trialsSections(readTrials(runDir)));
   const run = readRunDir(runDir);
   const metrics = run.metrics;
   const its = metrics.filter((r) => r.type === 'iteration');
@@ -146,16 +164,8 @@ export async function buildReport(runDir: string): Promise<string> {
   }
   const samples = await predictions(run, 3);
   if (samples) sections.push('<h2>Sample predictions</h2>', samples);
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>autodeeplab report: ${esc(path.basename(path.resolve(runDir)))}</title>
-<style>body{font-family:Helvetica,Arial,sans-serif;margin:24px;color:#222}svg{display:block;margin:12px 0}
-table.samples img{width:160px;image-rendering:pixelated}pre{background:#f4f4f4;padding:8px;font-size:12px}</style></head>
-<body><h1>autodeeplab run: ${esc(path.resolve(runDir))}</h1>
-<p>${its.length} iterations${epochs.length ? `, ${epochs.length} epochs` : ''}.</p>
-${sections.join('\n')}
-<h2>Configuration</h2><pre>${esc(JSON.stringify(cfg, null, 2))}</pre>
-</body></html>
-`;
+  sections.push(`<h2>Configuration</h2><pre>${esc(JSON.stringify(cfg, null, 2))}</pre>`);
+  return page(runDir, 'autodeeplab run', sections, `<p>${its.length} iterations${epochs.length ? `, ${epochs.length} epochs` : ''}.</p>\n`);
 }
 
 export async function writeReport(runDir: string, out = path.join(runDir, 'report.html')): Promise<string> {

@@ -46,7 +46,7 @@ export const RELEASED_BN: BNConfig = Object.freeze({ momentum: 0.0003, eps: 1e-3
  * ASPP's atrous rates for features at output stride 4 * 2^level: DeepLab's
  * 12/24/36 at output stride 8 (as released, whose path ends there), 6/12/18 at
  * 16, 3/6/9 at 32, 24/48/72 at 4 (the rates follow the stride, as the search's
- * 96/s, Sec. 4.3; the paper gives the retrained ones only for its own path).
+ * 96/s, Sec. 5.1; the paper gives the retrained ones only for its own path).
  */
 export function asppRates(level: number): number[] {
   const stride = 4 * 2 ** level;

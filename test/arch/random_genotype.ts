@@ -33,3 +33,13 @@ export function randomPath(layers: number, seed: number, levels = 4): Level[] {
   }
   return path;
 }
+
+/** Random transition rows (softmax-like) on real arrows, 0 elsewhere. */
+export function randomBeta(trellis: NetworkTrellis, seed: number, sharp = 2): number[][][] {
+  const r = jsRandom(seed);
+  return Array.from({ length: trellis.layers }, (_, l) => Array.from({ length: trellis.levels }, (_, k) => {
+    const e = [-1, 0, 1].map((d) => (trellis.hasNode(l - 1, k) && trellis.hasNode(l, k + d) ? Math.exp(sharp * (2 * r() - 1)) : 0));
+    const z = e.reduce((a, b) => a + b, 0) || 1;
+    return e.map((v) => v / z);
+  }));
+}

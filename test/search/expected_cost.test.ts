@@ -10,25 +10,15 @@ import { countCost } from '../../src/model/cost';
 import { buildModel } from '../../src/model/presets';
 import { expectedCost } from '../../src/search/expected_cost';
 import { jsRandom } from '../helpers';
-import { randomCell, randomPath } from '../arch/random_genotype';
+import { randomBeta, randomCell, randomPath } from '../arch/random_genotype';
 
 /** alpha one-hot on the genotype: each kept edge on its op, every other edge on zero. */
-export function oneHotAlpha(cell: CellGenotype): number[][] {
+function oneHotAlpha(cell: CellGenotype): number[][] {
   const rows = Array.from({ length: numEdges(cell.blocks.length) }, () => PRIMITIVES.map((_, o) => (o === ZERO ? 1 : 0)));
   cell.blocks.forEach((block, i) => block.forEach((br) => {
     rows[edgeIndex(i, inputIndex(br.input))] = PRIMITIVES.map((_, o) => (o === PRIMITIVE_INDEX[br.op] ? 1 : 0));
   }));
   return rows;
-}
-
-/** Random transition rows (softmax-like) on real arrows, 0 elsewhere. */
-export function randomBeta(trellis: NetworkTrellis, seed: number, sharp = 2): number[][][] {
-  const r = jsRandom(seed);
-  return Array.from({ length: trellis.layers }, (_, l) => Array.from({ length: trellis.levels }, (_, k) => {
-    const e = [-1, 0, 1].map((d) => (trellis.hasNode(l - 1, k) && trellis.hasNode(l, k + d) ? Math.exp(sharp * (2 * r() - 1)) : 0));
-    const z = e.reduce((a, b) => a + b, 0) || 1;
-    return e.map((v) => v / z);
-  }));
 }
 
 /** beta one-hot on a path; rows off the path keep random values (they carry no probability). */

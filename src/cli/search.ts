@@ -10,6 +10,7 @@ import { useDevice } from '../run/device';
 import { addDatasetOptions, addRunOptions, configLayers, DatasetFlags, datasetOptions, RunFlags } from './option_groups';
 import { gracefulStop, int, num, timestamp } from './options';
 import { progress } from './progress';
+import { addBudgetOptions, budgetFromFlags, budgetSummary } from './budget_options';
 
 /** Flags that set the search configuration of the same name (src/search/config.ts). */
 const CONFIG_FLAGS = ['epochs', 'archStartEpoch', 'batchSize', 'crop', 'layers', 'blocks', 'filterMultiplier', 'seed', 'threads',
@@ -29,18 +30,21 @@ export function searchCommand(): Command {
     .option('--filter-multiplier <n>', 'F (paper: 8 during search)', int(1))
     .option('--no-recompute', 'keep all activations for the backward pass (faster, much more memory)')
     .option('--grad-clip <norm>', 'clip the weight gradients to this global norm (0: off, the paper)', num(0));
+  addBudgetOptions(cmd);
   return addRunOptions(cmd, { label: 'search' })
     .addHelpText('after', `
 Examples:
   $ autodeeplab search                                   # paper settings on the built-in scenes
   $ autodeeplab search --epochs 4 --arch-start-epoch 2 --crop 64 --layers 6 --out runs/s1
   $ autodeeplab search --out runs/s1 --resume            # continue after an interruption
+  $ autodeeplab search --budget 250 --out runs/b1        # the best network within 250 B Multi-Adds at 1024x2048, F = 20
 
 Writes config.json, metrics.jsonl, genotype.json (+ genotypes/epoch-NNN.json) and
 checkpoint.safetensors to the run directory; genotype.json also on every stop.`)
     .action(async (flags: DatasetFlags & RunFlags, command: Command) => {
       useDevice(flags.device);
       const layers = configLayers(command, CONFIG_FLAGS, { threads: os.availableParallelism() });
+      const budget = budgetFromFlags(command);
       const seed = resolveSearchConfig(layers).seed; // the dataset's seed, before its class count is known
       const dsOptions = datasetOptions(flags, seed);
       const dataset = openDataset(flags.dataset, dsOptions);
@@ -49,7 +53,7 @@ checkpoint.safetensors to the run directory; genotype.json also on every stop.`)
       const out = flags.out ?? path.join('runs', `search-${timestamp()}`);
       let bar: ReturnType<typeof progress> | null = null;
       const result = await runSearch({
-        config, dataset, out, resume: flags.resume, maxIterations: flags.maxIterations, checkpointEvery: flags.checkpointEvery,
+        config, dataset, out, budget, resume: flags.resume, maxIterations: flags.maxIterations, checkpointEvery: flags.checkpointEvery,
         shouldStop: gracefulStop('search'),
         // Batches are prepared in a worker thread (with --skip-bad, inline, so that every skip is reported).
         datasetSpec: flags.skipBad ? undefined : { name: flags.dataset, options: dsOptions },
@@ -65,5 +69,6 @@ checkpoint.safetensors to the run directory; genotype.json also on every stop.`)
       reportSkipped(dataset);
       process.stdout.write(`search ${result.completed ? 'finished' : 'stopped'} after ${result.iterations} iterations; ` +
         `genotype: ${path.join(out, 'genotype.json')}\n${JSON.stringify(result.genotype)}\n`);
+      if (budget) process.stdout.write(budgetSummary(budget, result.genotype, config));
     });
 }

@@ -57,8 +57,11 @@ export function weightStep(net: Supernet, opt: T.Optimizer, batch: Batch, gradCl
   }));
 }
 
-/** 2. Update alpha, beta by grad_{alpha,beta} L_trainB(w, alpha, beta). Returns the loss. */
-export function archStep(net: Supernet, opt: T.Optimizer, batch: Batch): number {
+/**
+ * 2. Update alpha, beta by grad_{alpha,beta} L_trainB(w, alpha, beta). Returns the loss.
+ * addGrad (a budget's penalty, budget.ts) adds its own gradient to alpha and beta before the step.
+ */
+export function archStep(net: Supernet, opt: T.Optimizer, batch: Batch, addGrad?: (net: Supernet) => void): number {
   return T.tidy(() => {
     opt.zeroGrad();
     if (!net.recompute) {
@@ -66,10 +69,12 @@ export function archStep(net: Supernet, opt: T.Optimizer, batch: Batch): number 
       const loss = segmentationLoss(net.forward(batch.images, true), batch.labels);
       const arch = net.archParameters();
       T.grad(loss, arch).forEach((g, i) => (arch[i].grad = g));
+      addGrad?.(net);
       opt.step();
       return loss.item();
     }
     const loss = withFrozen(net.weights.parameters(), () => net.lossAndGrad(batch.images, (logits) => segmentationLoss(logits, batch.labels)));
+    addGrad?.(net);
     opt.step();
     return loss;
   });

@@ -27,9 +27,14 @@ import { checkSearchFits } from './memory';
 import { restoreRngState, rngStateTensors } from '../run/device';
 import { writeFileAtomic } from '../util/files';
 import { BadInputError, ConfigError } from '../util/errors';
+import { CostTable } from '../arch/cost_table';
+import { BudgetSettings, BudgetState, SearchBudget } from './budget';
 
 export interface SearchRunOptions extends RunOptions {
   config: SearchConfig;
+  /** Search under a cost budget (budget.ts); costTable: a measured latency table for an 'ms' budget. */
+  budget?: BudgetSettings;
+  costTable?: CostTable;
   onIteration?: (p: IterationReport) => void;
 }
 
@@ -78,9 +83,10 @@ export async function evaluateSupernet(net: Supernet, sampler: BatchSampler, num
  * genotype.json (and, at an epoch end, genotypes/epoch-NNN.json): the decoded
  * architecture with the normalised alpha and beta it was decoded from.
  */
-function writeGenotype(out: string, net: Supernet, at: { epoch: number; iteration: number }, epochEnd: boolean): Genotype {
-  const genotype = net.genotype();
-  const record = { $schema: GENOTYPE_SCHEMA_ID, ...genotype, search: { ...at, ...net.snapshot() } };
+function writeGenotype(out: string, net: Supernet, at: { epoch: number; iteration: number }, epochEnd: boolean,
+  decoded: { genotype: Genotype; state?: BudgetState } = { genotype: net.genotype() }): Genotype {
+  const { genotype, state } = decoded;
+  const record = { $schema: GENOTYPE_SCHEMA_ID, ...genotype, search: { ...at, ...net.snapshot(), ...(state ? { budget: state } : {}) } };
   const text = JSON.stringify(record, null, 1) + '\n';
   if (epochEnd) writeFileAtomic(path.join(out, 'genotypes', `epoch-${String(at.epoch).padStart(3, '0')}.json`), text);
   writeFileAtomic(path.join(out, 'genotype.json'), text);
@@ -109,6 +115,7 @@ async function searchIn(run: RunDir, o: SearchRunOptions): Promise<SearchResult>
   T.manualSeed(cfg.seed);
   const net = new Supernet(cfg, { archInitScale: cfg.archInitScale, recompute: cfg.recompute });
   checkSearchFits(cfg, net.weights.count()); // before the first step, not in the OOM killer's hands
+  const budget = o.budget ? new SearchBudget(o.budget, cfg, net, o.costTable) : null; // refuses a budget nothing fits
   const wOpt = new T.SGD(net.weights.parameters(), { lr: cfg.weightLr, momentum: cfg.weightMomentum, weightDecay: cfg.weightDecay });
   const aOpt = new T.Adam(net.archParameters(), { lr: cfg.archLr, betas: cfg.archBetas, weightDecay: cfg.archWeightDecay });
   const { a, b } = splitHalves(o.dataset.length, cfg.seed);
@@ -124,13 +131,13 @@ async function searchIn(run: RunDir, o: SearchRunOptions): Promise<SearchResult>
   let from = 0;
   if (o.resume) {
     from = T.tidy(() => {
-      const ck = run.resume('search', 'search', { config: cfg as unknown as Record<string, unknown> });
+      const ck = run.resume('search', 'search', { config: cfg as unknown as Record<string, unknown>, budget: { ...o.budget } });
       restoreSearchState(net, ck, run.checkpointFile, wOpt, aOpt);
       restoreRngState(ck.tensors, T.getDefaultDevice());
       return ck.iteration;
     });
   } else {
-    run.begin({ ...cfg, dataset: o.dataset.name, datasetSize: o.dataset.length, device: T.getDefaultDevice() });
+    run.begin({ ...cfg, dataset: o.dataset.name, datasetSize: o.dataset.length, device: T.getDefaultDevice(), ...(o.budget ? { budget: o.budget } : {}) });
   }
   const [sourceA, sourceB] = [batchSource(samplerA, o.datasetSpec), batchSource(samplerB, o.datasetSpec)];
   try {
@@ -144,7 +151,7 @@ async function searchIn(run: RunDir, o: SearchRunOptions): Promise<SearchResult>
       step: (i, [batchA, batchB]) => {
         wOpt.lr = cosineLr(cfg.weightLr, cfg.weightLrMin, i / total);
         const loss = T.tidy(() => weightStep(net, wOpt, toBatch(batchA), cfg.gradClip));
-        const archLoss = batchB ? T.tidy(() => archStep(net, aOpt, toBatch(batchB))) : null;
+        const archLoss = batchB ? T.tidy(() => archStep(net, aOpt, toBatch(batchB), budget ? (n) => budget.addPenaltyGrad(n) : undefined)) : null;
         return { epoch: Math.floor(i / perEpoch), phase: phaseOf(Math.floor(i / perEpoch)), loss, archLoss, lr: wOpt.lr };
       },
       onLine: (l) => o.onIteration?.({
@@ -156,18 +163,20 @@ async function searchIn(run: RunDir, o: SearchRunOptions): Promise<SearchResult>
         const epoch = done / perEpoch - 1;
         const ev = await evaluateSupernet(net, evalB, cfg.numClasses);
         const snap = net.snapshot();
-        const genotype = writeGenotype(o.out, net, { epoch, iteration: done }, true);
+        const decoded = budget?.decode(net);
+        const genotype = writeGenotype(o.out, net, { epoch, iteration: done }, true, decoded);
         run.metrics.append({
           type: 'epoch', epoch, iteration: done, phase: phaseOf(epoch), valLoss: ev.loss, mIoU: ev.mIoU, pixelAccuracy: ev.pixelAccuracy,
           alphaEntropy: meanEntropy(snap.alpha), betaEntropy: meanEntropy(snap.beta.flat().filter((row) => row.some((v) => v > 0))), genotype,
+          ...(decoded ? { budget: decoded.state } : {}),
         });
         return true; // a checkpoint at every epoch end
       },
-      save: (done) => T.tidy(() => run.save(searchCheckpoint(net, wOpt, aOpt, cfg, done, perEpoch))),
+      save: (done) => T.tidy(() => run.save(searchCheckpoint(net, wOpt, aOpt, cfg, done, perEpoch, o.budget))),
     });
     const epochsDone = Math.floor(r.iterations / perEpoch);
     // Stopped mid-epoch: genotype.json still describes the architecture as it stands (the path printed exists).
-    const genotype = r.completed ? net.genotype() : writeGenotype(o.out, net, { epoch: epochsDone, iteration: r.iterations }, false);
+    const genotype = r.completed ? (budget?.decode(net).genotype ?? net.genotype()) : writeGenotype(o.out, net, { epoch: epochsDone, iteration: r.iterations }, false, budget?.decode(net));
     return { genotype, completed: r.completed, iterations: r.iterations, epochsDone, out: o.out };
   } finally {
     net.dispose();
@@ -178,7 +187,7 @@ async function searchIn(run: RunDir, o: SearchRunOptions): Promise<SearchResult>
 }
 
 /** The state from which the run continues after `done` iterations (epoch and k kept for readers of the format). */
-function searchCheckpoint(net: Supernet, wOpt: T.SGD, aOpt: T.Adam, cfg: SearchConfig, done: number, perEpoch: number): Checkpoint {
+function searchCheckpoint(net: Supernet, wOpt: T.SGD, aOpt: T.Adam, cfg: SearchConfig, done: number, perEpoch: number, budget?: BudgetSettings): Checkpoint {
   const w = wOpt.stateDict();
   const ar = aOpt.stateDict();
   return {
@@ -188,7 +197,7 @@ function searchCheckpoint(net: Supernet, wOpt: T.SGD, aOpt: T.Adam, cfg: SearchC
     },
     meta: {
       kind: 'search', version: 1, epoch: Math.floor(done / perEpoch), k: done % perEpoch, iteration: done, config: cfg,
-      optimizers: { weights: w.meta, arch: ar.meta },
+      optimizers: { weights: w.meta, arch: ar.meta }, ...(budget ? { budget } : {}),
     },
   };
 }

@@ -13,6 +13,7 @@ import { diagramCommand } from './diagram';
 import { exportCommand } from './export';
 import { evalCommand, trainCommand } from './train';
 import { searchCommand } from './search';
+import { latencyTableCommand } from './latency_table';
 
 export function buildProgram(): Command {
   const program = new Command('autodeeplab')
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
     });
 
   program.addCommand(searchCommand());
+  program.addCommand(latencyTableCommand());
   program.addCommand(quickstartCommand());
   program.addCommand(trainCommand());
   program.addCommand(evalCommand());

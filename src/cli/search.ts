@@ -38,22 +38,23 @@ Examples:
   $ autodeeplab search --epochs 4 --arch-start-epoch 2 --crop 64 --layers 6 --out runs/s1
   $ autodeeplab search --out runs/s1 --resume            # continue after an interruption
   $ autodeeplab search --budget 250 --out runs/b1        # the best network within 250 B Multi-Adds at 1024x2048, F = 20
+  $ autodeeplab search --budget-ms 150 --latency-table table.json   # ... within 150 ms as measured (latency-table)
 
 Writes config.json, metrics.jsonl, genotype.json (+ genotypes/epoch-NNN.json) and
 checkpoint.safetensors to the run directory; genotype.json also on every stop.`)
     .action(async (flags: DatasetFlags & RunFlags, command: Command) => {
       useDevice(flags.device);
       const layers = configLayers(command, CONFIG_FLAGS, { threads: os.availableParallelism() });
-      const budget = budgetFromFlags(command);
       const seed = resolveSearchConfig(layers).seed; // the dataset's seed, before its class count is known
       const dsOptions = datasetOptions(flags, seed);
       const dataset = openDataset(flags.dataset, dsOptions);
       await preflightDataset(dataset, `${flags.dataset} ${dsOptions.split} split`);
       const config = resolveSearchConfig([...layers, { values: { numClasses: dataset.numClasses }, source: `dataset '${dataset.name}'` }]);
+      const budget = budgetFromFlags(command, config.blocks);
       const out = flags.out ?? path.join('runs', `search-${timestamp()}`);
       let bar: ReturnType<typeof progress> | null = null;
       const result = await runSearch({
-        config, dataset, out, budget, resume: flags.resume, maxIterations: flags.maxIterations, checkpointEvery: flags.checkpointEvery,
+        config, dataset, out, budget: budget?.settings, costTable: budget?.table, resume: flags.resume, maxIterations: flags.maxIterations, checkpointEvery: flags.checkpointEvery,
         shouldStop: gracefulStop('search'),
         // Batches are prepared in a worker thread (with --skip-bad, inline, so that every skip is reported).
         datasetSpec: flags.skipBad ? undefined : { name: flags.dataset, options: dsOptions },

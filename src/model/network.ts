@@ -43,7 +43,7 @@ export interface ModelFeatures {
 export const RELEASED_BN: BNConfig = Object.freeze({ momentum: 0.0003, eps: 1e-3 });
 
 /** ASPP: image pooling, 1x1, three 3x3 at rates 12/24/36 (output stride 8), 256 each; concat -> 1x1 256. */
-class ASPP {
+export class ASPP {
   private readonly pool: ConvBNReLU;
   private readonly branches: ConvBNReLU[];
   private readonly project: ConvBNReLU;
@@ -61,7 +61,7 @@ class ASPP {
 }
 
 /** DeepLabv3+ decoder: low-level 1x1 to 48, concat with upsampled ASPP, two 3x3 convs of 256, logits. */
-class Decoder {
+export class Decoder {
   private readonly low: ConvBNReLU;
   private readonly convs: ConvBNReLU[];
   private readonly logits: T.Tensor;

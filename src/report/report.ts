@@ -21,6 +21,7 @@ import { writeFileAtomic } from '../util/files';
 import { loadModel } from '../model/saved';
 import { cellSvg, trellisSvg } from './diagrams';
 import { esc, heatmap, lineChart } from './svg';
+import { budgetSections } from './budget';
 
 interface EpochGenotype { epoch: number; search: { alpha: number[][]; beta: number[][][] } }
 
@@ -105,6 +106,7 @@ export async function buildReport(runDir: string): Promise<string> {
       { name: 'loss', color: '#ff7f0e', points: epochs.map((r) => [(r.epoch as number) + 1, r.valLoss as number]) },
     ]));
   }
+  sections.push(budgetSections(epochs, cfg));
   if (vals.length) {
     sections.push(lineChart('validation mIoU', 'iteration', [{ name: 'mIoU', color: '#2ca02c', points: vals.map((r) => [r.iteration as number, r.mIoU as number]) }]));
   }

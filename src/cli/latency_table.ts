@@ -2,12 +2,13 @@
 import { Command } from 'commander';
 import { networkCost } from '../arch/cost_table';
 import { BlockGenotype, Genotype, Level, AUTO_DEEPLAB_GENOTYPE } from '../arch/genotype';
-import { LatencyTable } from '../arch/latency_table';
+import { LatencyTable, validateLatencyTable } from '../arch/latency_table';
+import { readJsonFile } from '../util/json';
 import { PRIMITIVES, CellOpName } from '../arch/primitives';
 import { cellInputsOf } from '../arch/topology';
 import { NetworkTrellis } from '../arch/trellis';
 import { Clock, measureLatencyTable, RuntimeName, timePart } from '../deploy/latency';
-import { buildModel } from '../model/presets';
+import { buildModel, loadGenotype } from '../model/presets';
 import { BadInputError } from '../util/errors';
 import { writeFileAtomic } from '../util/files';
 import { int, sizeArg, threadsArg } from './options';
@@ -33,7 +34,7 @@ function randomGenotype(seed: number, layers: number, blocks: number): Genotype 
   return { version: 1, cell: { blocks: cell }, path };
 }
 
-interface Flags { clock: string; runtime: string; size: [number, number]; filterMultiplier: number; blocks: number; classes: number; threads: number; repeats: number; out: string; check: number }
+interface Flags { genotypes?: string; from?: string; clock: string; runtime: string; size: [number, number]; filterMultiplier: number; blocks: number; classes: number; threads: number; repeats: number; out: string; check: number }
 
 export function latencyTableCommand(): Command {
   return new Command('latency-table')
@@ -47,26 +48,37 @@ export function latencyTableCommand(): Command {
     .option('--repeats <n>', 'timed samples per part (the median is kept)', int(1), 5)
     .option('--clock <c>', 'cpu: CPU time of the process (robust on a busy machine; with 1 thread, a quiet machine\'s latency) or wall', 'cpu')
     .option('--check <n>', 'then time n decoded architectures end to end (Auto-DeepLab and seeded random ones) against the prediction', int(0), 0)
-    .requiredOption('--out <file>', 'the table (JSON)')
+    .option('--genotypes <files>', 'comma-separated genotype files to time end to end against the prediction (e.g. decoded by search --budget-ms)')
+    .option('--from <table>', 'check against this table (its runtime, threads and clock) instead of measuring a new one')
+    .option('--out <file>', 'the table (JSON) to write')
     .addHelpText('after', `
 Examples:
   $ autodeeplab latency-table --runtime onnxruntime --size 512x1024 --out table.json
   $ autodeeplab latency-table --runtime libtorch --size 256x512 --check 4 --out table.json
-  $ autodeeplab search --budget-ms 400 --latency-table table.json`)
+  $ autodeeplab search --budget-ms 400 --latency-table table.json
+  $ autodeeplab latency-table --from table.json --runtime onnxruntime --genotypes runs/b1/genotype.json`)
     .action(async (o: Flags) => {
       if (o.runtime !== 'libtorch' && o.runtime !== 'onnxruntime') throw new BadInputError(`--runtime: expected libtorch or onnxruntime, got '${o.runtime}'`);
       const runtime = o.runtime as RuntimeName;
       if (o.clock !== 'cpu' && o.clock !== 'wall') throw new BadInputError(`--clock: expected cpu or wall, got '${o.clock}'`);
       const clock = o.clock as Clock;
       const shape = { filterMultiplier: o.filterMultiplier, blocks: o.blocks, numClasses: o.classes, size: o.size };
-      const data = await measureLatencyTable(shape, runtime, o.threads, o.repeats, clock, (i, n, key, ms) => process.stderr.write(`\r${i + 1}/${n} ${key.padEnd(24)} ${ms.toFixed(2)} ms   `));
-      writeFileAtomic(o.out, JSON.stringify(data, null, 1) + '\n');
-      process.stderr.write(`\nlatency table (${runtime}, ${clock} clock, ${o.threads} thread(s), ${o.size[0]}x${o.size[1]}, F = ${o.filterMultiplier}): ${o.out}\n`);
+      if (!o.from && !o.out) throw new BadInputError('latency-table: give --out FILE (or --from TABLE to check an existing table)');
+      const data = o.from ? validateLatencyTable(readJsonFile(o.from, '--from'), o.from)
+        : await measureLatencyTable(shape, runtime, o.threads, o.repeats, clock, (i, n, key, ms) => process.stderr.write(`\r${i + 1}/${n} ${key.padEnd(24)} ${ms.toFixed(2)} ms   `));
+      if (!o.from) {
+        writeFileAtomic(o.out!, JSON.stringify(data, null, 1) + '\n');
+        process.stderr.write(`\nlatency table (${runtime}, ${clock} clock, ${o.threads} thread(s), ${o.size[0]}x${o.size[1]}, F = ${o.filterMultiplier}): ${o.out}\n`);
+      }
       const table = new LatencyTable(data);
-      for (let i = 0; i < o.check; i++) {
-        const g = i === 0 && o.blocks === 5 ? AUTO_DEEPLAB_GENOTYPE : randomGenotype(i, 12, o.blocks);
-        const model = buildModel({ genotype: g, filterMultiplier: o.filterMultiplier, numClasses: o.classes });
-        const measured = await timePart({ key: 'network', input: [1, 3, o.size[0], o.size[1]], forward: (x) => model.forward(x, false) }, runtime, o.threads, o.repeats, clock);
+      const { shape: t } = table;
+      const checks = [...Array.from({ length: o.check }, (_, i) => (i === 0 && t.blocks === 5 ? AUTO_DEEPLAB_GENOTYPE : randomGenotype(i, 12, t.blocks))),
+        ...(o.genotypes ? o.genotypes.split(',').map((f) => loadGenotype(f)) : [])];
+      for (const g of checks) {
+        const model = buildModel({ genotype: g, filterMultiplier: t.filterMultiplier, numClasses: t.numClasses });
+        // The table's own runtime, threads and clock.
+        const measured = await timePart({ key: 'network', input: [1, 3, t.size[0], t.size[1]], forward: (x) => model.forward(x, false) },
+          data.runtime as RuntimeName, data.threads, o.repeats, data.clock);
         model.weights.dispose();
         const predicted = networkCost(table, g.cell, g.path);
         process.stdout.write(`${JSON.stringify({ path: g.path, predictedMs: +predicted.toFixed(2), measuredMs: +measured.toFixed(2), ratio: +(predicted / measured).toFixed(3) })}\n`);

@@ -110,6 +110,9 @@ export function validateLatencyTable(data: unknown, file: string): LatencyTableD
   if (!shape || !Array.isArray(shape.size) || ![shape.filterMultiplier, shape.blocks, shape.numClasses].every((v) => Number.isInteger(v) && v > 0)) {
     fail('shape', 'must give filterMultiplier, blocks, numClasses and size');
   }
+  if (d.runtime !== 'libtorch' && d.runtime !== 'onnxruntime') fail('runtime', 'must be "libtorch" or "onnxruntime"');
+  if (d.clock !== 'cpu' && d.clock !== 'wall') fail('clock', 'must be "cpu" or "wall"');
+  if (!Number.isInteger(d.threads) || d.threads < 1) fail('threads', 'must be an integer >= 1');
   const ms = (v: unknown, field: string) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : fail(field, 'must be a time in ms >= 0'));
   ms(d.stem, 'stem');
   ms(d.decoder?.cell, 'decoder.cell');

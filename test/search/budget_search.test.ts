@@ -56,6 +56,30 @@ describe('search under a budget', () => {
     }
   });
 
+  it('the penalty alone drives the expected cost down to the budget, then stops pushing (hinge)', () => {
+    T.manualSeed(0);
+    const cfg = resolveSearchConfig({ layers: 6, blocks: 5, filterMultiplier: 1, stemChannels: 4, numClasses: 6, crop: 33, threads: 1 });
+    const net = new Supernet(cfg);
+    const budget = new SearchBudget(settings(240e9), cfg, net);
+    const opt = new T.Adam(net.archParameters(), { lr: 1e-2 });
+    const expected: number[] = [];
+    for (let i = 0; i < 120; i++) {
+      expected.push(budget.decode(net).state.expected);
+      T.tidy(() => {
+        opt.zeroGrad();
+        budget.addPenaltyGrad(net);
+        opt.step();
+      });
+    }
+    const crossed = expected.findIndex((e) => e <= 240e9);
+    assert.ok(expected[0] > 280e9 && crossed > 0, `${expected[0]} .. ${expected[expected.length - 1]}`);
+    expected.slice(1, crossed + 1).forEach((e, i) => assert.ok(e < expected[i], `step ${i + 1}: ${e} >= ${expected[i]}`));
+    assert.ok(expected.slice(crossed).every((e) => e === expected[crossed]), 'no push within the budget');
+    assert.ok(budget.decode(net).state.cost <= 240e9);
+    net.dispose();
+    opt.dispose();
+  });
+
   it('a short search writes a genotype whose `cost` is within the budget, and logs the expected cost per epoch', async () => {
     const out = tmp();
     const dataset = new BuiltinScenes({ size: 8, imageSize: 48, seed: 0 });
@@ -84,7 +108,7 @@ describe('search under a budget', () => {
     fs.rmSync(out, { recursive: true });
   });
 
-  it('a budget below the cheapest architecture, or a companion flag alone, exits 2 naming the flag', () => {
+  it('a budget below the cheapest architecture, a companion flag alone, or a resume with another budget exits 2 naming it', () => {
     const base = ['search', '--epochs', '1', '--arch-start-epoch', '0', '--crop', '40', '--layers', '3', '--blocks', '3', '--filter-multiplier', '2', '--builtin-size', '8', '--builtin-image-size', '48', '--threads', '1'];
     const out = tmp();
     const low = spawnSync(process.execPath, [CLI, ...base, '--budget', '200', '--out', out], { encoding: 'utf8' });
@@ -93,6 +117,13 @@ describe('search under a budget', () => {
     const stray = spawnSync(process.execPath, [CLI, ...base, '--budget-size', '512x1024', '--out', out], { encoding: 'utf8' });
     assert.equal(stray.status, 2, stray.stderr);
     assert.match(stray.stderr, /--budget-size: only meaningful with --budget/);
+    const run = tmp();
+    const first = spawnSync(process.execPath, [CLI, ...base, '--budget', '240', '--max-iterations', '1', '--out', run], { encoding: 'utf8' });
+    assert.equal(first.status, 0, first.stderr);
+    const other = spawnSync(process.execPath, [CLI, ...base, '--budget', '250', '--resume', '--out', run], { encoding: 'utf8' });
+    assert.equal(other.status, 2, other.stderr);
+    assert.match(other.stderr, /budget\.limit: saved 240000000000, now 250000000000/);
     fs.rmSync(out, { recursive: true, force: true });
+    fs.rmSync(run, { recursive: true, force: true });
   });
 });

@@ -15,6 +15,7 @@ import { evalCommand, trainCommand } from './train';
 import { searchCommand } from './search';
 import { trialsCommand } from './trials';
 import { compareCommand } from './compare';
+import { latencyTableCommand } from './latency_table';
 
 export function buildProgram(): Command {
   const program = new Command('autodeeplab')
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
 
   program.addCommand(searchCommand());
   program.addCommand(trialsCommand());
+  program.addCommand(latencyTableCommand());
   program.addCommand(quickstartCommand());
   program.addCommand(trainCommand());
   program.addCommand(compareCommand());

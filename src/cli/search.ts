@@ -11,6 +11,7 @@ import { joinJob, launchSelf, leaveJob, quietStop } from '../run/ddp';
 import { addDatasetOptions, addRunOptions, configLayers, DatasetFlags, datasetOptions, nprocOption, RunFlags } from './option_groups';
 import { gracefulStop, int, num, timestamp } from './options';
 import { progress } from './progress';
+import { addBudgetOptions, budgetFromFlags, budgetSummary } from './budget_options';
 
 /** Flags that set the search configuration of the same name (src/search/config.ts). */
 const CONFIG_FLAGS = ['epochs', 'archStartEpoch', 'batchSize', 'crop', 'layers', 'blocks', 'filterMultiplier', 'seed', 'threads',
@@ -35,6 +36,7 @@ export function searchCommand(): Command {
     .option('--grad-clip <norm>', 'clip the weight gradients to this global norm (0: off, the paper)', num(0))
     .option('--untied-cells', 'each arrow into a node has a cell with its own weights (default: the cells into a node share them)')
     .option('--alpha-per-layer', 'one alpha per layer, one decoded cell per layer (the paper\'s future work, Sec. 6)');
+  addBudgetOptions(cmd);
   return addRunOptions(cmd, { label: 'search' }).addOption(nprocOption())
     .addHelpText('after', `
 Examples:
@@ -44,6 +46,8 @@ Examples:
   $ autodeeplab search --out runs/s1 --resume            # continue after an interruption
   $ autodeeplab search --nproc 2 --threads 4 --batch-size 2 ... --out runs/s2   # 2 data-parallel processes, global batch 4
   $ RANK=0 WORLD_SIZE=2 MASTER_ADDR=host0 MASTER_PORT=29500 autodeeplab search ...   # one rank of a multi-machine job (README: Distributed)
+  $ autodeeplab search --budget 250 --out runs/b1        # the best network within 250 B Multi-Adds at 1024x2048, F = 20
+  $ autodeeplab search --budget-ms 150 --latency-table table.json   # ... within 150 ms as measured (latency-table)
 
 Writes config.json, metrics.jsonl, genotype.json (+ genotypes/epoch-NNN.json) and
 checkpoint.safetensors to the run directory; genotype.json also on every stop.`)
@@ -62,10 +66,11 @@ checkpoint.safetensors to the run directory; genotype.json also on every stop.`)
       const dataset = openDataset(flags.dataset, dsOptions);
       await preflightDataset(dataset, `${flags.dataset} ${dsOptions.split} split`);
       const config = resolveSearchConfig([...layers, { values: { numClasses: dataset.numClasses }, source: `dataset '${dataset.name}'` }]);
+      const budget = budgetFromFlags(command, config.blocks);
       const out = flags.out ?? path.join('runs', `search-${timestamp()}`);
       let bar: ReturnType<typeof progress> | null = null;
       const result = await runSearch({
-        config, dataset, out, resume: flags.resume, maxIterations: flags.maxIterations, checkpointEvery: flags.checkpointEvery,
+        config, dataset, out, budget: budget?.settings, costTable: budget?.table, resume: flags.resume, maxIterations: flags.maxIterations, checkpointEvery: flags.checkpointEvery,
         shouldStop: main ? gracefulStop('search') : quietStop(), parallel,
         // Batches are prepared in a worker thread (with --skip-bad, inline, so that every skip is reported).
         datasetSpec: flags.skipBad ? undefined : { name: flags.dataset, options: dsOptions },
@@ -84,5 +89,6 @@ checkpoint.safetensors to the run directory; genotype.json also on every stop.`)
       reportSkipped(dataset);
       process.stdout.write(`search ${result.completed ? 'finished' : 'stopped'} after ${result.iterations} iterations; ` +
         `genotype: ${path.join(out, 'genotype.json')}\n${JSON.stringify(result.genotype)}\n`);
+      if (budget) process.stdout.write(budgetSummary(budget, result.genotype, config));
     });
 }

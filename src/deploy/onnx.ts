@@ -126,10 +126,10 @@ function lower(g: GraphBuilder, c: TracedCall): void {
   g.bind(c.output, out);
 }
 
-/** Writes model(images) -> logits as ONNX for inputs of (1, 3, height, width). */
-export function exportOnnx(forward: (x: T.Tensor) => T.Tensor, height: number, width: number, file: string, producer = 'autodeeplab'): void {
+/** Writes model(images) -> logits as ONNX for inputs of (1, channels, height, width) (channels: 3, or a part's, deploy/latency.ts). */
+export function exportOnnx(forward: (x: T.Tensor) => T.Tensor, height: number, width: number, file: string, producer = 'autodeeplab', channels = 3): void {
   T.noGrad(() => T.tidy(() => {
-    const input = T.zeros([1, 3, height, width]);
+    const input = T.zeros([1, channels, height, width]);
     const g = new GraphBuilder(input);
     // Lowered as they happen: the model frees intermediates in its own scopes (handles are never reused).
     const output = traceOps((c) => lower(g, c), () => forward(input));
@@ -137,7 +137,7 @@ export function exportOnnx(forward: (x: T.Tensor) => T.Tensor, height: number, w
       irVersion: 7, producerName: producer, opsetImport: [{ domain: '', version: OPSET }],
       graph: {
         name: 'autodeeplab', node: g.nodes, initializer: g.initializers,
-        input: [{ name: 'input', type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [1, 3, height, width].map((d) => ({ dimValue: d })) } } } }],
+        input: [{ name: 'input', type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [1, channels, height, width].map((d) => ({ dimValue: d })) } } } }],
         output: [{ name: g.name(output), type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: output.shape.map((d) => ({ dimValue: d })) } } } }],
       },
     };

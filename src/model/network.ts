@@ -54,7 +54,7 @@ export function asppRates(level: number): number[] {
 }
 
 /** ASPP: image pooling, 1x1, three 3x3 at `rates` (asppRates), 256 each; concat -> 1x1 256. */
-class ASPP {
+export class ASPP {
   private readonly pool: ConvBNReLU;
   private readonly branches: ConvBNReLU[];
   private readonly project: ConvBNReLU;
@@ -72,7 +72,7 @@ class ASPP {
 }
 
 /** DeepLabv3+ decoder: low-level 1x1 to 48, concat with upsampled ASPP, two 3x3 convs of 256, logits. */
-class Decoder {
+export class Decoder {
   private readonly low: ConvBNReLU;
   private readonly convs: ConvBNReLU[];
   private readonly logits: T.Tensor;

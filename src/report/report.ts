@@ -24,6 +24,7 @@ import { alphaRows } from '../search/decode';
 import { esc, heatmap, lineChart } from './svg';
 import { isTrialsFolder, readTrials, trialsSections } from './trials';
 import { comparisonSections, isComparisonFolder, readComparison } from './comparison';
+import { budgetSections } from './budget';
 
 /** alpha: [edge][op], or [layer][edge][op] for a search with alpha per layer. */
 interface EpochGenotype { epoch: number; search: { alpha: number[][] | number[][][]; beta: number[][][] } }
@@ -125,6 +126,7 @@ export async function buildReport(runDir: string): Promise<string> {
       { name: 'loss', color: '#ff7f0e', points: epochs.map((r) => [(r.epoch as number) + 1, r.valLoss as number]) },
     ]));
   }
+  sections.push(budgetSections(epochs, cfg));
   if (vals.length) {
     sections.push(lineChart('validation mIoU', 'iteration', [{ name: 'mIoU', color: '#2ca02c', points: vals.map((r) => [r.iteration as number, r.mIoU as number]) }]));
   }

@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Genotype, STRIDES, validateGenotype } from '../arch/genotype';
+import { cellOfLayer, distinctCells, Genotype, STRIDES, validateGenotype } from '../arch/genotype';
 import { CELL_OPS } from '../arch/random';
 import { readRunDir } from '../run/run_dir';
 import { cellSvg, trellisSvg } from './diagrams';
@@ -62,7 +62,7 @@ export function readTrials(dir: string): Trial[] {
 
 /** Fraction of branches using each op, over every block of every trial's cell. */
 export function opFrequencies(genotypes: readonly Genotype[]): Record<string, number> {
-  const branches = genotypes.flatMap((g) => g.cell.blocks.flat());
+  const branches = genotypes.flatMap((g) => g.path.flatMap((_, l) => cellOfLayer(g, l).blocks.flat())); // every layer's cell
   return Object.fromEntries(CELL_OPS.map((op) => [op, branches.filter((b) => b.op === op).length / Math.max(1, branches.length)]));
 }
 
@@ -112,7 +112,7 @@ export function trialsSections(trials: Trial[]): string[] {
     `<h2>Validation mIoU over the search epochs (Fig. 4)</h2>`, bandChart('validation (trainB) mIoU across trials', band, series),
     `<table class="band"><tr><th>epoch</th><th>median mIoU %</th><th>min</th><th>max</th><th>trials</th></tr>${rows}</table>`,
     `<h2>Decoded architectures</h2><table class="trials"><tr>${decoded.map((t) => `<th>seed ${t.seed} (${t.mIoU.length}/${t.epochs} epochs)</th>`).join('')}</tr>` +
-      `<tr>${decoded.map((t) => `<td>${trellisSvg(t.genotype)}</td>`).join('')}</tr><tr>${decoded.map((t) => `<td>${cellSvg(t.genotype.cell)}</td>`).join('')}</tr></table>`,
+      `<tr>${decoded.map((t) => `<td>${trellisSvg(t.genotype)}</td>`).join('')}</tr><tr>${decoded.map((t) => `<td>${distinctCells(t.genotype).map((c) => cellSvg(c.cell)).join('')}</td>`).join('')}</tr></table>`,
     `<h2>How often each choice was made</h2>`,
     `<table class="ops"><tr><th>op</th><th>share of branches</th></tr>${CELL_OPS.map((op) => `<tr><td>${op}</td><td>${(100 * freq[op]).toFixed(1)}%</td></tr>`).join('')}</table>`,
     heatmap('level chosen per layer: share of trials', levelFrequencies(genotypes), genotypes[0]?.path.map((_, l) => `layer ${l + 1}`) ?? [],

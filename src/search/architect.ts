@@ -67,8 +67,12 @@ export function weightStep(net: Supernet, opt: T.Optimizer, batch: Batch, gradCl
   }));
 }
 
-/** 2. Update alpha, beta by grad_{alpha,beta} L_trainB(w, alpha, beta). Returns the loss. */
-export function archStep(net: Supernet, opt: T.Optimizer, batch: Batch, par?: Parallel): number {
+/**
+ * 2. Update alpha, beta by grad_{alpha,beta} L_trainB(w, alpha, beta). Returns the loss.
+ * addGrad (a budget's penalty, budget.ts) adds its own gradient to alpha and beta before the step
+ * (after the averaging over ranks: every rank computes the same penalty from the same alpha and beta).
+ */
+export function archStep(net: Supernet, opt: T.Optimizer, batch: Batch, par?: Parallel, addGrad?: (net: Supernet) => void): number {
   return T.tidy(() => {
     opt.zeroGrad();
     if (!net.recompute) {
@@ -77,11 +81,13 @@ export function archStep(net: Supernet, opt: T.Optimizer, batch: Batch, par?: Pa
       const arch = net.archParameters();
       T.grad(loss, arch).forEach((g, i) => (arch[i].grad = g));
       const mean = averageGradients(par, arch, loss.item());
+      addGrad?.(net);
       opt.step();
       return mean;
     }
     const local = withFrozen(net.weights.parameters(), () => net.lossAndGrad(batch.images, (logits) => segmentationLoss(logits, batch.labels)));
     const loss = averageGradients(par, net.archParameters(), local);
+    addGrad?.(net);
     opt.step();
     return loss;
   });

@@ -33,9 +33,14 @@ import { checkSearchFits } from './memory';
 import { restoreRngState, rngStateTensors } from '../run/device';
 import { writeFileAtomic } from '../util/files';
 import { BadInputError, ConfigError } from '../util/errors';
+import { CostTable } from '../arch/cost_table';
+import { BudgetSettings, BudgetState, SearchBudget } from './budget';
 
 export interface SearchRunOptions extends RunOptions {
   config: SearchConfig;
+  /** Search under a cost budget (budget.ts); costTable: a measured latency table for an 'ms' budget. */
+  budget?: BudgetSettings;
+  costTable?: CostTable;
   onIteration?: (p: IterationReport) => void;
   /** This rank's place in a data-parallel job (--batch-size is then per rank: the global batch is worldSize times it). */
   parallel?: Parallel;
@@ -71,9 +76,10 @@ function meanEntropy(rows: number[][]): number {
  * genotype.json (and, at an epoch end, genotypes/epoch-NNN.json): the decoded
  * architecture with the normalised alpha and beta it was decoded from.
  */
-function writeGenotype(out: string, net: Supernet, at: { epoch: number; iteration: number }, epochEnd: boolean): Genotype {
-  const genotype = net.genotype();
-  const record = { $schema: GENOTYPE_SCHEMA_ID, ...genotype, search: { ...at, ...net.snapshot() } };
+function writeGenotype(out: string, net: Supernet, at: { epoch: number; iteration: number }, epochEnd: boolean,
+  decoded: { genotype: Genotype; state?: BudgetState } = { genotype: net.genotype() }): Genotype {
+  const { genotype, state } = decoded;
+  const record = { $schema: GENOTYPE_SCHEMA_ID, ...genotype, search: { ...at, ...net.snapshot(), ...(state ? { budget: state } : {}) } };
   const text = JSON.stringify(record, null, 1) + '\n';
   if (epochEnd) writeFileAtomic(path.join(out, 'genotypes', `epoch-${String(at.epoch).padStart(3, '0')}.json`), text);
   writeFileAtomic(path.join(out, 'genotype.json'), text);
@@ -105,6 +111,7 @@ async function searchIn(run: RunWriter, o: SearchRunOptions): Promise<SearchResu
   T.manualSeed(cfg.seed);
   const net = new Supernet(cfg, { archInitScale: cfg.archInitScale, recompute: cfg.recompute });
   checkSearchFits(cfg, net.weights.count()); // before the first step, not in the OOM killer's hands
+  const budget = o.budget ? new SearchBudget(o.budget, cfg, net, o.costTable) : null; // refuses a budget nothing fits
   const wOpt = new T.SGD(net.weights.parameters(), { lr: cfg.weightLr, momentum: cfg.weightMomentum, weightDecay: cfg.weightDecay });
   const aOpt = new T.Adam(net.archParameters(), { lr: cfg.archLr, betas: cfg.archBetas, weightDecay: cfg.archWeightDecay });
   const { a, b } = splitHalves(o.dataset.length, cfg.seed);
@@ -120,14 +127,14 @@ async function searchIn(run: RunWriter, o: SearchRunOptions): Promise<SearchResu
   let from = 0;
   if (o.resume) {
     from = T.tidy(() => {
-      const ck = run.resume('search', 'search', { config: cfg as unknown as Record<string, unknown> });
+      const ck = run.resume('search', 'search', { config: cfg as unknown as Record<string, unknown>, budget: { ...o.budget } });
       requireSameWorld('search', run.checkpointFile, ck.meta, par);
       restoreSearchState(net, ck, run.checkpointFile, wOpt, aOpt);
       restoreRngState(ck.tensors, T.getDefaultDevice());
       return ck.iteration;
     });
   } else {
-    run.begin({ ...cfg, dataset: o.dataset.name, datasetSize: o.dataset.length, device: T.getDefaultDevice() });
+    run.begin({ ...cfg, dataset: o.dataset.name, datasetSize: o.dataset.length, device: T.getDefaultDevice(), ...(o.budget ? { budget: o.budget } : {}) });
   }
   // Every rank starts from rank 0's weights, BN statistics, alpha and beta (after a resume too).
   broadcastFromMain(par, [...Object.values(net.weights.stateDict()), ...net.archParameters()]);
@@ -144,7 +151,7 @@ async function searchIn(run: RunWriter, o: SearchRunOptions): Promise<SearchResu
       step: (i, [batchA, batchB]) => {
         wOpt.lr = cosineLr(cfg.weightLr, cfg.weightLrMin, i / total);
         const loss = T.tidy(() => weightStep(net, wOpt, toBatch(batchA), cfg.gradClip, par)); // losses averaged over the ranks
-        const archLoss = batchB ? T.tidy(() => archStep(net, aOpt, toBatch(batchB), par)) : null;
+        const archLoss = batchB ? T.tidy(() => archStep(net, aOpt, toBatch(batchB), par, budget ? (n) => budget.addPenaltyGrad(n) : undefined)) : null;
         return { epoch: Math.floor(i / perEpoch), phase: phaseOf(Math.floor(i / perEpoch)), loss, archLoss, lr: wOpt.lr };
       },
       onLine: (l) => o.onIteration?.({
@@ -157,18 +164,21 @@ async function searchIn(run: RunWriter, o: SearchRunOptions): Promise<SearchResu
         broadcastFromMain(par, net.weights.buffers().map(([, t]) => t)); // the batches are shared out: every rank uses rank 0's BN statistics
         const ev = await evaluateSupernet(net, evalB, cfg.numClasses, par);
         const snap = net.snapshot();
-        const genotype = par.rank === 0 ? writeGenotype(o.out, net, { epoch, iteration: done }, true) : net.genotype();
+        const decoded = budget?.decode(net);
+        const genotype = par.rank === 0 ? writeGenotype(o.out, net, { epoch, iteration: done }, true, decoded) : (decoded?.genotype ?? net.genotype());
         run.metrics.append({
           type: 'epoch', epoch, iteration: done, phase: phaseOf(epoch), valLoss: ev.loss, mIoU: ev.mIoU, pixelAccuracy: ev.pixelAccuracy,
           alphaEntropy: meanEntropy(alphaRows(snap.alpha)), betaEntropy: meanEntropy(snap.beta.flat().filter((row) => row.some((v) => v > 0))), genotype,
+          ...(decoded ? { budget: decoded.state } : {}),
         });
         return true; // a checkpoint at every epoch end
       },
-      save: (done) => T.tidy(() => run.save(searchCheckpoint(net, wOpt, aOpt, cfg, done, perEpoch, par.worldSize))),
+      save: (done) => T.tidy(() => run.save(searchCheckpoint(net, wOpt, aOpt, cfg, done, perEpoch, par.worldSize, o.budget))),
     });
     const epochsDone = Math.floor(r.iterations / perEpoch);
     // Stopped mid-epoch: genotype.json still describes the architecture as it stands (the path printed exists).
-    const genotype = r.completed || par.rank > 0 ? net.genotype() : writeGenotype(o.out, net, { epoch: epochsDone, iteration: r.iterations }, false);
+    const genotype = r.completed || par.rank > 0 ? (budget?.decode(net).genotype ?? net.genotype())
+      : writeGenotype(o.out, net, { epoch: epochsDone, iteration: r.iterations }, false, budget?.decode(net));
     await o.onEnd?.(net);
     return { genotype, completed: r.completed, iterations: r.iterations, epochsDone, out: o.out };
   } finally {
@@ -180,7 +190,7 @@ async function searchIn(run: RunWriter, o: SearchRunOptions): Promise<SearchResu
 }
 
 /** The state from which the run continues after `done` iterations (epoch and k kept for readers of the format). */
-function searchCheckpoint(net: Supernet, wOpt: T.SGD, aOpt: T.Adam, cfg: SearchConfig, done: number, perEpoch: number, worldSize: number): Checkpoint {
+function searchCheckpoint(net: Supernet, wOpt: T.SGD, aOpt: T.Adam, cfg: SearchConfig, done: number, perEpoch: number, worldSize: number, budget?: BudgetSettings): Checkpoint {
   const w = wOpt.stateDict();
   const ar = aOpt.stateDict();
   return {
@@ -191,7 +201,7 @@ function searchCheckpoint(net: Supernet, wOpt: T.SGD, aOpt: T.Adam, cfg: SearchC
     meta: {
       kind: 'search', version: 1, epoch: Math.floor(done / perEpoch), k: done % perEpoch, iteration: done, config: cfg,
       ...(worldSize > 1 ? { worldSize } : {}),
-      optimizers: { weights: w.meta, arch: ar.meta },
+      optimizers: { weights: w.meta, arch: ar.meta }, ...(budget ? { budget } : {}),
     },
   };
 }

@@ -13,7 +13,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Genotype } from '../arch/genotype';
+import { cellOfLayer, Genotype } from '../arch/genotype';
 import { sampleGenotype } from '../arch/random';
 import { hashSeed } from '../data/builtin';
 import { SegmentationDataset } from '../data/dataset';
@@ -49,7 +49,7 @@ export const COMPARISON_FILE = 'comparison.json';
 /** K genotypes of the searched one's shape (blocks, layers), uniform over the space, from `seed`. */
 export function randomArchitectures(searched: Genotype, k: number, seed: number): Genotype[] {
   const rng = new Rng(hashSeed(seed, 0x7a4d0b));
-  return Array.from({ length: k }, () => sampleGenotype(rng, { blocks: searched.cell.blocks.length, layers: searched.path.length }));
+  return Array.from({ length: k }, () => sampleGenotype(rng, { blocks: cellOfLayer(searched, 0).blocks.length, layers: searched.path.length }));
 }
 
 export interface ComparisonOptions {

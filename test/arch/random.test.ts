@@ -105,7 +105,7 @@ describe('random architectures', () => {
     for (let i = 0; i < 200; i++) {
       const g = sampleGenotype(a, { blocks: 5, layers: 12 });
       assert.deepEqual(validateGenotype(JSON.parse(JSON.stringify(g))), g);
-      for (const blk of g.cell.blocks) {
+      for (const blk of g.cell!.blocks) {
         assert.notEqual(blk[0].input, blk[1].input);
         for (const br of blk) assert.ok(CELL_OPS.includes(br.op));
       }

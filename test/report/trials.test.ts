@@ -47,7 +47,7 @@ describe('trials report', () => {
     const rng = new Rng(5);
     const gs = Array.from({ length: 6 }, () => sampleGenotype(rng, { blocks: 5, layers: 8 }));
     const ops = opFrequencies(gs);
-    const branches = gs.flatMap((g) => g.cell.blocks.flatMap((b) => [b[0].op, b[1].op]));
+    const branches = gs.flatMap((g) => g.cell!.blocks.flatMap((b) => [b[0].op, b[1].op]));
     for (const [op, f] of Object.entries(ops)) assert.equal(f, branches.filter((o) => o === op).length / branches.length);
     assert.ok(Math.abs(Object.values(ops).reduce((a, b) => a + b, 0) - 1) < 1e-12);
     const lv = levelFrequencies(gs);

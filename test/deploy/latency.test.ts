@@ -1,0 +1,57 @@
+/** The latency table: measured in both runtimes, validated on load, and used by search --budget-ms. */
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { networkCost } from '../../src/arch/cost_table';
+import { validateGenotype } from '../../src/arch/genotype';
+import { LatencyTable, validateLatencyTable } from '../../src/arch/latency_table';
+import { NetworkTrellis } from '../../src/arch/trellis';
+import { assembleTable, measureLatencyTable } from '../../src/deploy/latency';
+import { cheapestCost } from '../../src/search/budget_decode';
+
+const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
+const shape = { filterMultiplier: 2, blocks: 3, numClasses: 6, size: [64, 64] as [number, number] };
+
+describe('latency table', () => {
+  for (const runtime of ['libtorch', 'onnxruntime'] as const) {
+    it(`${runtime}: every part timed, the file validates and prices a genotype`, async () => {
+      const data = await measureLatencyTable(shape, runtime, 1, 1);
+      const checked = validateLatencyTable(JSON.parse(JSON.stringify(data)), 'table.json');
+      assert.equal(checked.runtime, runtime);
+      assert.ok(data.stem > 0 && data.aspp.every((v) => v > 0) && data.decoder.cell > 0);
+      assert.ok(data.ops.every((byStride) => byStride.every((ops) => ops.sep3x3 > 0)));
+      const t = new LatencyTable(data);
+      const cost = networkCost(t, { blocks: [[{ input: 'prevPrev', op: 'sep3x3' }, { input: 'prev', op: 'skip' }]] }, [0, 1, 0]);
+      assert.ok(cost > data.stem + data.decoder.cell);
+    });
+  }
+
+  it('a file with a missing or negative entry is bad input naming the file and the field', () => {
+    assert.throws(() => validateLatencyTable({ version: 1, unit: 'ms', runtime: 'libtorch', clock: 'cpu', threads: 1, shape, stem: -1 }, 't.json'), /t\.json: field 'stem' must be a time in ms >= 0/);
+    assert.throws(() => validateLatencyTable({ version: 2 }, 't.json'), /t\.json: field 'version\/unit'/);
+  });
+
+  it('search --budget-ms --latency-table decodes a genotype within the budget as the table prices it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adl-latency-'));
+    // Synthetic timings (every part 1 ms at its level's size): the decoder's arithmetic, not this machine, is under test.
+    const ones = assembleTable(shape, 'libtorch', 1, 'cpu', () => 1);
+    const file = path.join(dir, 'table.json');
+    fs.writeFileSync(file, JSON.stringify(ones));
+    const table = new LatencyTable(validateLatencyTable(ones, file));
+    const limit = cheapestCost(new NetworkTrellis(3), table) * 1.05;
+    const out = path.join(dir, 'run');
+    const r = spawnSync(process.execPath, [CLI, 'search', '--epochs', '1', '--arch-start-epoch', '0', '--crop', '40', '--layers', '3', '--blocks', '3',
+      '--filter-multiplier', '2', '--builtin-size', '8', '--builtin-image-size', '48', '--threads', '1', '--budget-ms', String(limit), '--latency-table', file, '--out', out], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const g = validateGenotype(JSON.parse(fs.readFileSync(path.join(out, 'genotype.json'), 'utf8')));
+    assert.ok(networkCost(table, g.cell!, g.path) <= limit);
+    assert.match(r.stdout, /ms \(budget [0-9.]+ ms\)/);
+    const both = spawnSync(process.execPath, [CLI, 'search', '--budget', '300', '--budget-ms', '5', '--out', out], { encoding: 'utf8' });
+    assert.equal(both.status, 2);
+    assert.match(both.stderr, /give one budget, not both/);
+    fs.rmSync(dir, { recursive: true });
+  });
+});

@@ -15,6 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as T from '../../src/engine';
 import { BatchSampler, splitHalves, toBatch } from '../../src/data/pipeline';
+import { searchAugmentation } from '../../src/search/config';
 import { openDataset } from '../../src/data/registry';
 import { clipGradNorm } from '../../src/run/grad';
 import { MetricsLog } from '../../src/run/metrics_log';
@@ -95,7 +96,7 @@ async function oracle(variant: string): Promise<OracleRun> {
   const aOpt = new T.Adam(arch, { lr: cfg.archLr, betas: cfg.archBetas, weightDecay: cfg.archWeightDecay });
   const buffers = net.weights.buffers().map(([, t]) => t);
   const { a, b } = splitHalves(dataset.length, cfg.seed);
-  const augment = { crop: cfg.crop, scale: [0.75, 1.25] as [number, number], flip: true };
+  const augment = searchAugmentation(cfg); // what runSearch's samplers use
   const samplersOf = (indices: number[], seed: number) => [0, 1].map((rank) => new BatchSampler(dataset, indices, cfg.batchSize, seed, augment, { rank, worldSize: 2 }));
   const [A, B] = [samplersOf(a, cfg.seed), samplersOf(b, cfg.seed + 1)];
   /** Sets params' gradients to the mean of the two ranks' on their batch (e, k); returns the mean loss. */

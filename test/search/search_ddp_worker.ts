@@ -13,7 +13,7 @@ import { BatchSampler, splitHalves } from '../../src/data/pipeline';
 import { openDataset } from '../../src/data/registry';
 import { broadcastFromMain, joinJob, leaveJob } from '../../src/run/ddp';
 import { launchLocal } from '../../src/run/launch';
-import { resolveSearchConfig, SearchConfig } from '../../src/search/config';
+import { resolveSearchConfig, SearchConfig, searchAugmentation } from '../../src/search/config';
 import { evaluateSupernet } from '../../src/search/evaluate';
 import { runSearch } from '../../src/search/search';
 
@@ -34,7 +34,7 @@ export function configOf(variant: string, numClasses: number): SearchConfig {
 /** The per-epoch evaluation batches of runSearch (trainB, no augmentation). */
 export function evalSampler(cfg: SearchConfig, dataset: ReturnType<typeof openDataset>): BatchSampler {
   const { b } = splitHalves(dataset.length, cfg.seed);
-  return new BatchSampler(dataset, b, cfg.batchSize, cfg.seed + 2, { crop: cfg.crop, scale: [1, 1], flip: false });
+  return new BatchSampler(dataset, b, cfg.batchSize, cfg.seed + 2, { ...searchAugmentation(cfg), scale: [1, 1], flip: false });
 }
 
 async function rank(out: string): Promise<void> {

@@ -45,6 +45,9 @@ export function quickstartCommand(): Command {
     .addHelpText('after', '\nExample:\n  $ autodeeplab quickstart --out runs/qs')
     .action(async (o: { out: string; threads?: number; seed: number; device: string; randomBaseline: number }) => {
       useDevice(o.device);
+      const started = Date.now();
+      const phases: string[] = [];
+      const lap = (what: string, since: number) => phases.push(`${what} ${((Date.now() - since) / 1000).toFixed(0)} s`);
       const q = QUICKSTART;
       const threads = o.threads ?? os.availableParallelism();
       const builtin = (split: string, size: number) => ({ name: 'builtin', options: { split, builtinSize: size, builtinImageSize: q.imageSize, seed: o.seed } });
@@ -60,6 +63,7 @@ export function quickstartCommand(): Command {
         onIteration: (r) => bar.update(r.iteration, { epoch: `${r.epoch + 1}/${config.epochs}`, phase: r.phase, loss: r.loss, 's/it': r.seconds }),
       });
       bar.stop();
+      lap('search', started);
       const g = result.genotype;
       process.stdout.write(`quickstart: decoded architecture (${path.join(searchDir, 'genotype.json')}):\n${describe(g)}\n`);
 
@@ -72,11 +76,14 @@ export function quickstartCommand(): Command {
       const trainDir = path.join(o.out, 'train');
       const compareDir = path.join(o.out, 'compare');
       let tbar: ReturnType<typeof progress> | null = null;
+      let phaseStart = Date.now();
       const c = await runComparison({
         searched: g, randomCount: o.randomBaseline, train, dataset: trainSet, datasetSpec: trainSpec, valDataset: valSet, out: compareDir, searchedDir: trainDir,
         modelOf: (genotype) => modelConfig({ genotype, filterMultiplier: t.filterMultiplier, numClasses: trainSet.numClasses, bn: { momentum: t.bnMomentum, eps: 1e-3 } }),
         onStart: (name, i, total) => {
           tbar?.stop();
+          if (i > 0) lap(i === 1 ? 'searched' : `random-${i - 1}`, phaseStart); // the previous architecture's retraining and evaluation
+          phaseStart = Date.now();
           process.stderr.write(`quickstart: retraining the ${i === 0 ? 'decoded network' : `random architecture ${name}`} (${i + 1}/${total}; F=${t.filterMultiplier}, ` +
             `${train.iterations} iterations, crop ${train.crop}) -> ${i === 0 ? trainDir : path.join(compareDir, name)}\n`);
           tbar = progress('train', train.iterations);
@@ -84,6 +91,7 @@ export function quickstartCommand(): Command {
         },
       });
       (tbar as ReturnType<typeof progress> | null)?.stop();
+      lap(c.entries.length > 1 ? `random-${c.entries.length - 1}` : 'searched', phaseStart);
       const r = c.entries[0];
       const perClass = Object.entries(r.perClassIoU).map(([k, v]) => `${k} ${v === null ? '-' : (100 * v).toFixed(1)}`).join(', ');
       const model = path.join(trainDir, 'model.safetensors');
@@ -91,5 +99,6 @@ export function quickstartCommand(): Command {
         `  IoU per class: ${perClass}\n  model: ${model} ` +
         `(autodeeplab eval --checkpoint ${model} --seed ${o.seed} --builtin-size ${q.valScenes} --builtin-image-size ${q.imageSize})\n`);
       if (c.entries.length > 1) process.stdout.write(`quickstart: ${formatComparison(c)}  plot: autodeeplab report ${compareDir}\n`);
+      process.stdout.write(`quickstart: ${((Date.now() - started) / 1000).toFixed(0)} s in all (${phases.join(', ')}; each retraining includes its evaluation)\n`);
     });
 }

@@ -1,7 +1,9 @@
 /**
  * `autodeeplab quickstart`: the main job on the built-in scenes, sized for a
  * laptop CPU (minutes on 2 cores): architecture search, decoding, retraining
- * exactly the decoded genotype, and evaluation on held-out scenes.
+ * exactly the decoded genotype, evaluation on held-out scenes, and the same
+ * retraining of architectures drawn uniformly from the search space, so that
+ * the run shows what the search bought (searched vs random).
  */
 import { Command } from 'commander';
 import * as os from 'node:os';
@@ -13,28 +15,46 @@ import { int } from './options';
 import { addRunOptions } from './option_groups';
 import { useDevice } from '../run/device';
 import { progress } from './progress';
-import { evaluateDataset } from '../eval/evaluate';
 import { modelConfig } from '../model/presets';
-import { cellOfLayer } from '../arch/genotype';
 import { resolveTrainConfig } from '../train/config';
-import { runTraining } from '../train/trainer';
+import { formatComparison, runComparison } from '../train/baseline';
+import { cellOfLayer, Genotype } from '../arch/genotype';
+
+/** The quickstart's budget, in one place (README "Two commands" quotes it). */
+export const QUICKSTART = Object.freeze({
+  /** Scene side in pixels and scenes per split (search uses the first `searchScenes` of the training scenes' seed). */
+  imageSize: 64, searchScenes: 48, trainScenes: 192, valScenes: 24,
+  search: { layers: 8, blocks: 5, filterMultiplier: 4, crop: 64, batchSize: 4, epochs: 6, archStartEpoch: 3 },
+  /** Retraining: short poly schedule; BN statistics must move faster than the paper's 0.0003. */
+  train: { filterMultiplier: 8, iterations: 600, batchSize: 8, crop: 64, lr: 0.05, scale: [0.75, 1.25] as [number, number], bnMomentum: 0.1 },
+  /** Random architectures retrained with the same schedule and seed (searched vs random). */
+  randomBaseline: 2,
+});
+
+function describe(g: Genotype): string {
+  // One alpha in this search: one cell for every layer.
+  return cellOfLayer(g, 0).blocks.map((b, i) => `  block${i} = ${b[0].op}(${b[0].input}) + ${b[1].op}(${b[1].input})`).join('\n') +
+    `\n  path (output stride per layer): ${g.path.map((k) => 4 * 2 ** k).join(' ')}`;
+}
 
 export function quickstartCommand(): Command {
   const cmd = new Command('quickstart')
-    .description('search, decode, retrain and evaluate on the built-in scenes, in a few minutes')
-    .option('--seed <n>', 'random seed', int(0), 0);
+    .description('search, decode, retrain and evaluate on the built-in scenes, then retrain random architectures the same way (a few minutes)')
+    .option('--seed <n>', 'random seed', int(0), 0)
+    .option('--random-baseline <k>', 'random architectures retrained for comparison (0: none)', int(0), QUICKSTART.randomBaseline);
   return addRunOptions(cmd, { label: 'quickstart', out: path.join('runs', 'quickstart'), only: ['out', 'threads', 'device'] })
     .addHelpText('after', '\nExample:\n  $ autodeeplab quickstart --out runs/qs')
-    .action(async (o: { out: string; threads?: number; seed: number; device: string }) => {
+    .action(async (o: { out: string; threads?: number; seed: number; device: string; randomBaseline: number }) => {
       useDevice(o.device);
+      const started = Date.now();
+      const phases: string[] = [];
+      const lap = (what: string, since: number) => phases.push(`${what} ${((Date.now() - since) / 1000).toFixed(0)} s`);
+      const q = QUICKSTART;
       const threads = o.threads ?? os.availableParallelism();
-      const builtin = (split: string, size: number) => ({ name: 'builtin', options: { split, builtinSize: size, builtinImageSize: 96, seed: o.seed } });
-      const searchSpec = builtin('train', 48);
+      const builtin = (split: string, size: number) => ({ name: 'builtin', options: { split, builtinSize: size, builtinImageSize: q.imageSize, seed: o.seed } });
+      const searchSpec = builtin('train', q.searchScenes);
       const dataset = openDataset(searchSpec.name, searchSpec.options);
-      const config = resolveSearchConfig({
-        layers: 8, blocks: 5, filterMultiplier: 4, crop: 64, batchSize: 4, epochs: 6, archStartEpoch: 3,
-        numClasses: dataset.numClasses, threads, seed: o.seed,
-      }, 'quickstart');
+      const config = resolveSearchConfig({ ...q.search, numClasses: dataset.numClasses, threads, seed: o.seed }, 'quickstart');
       const searchDir = path.join(o.out, 'search');
       process.stderr.write(`quickstart: searching (L=${config.layers}, B=${config.blocks}, F=${config.filterMultiplier}, crop ${config.crop}, ` +
         `${config.epochs} epochs, architecture steps from epoch ${config.archStartEpoch + 1}) -> ${searchDir}\n`);
@@ -44,33 +64,42 @@ export function quickstartCommand(): Command {
         onIteration: (r) => bar.update(r.iteration, { epoch: `${r.epoch + 1}/${config.epochs}`, phase: r.phase, loss: r.loss, 's/it': r.seconds }),
       });
       bar.stop();
+      lap('search', started);
       const g = result.genotype;
-      const ops = cellOfLayer(g, 0).blocks.map( // one alpha in this search: one cell for every layer
-       (b, i) => `  block${i} = ${b[0].op}(${b[0].input}) + ${b[1].op}(${b[1].input})`).join('\n');
-      process.stdout.write(`quickstart: decoded architecture (${path.join(searchDir, 'genotype.json')}):\n${ops}\n` +
-        `  path (output stride per layer): ${g.path.map((k) => 4 * 2 ** k).join(' ')}\n`);
+      process.stdout.write(`quickstart: decoded architecture (${path.join(searchDir, 'genotype.json')}):\n${describe(g)}\n`);
 
-      // Retrain exactly the decoded genotype (short schedule: BN statistics must move faster than the paper's 0.0003).
-      const trainDir = path.join(o.out, 'train');
-      const trainSpec = builtin('train', 96);
+      // Retrain exactly the decoded genotype, then K random ones with the same settings and seed.
+      const t = q.train;
+      const trainSpec = builtin('train', q.trainScenes);
       const trainSet = openDataset(trainSpec.name, trainSpec.options);
-      const valSet = openDataset('builtin', { split: 'val', builtinSize: 24, builtinImageSize: 96, seed: o.seed });
-      const train = resolveTrainConfig({ iterations: 300, batchSize: 8, crop: 64, scale: [0.75, 1.25], threads, seed: o.seed }, 'quickstart');
-      process.stderr.write(`quickstart: retraining the decoded network (F=8, ${train.iterations} iterations, crop ${train.crop}) -> ${trainDir}\n`);
-      const tbar = progress('train', train.iterations);
-      const trained = await runTraining({
-        model: modelConfig({ genotype: g, filterMultiplier: 8, numClasses: trainSet.numClasses, bn: { momentum: 0.1, eps: 1e-3 } }),
-        train, dataset: trainSet, out: trainDir, datasetSpec: trainSpec,
-        onIteration: (x) => tbar.update(x.iteration, { loss: x.loss, 's/it': x.seconds }),
+      const valSet = openDataset('builtin', builtin('val', q.valScenes).options);
+      const train = resolveTrainConfig({ iterations: t.iterations, batchSize: t.batchSize, crop: t.crop, lr: t.lr, scale: t.scale, threads, seed: o.seed }, 'quickstart');
+      const trainDir = path.join(o.out, 'train');
+      const compareDir = path.join(o.out, 'compare');
+      let tbar: ReturnType<typeof progress> | null = null;
+      let phaseStart = Date.now();
+      const c = await runComparison({
+        searched: g, randomCount: o.randomBaseline, train, dataset: trainSet, datasetSpec: trainSpec, valDataset: valSet, out: compareDir, searchedDir: trainDir,
+        modelOf: (genotype) => modelConfig({ genotype, filterMultiplier: t.filterMultiplier, numClasses: trainSet.numClasses, bn: { momentum: t.bnMomentum, eps: 1e-3 } }),
+        onStart: (name, i, total) => {
+          tbar?.stop();
+          if (i > 0) lap(i === 1 ? 'searched' : `random-${i - 1}`, phaseStart); // the previous architecture's retraining and evaluation
+          phaseStart = Date.now();
+          process.stderr.write(`quickstart: retraining the ${i === 0 ? 'decoded network' : `random architecture ${name}`} (${i + 1}/${total}; F=${t.filterMultiplier}, ` +
+            `${train.iterations} iterations, crop ${train.crop}) -> ${i === 0 ? trainDir : path.join(compareDir, name)}\n`);
+          tbar = progress('train', train.iterations);
+          return (x) => tbar!.update(x.iteration, { loss: x.loss, 's/it': x.seconds });
+        },
       });
-      tbar.stop();
-      const ebar = progress('eval', valSet.length);
-      const r = await evaluateDataset((x) => trained.model.forward(x, false), valSet, { scales: [1], flip: false }, (d) => ebar.update(d));
-      ebar.stop();
-      const perClass = Object.entries(r.perClassIoU).map(([c, v]) => `${c} ${v === null ? '-' : (100 * v).toFixed(1)}`).join(', ');
+      (tbar as ReturnType<typeof progress> | null)?.stop();
+      lap(c.entries.length > 1 ? `random-${c.entries.length - 1}` : 'searched', phaseStart);
+      const r = c.entries[0];
+      const perClass = Object.entries(r.perClassIoU).map(([k, v]) => `${k} ${v === null ? '-' : (100 * v).toFixed(1)}`).join(', ');
+      const model = path.join(trainDir, 'model.safetensors');
       process.stdout.write(`quickstart: held-out scenes: mIoU ${(100 * r.mIoU).toFixed(2)}, pixel accuracy ${(100 * r.pixelAccuracy).toFixed(2)}\n` +
-        `  IoU per class: ${perClass}\n  model: ${path.join(trainDir, 'model.safetensors')} ` +
-        `(autodeeplab eval --checkpoint ${path.join(trainDir, 'model.safetensors')} --builtin-size 24 --builtin-image-size 96)\n`);
-      trained.model.weights.dispose();
+        `  IoU per class: ${perClass}\n  model: ${model} ` +
+        `(autodeeplab eval --checkpoint ${model} --seed ${o.seed} --builtin-size ${q.valScenes} --builtin-image-size ${q.imageSize})\n`);
+      if (c.entries.length > 1) process.stdout.write(`quickstart: ${formatComparison(c)}  plot: autodeeplab report ${compareDir}\n`);
+      process.stdout.write(`quickstart: ${((Date.now() - started) / 1000).toFixed(0)} s in all (${phases.join(', ')}; each retraining includes its evaluation)\n`);
     });
 }

@@ -69,7 +69,7 @@ Every other flag is passed to each search, e.g.
           process.stderr.write(`trials: seed ${seed}${resume ? ' (resuming)' : ''} -> ${dir}\n`);
           const code = await searchProcess(searchArgs, dir, seed, resume);
           if (code === 2) throw new BadInputError(`trials: search exited 2 for seed ${seed} (bad input; see its message above)`);
-          if (code !== 0) failed.push(seed);
+          if (code !== 0 || !finished(f.out, seed)) failed.push(seed); // stopped early (Ctrl-C, --max-iterations): resumable
         }
       };
       await Promise.all(Array.from({ length: Math.min(f.jobs, seeds.length) }, worker));

@@ -40,6 +40,11 @@ export function hashSeed(...xs: number[]): number {
   return h >>> 0;
 }
 
+/** Spot radius as a fraction of the image side. */
+const SPOT_RADIUS = [0.045, 0.07] as const;
+/** Region radius (half side of a square) as a fraction of the image side: large enough that a square's corners show at output stride 4. */
+const REGION_RADIUS = [0.2, 0.3] as const;
+
 interface Region { shape: 'square' | 'disc'; cy: number; cx: number; r: number }
 
 function inside(reg: Region, y: number, x: number, grow = 0): boolean {
@@ -62,7 +67,7 @@ export function generateScene(seed: number, index: number, size: number): Sample
   const regions: Region[] = [];
   const nRegions = 1 + rng.int(2);
   for (let i = 0; i < nRegions; i++) {
-    const r = size * rng.uniform(0.14, 0.24);
+    const r = size * rng.uniform(REGION_RADIUS[0], REGION_RADIUS[1]);
     regions.push({ shape: rng.next() < 0.5 ? 'square' : 'disc', r, cy: rng.uniform(r, size - r), cx: rng.uniform(r, size - r) });
   }
   const spotColor = [rng.uniform(0, 60), rng.uniform(180, 255), rng.uniform(200, 255)];
@@ -71,9 +76,11 @@ export function generateScene(seed: number, index: number, size: number): Sample
   for (let i = 0; i < nSpots; i++) {
     // Half the spots fall inside regions, so both spot classes are common.
     const reg = regions[rng.int(regions.length)];
-    const r = Math.max(1.2, size * rng.uniform(0.02, 0.035));
+    // Spots span a few output-stride-4 pixels (at 64 px, 3-5 px radius): small enough that their class needs the surroundings.
+    const r = Math.max(1.5, size * rng.uniform(SPOT_RADIUS[0], SPOT_RADIUS[1]));
+    // Spots in a region stay well inside it: the region's outline, which tells its class, stays visible.
     const [y, x] = rng.next() < 0.6
-      ? [reg.cy + rng.uniform(-0.6, 0.6) * reg.r, reg.cx + rng.uniform(-0.6, 0.6) * reg.r]
+      ? [reg.cy + rng.uniform(-0.45, 0.45) * reg.r, reg.cx + rng.uniform(-0.45, 0.45) * reg.r]
       : [rng.uniform(0, size), rng.uniform(0, size)];
     spots.push({ y, x, r });
   }

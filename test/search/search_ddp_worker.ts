@@ -12,7 +12,7 @@ import * as T from '../../src/engine';
 import { BatchSampler, splitHalves } from '../../src/data/pipeline';
 import { openDataset } from '../../src/data/registry';
 import { broadcastFromMain, joinJob, leaveJob } from '../../src/run/ddp';
-import { launchLocal } from '../../src/run/launch';
+import { workerMain } from '../ddp_helpers';
 import { resolveSearchConfig, SearchConfig, searchAugmentation } from '../../src/search/config';
 import { evaluateSupernet } from '../../src/search/evaluate';
 import { runSearch } from '../../src/search/search';
@@ -61,19 +61,4 @@ async function rank(out: string): Promise<void> {
   leaveJob();
 }
 
-async function main(): Promise<void> {
-  const out = process.argv[2];
-  if (process.env.RANK === undefined) {
-    const res = await launchLocal({ nproc: 2, threads: 2, argv: [__filename, out], killGraceMs: 2000 });
-    process.exitCode = res.code;
-    return;
-  }
-  await rank(out);
-}
-
-if (require.main === module) {
-  main().catch((e: unknown) => {
-    process.stderr.write(`search_ddp_worker: ${(e as Error).stack ?? String(e)}\n`);
-    process.exit(1);
-  });
-}
+if (require.main === module) workerMain(__filename, 'search_ddp_worker', rank);

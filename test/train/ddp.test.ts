@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import { maxAbsDiff, ranksOf } from '../ddp_helpers';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as T from '../../src/engine';
@@ -52,21 +53,6 @@ function run(args: string[], limitMs: number, onOutput?: (child: ChildProcess) =
   }));
 }
 
-/** The ranks a launcher started (its children), by rank, from /proc. */
-function ranksOf(launcherPid: number): Map<number, number> {
-  const found = new Map<number, number>();
-  for (const e of fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
-    try {
-      const ppid = Number(/PPid:\s+(\d+)/.exec(fs.readFileSync(`/proc/${e}/status`, 'utf8'))![1]);
-      if (ppid !== launcherPid) continue;
-      const rank = /(?:^|\0)RANK=(\d+)/.exec(fs.readFileSync(`/proc/${e}/environ`, 'utf8'));
-      if (rank) found.set(Number(rank[1]), Number(e));
-    } catch { /* gone meanwhile */ }
-  }
-  return found;
-}
-
-const maxAbsDiff = (a: number[], b: number[]) => a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
 
 /**
  * The oracle: one process, one model; each iteration runs rank 0's and rank 1's

@@ -10,7 +10,7 @@ import * as T from '../../src/engine';
 import { openDataset } from '../../src/data/registry';
 import { modelConfig } from '../../src/model/presets';
 import { joinJob, leaveJob } from '../../src/run/ddp';
-import { launchLocal } from '../../src/run/launch';
+import { workerMain } from '../ddp_helpers';
 import { resolveTrainConfig } from '../../src/train/config';
 import { runTraining } from '../../src/train/trainer';
 
@@ -36,19 +36,4 @@ async function rank(out: string): Promise<void> {
   leaveJob();
 }
 
-async function main(): Promise<void> {
-  const out = process.argv[2];
-  if (process.env.RANK === undefined) {
-    const res = await launchLocal({ nproc: 2, threads: 2, argv: [__filename, out], killGraceMs: 2000 });
-    process.exitCode = res.code;
-    return;
-  }
-  await rank(out);
-}
-
-if (require.main === module) {
-  main().catch((e: unknown) => {
-    process.stderr.write(`ddp_worker: ${(e as Error).stack ?? String(e)}\n`);
-    process.exit(1);
-  });
-}
+if (require.main === module) workerMain(__filename, 'ddp_worker', rank);

@@ -20,6 +20,14 @@ export interface LatencyTableData {
   /** What was timed: elapsed time, or CPU time (a busy machine's waits left out). */
   clock: 'wall' | 'cpu';
   shape: NetworkShape;
+  /**
+   * onnxruntime: each part but the stem is counted as inside a network: its
+   * kernels but the layout reorders, plus the executor's cost per node
+   * (nodeMs), read from onnxruntime's profiler (deploy/ort_profile.ts).
+   * Absent in tables of earlier versions.
+   */
+  inGraph?: boolean;
+  nodeMs?: number;
   /** [H, W] at which each level's parts were timed. */
   levelSizes: [number, number][];
   stem: number;
@@ -113,7 +121,9 @@ export function validateLatencyTable(data: unknown, file: string): LatencyTableD
   if (d.runtime !== 'libtorch' && d.runtime !== 'onnxruntime') fail('runtime', 'must be "libtorch" or "onnxruntime"');
   if (d.clock !== 'cpu' && d.clock !== 'wall') fail('clock', 'must be "cpu" or "wall"');
   if (!Number.isInteger(d.threads) || d.threads < 1) fail('threads', 'must be an integer >= 1');
+  if (d.inGraph !== undefined && typeof d.inGraph !== 'boolean') fail('inGraph', 'must be true or false');
   const ms = (v: unknown, field: string) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : fail(field, 'must be a time in ms >= 0'));
+  if (d.nodeMs !== undefined) ms(d.nodeMs, 'nodeMs');
   ms(d.stem, 'stem');
   ms(d.decoder?.cell, 'decoder.cell');
   ms(d.decoder?.stem, 'decoder.stem');

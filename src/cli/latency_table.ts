@@ -1,38 +1,16 @@
 /** `autodeeplab latency-table`: time every part of the retrained network on this machine, for search --budget-ms. */
 import { Command } from 'commander';
 import { genotypeCost } from '../arch/cost_table';
-import { BlockGenotype, Genotype, Level, AUTO_DEEPLAB_GENOTYPE } from '../arch/genotype';
+import { AUTO_DEEPLAB_GENOTYPE } from '../arch/genotype';
+import { sampleGenotype } from '../arch/random';
 import { LatencyTable, validateLatencyTable } from '../arch/latency_table';
 import { readJsonFile } from '../util/json';
-import { PRIMITIVES, CellOpName } from '../arch/primitives';
-import { cellInputsOf } from '../arch/topology';
-import { NetworkTrellis } from '../arch/trellis';
 import { Clock, measureLatencyTable, RuntimeName, timePart } from '../deploy/latency';
 import { buildModel, loadGenotype } from '../model/presets';
 import { BadInputError } from '../util/errors';
 import { writeFileAtomic } from '../util/files';
+import { Rng } from '../util/random';
 import { int, sizeArg, threadsArg } from './options';
-
-/** Seeded architectures for --check: a cell and a path drawn uniformly at each choice. */
-function randomGenotype(seed: number, layers: number, blocks: number): Genotype {
-  let s = seed * 2654435761 + 1;
-  const r = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
-  const ops = PRIMITIVES.filter((p) => p !== 'zero') as CellOpName[];
-  const cell = Array.from({ length: blocks }, (_, i) => {
-    const inputs = cellInputsOf(i);
-    const a = Math.floor(r() * inputs.length);
-    const b = (a + 1 + Math.floor(r() * (inputs.length - 1))) % inputs.length;
-    return [Math.min(a, b), Math.max(a, b)].map((j) => ({ input: inputs[j], op: ops[Math.floor(r() * ops.length)] })) as unknown as BlockGenotype;
-  });
-  const t = new NetworkTrellis(layers);
-  const path: Level[] = [];
-  for (let l = 0, k = 0; l < layers; l++) {
-    const arrows = t.arrowsFrom(l, k);
-    k = arrows[Math.floor(r() * arrows.length)].to;
-    path.push(k as Level);
-  }
-  return { version: 1, cell: { blocks: cell }, path };
-}
 
 interface Flags { genotypes?: string; from?: string; clock: string; runtime: string; size: [number, number]; filterMultiplier: number; blocks: number; classes: number; threads: number; repeats: number; out: string; check: number }
 
@@ -72,16 +50,23 @@ Examples:
       }
       const table = new LatencyTable(data);
       const { shape: t } = table;
-      const checks = [...Array.from({ length: o.check }, (_, i) => (i === 0 && t.blocks === 5 ? AUTO_DEEPLAB_GENOTYPE : randomGenotype(i, 12, t.blocks))),
+      const checks = [...Array.from({ length: o.check }, (_, i) => (i === 0 && t.blocks === 5 ? AUTO_DEEPLAB_GENOTYPE : sampleGenotype(new Rng(i), { layers: 12, blocks: t.blocks }))),
         ...(o.genotypes ? o.genotypes.split(',').map((f) => loadGenotype(f)) : [])];
-      for (const g of checks) {
+      const ratios: number[] = [];
+      for (const [i, g] of checks.entries()) {
         const model = buildModel({ genotype: g, filterMultiplier: t.filterMultiplier, numClasses: t.numClasses });
         // The table's own runtime, threads and clock.
         const measured = await timePart({ key: 'network', input: [1, 3, t.size[0], t.size[1]], forward: (x) => model.forward(x, false) },
           data.runtime as RuntimeName, data.threads, o.repeats, data.clock);
         model.weights.dispose();
         const predicted = genotypeCost(table, g);
-        process.stdout.write(`${JSON.stringify({ path: g.path, predictedMs: +predicted.toFixed(2), measuredMs: +measured.toFixed(2), ratio: +(predicted / measured).toFixed(3) })}\n`);
+        ratios.push(predicted / measured);
+        const name = i < o.check ? (g === AUTO_DEEPLAB_GENOTYPE ? 'Auto-DeepLab' : `random ${i}`) : o.genotypes!.split(',')[i - o.check];
+        process.stdout.write(`${JSON.stringify({ name, path: g.path, predictedMs: +predicted.toFixed(2), measuredMs: +measured.toFixed(2), ratio: +(predicted / measured).toFixed(3) })}\n`);
+      }
+      if (ratios.length) {
+        const worst = Math.max(...ratios.map((r) => Math.abs(r - 1)));
+        process.stderr.write(`predicted / measured over ${ratios.length} architecture(s): ${Math.min(...ratios).toFixed(3)} .. ${Math.max(...ratios).toFixed(3)} (worst ${(100 * worst).toFixed(1)}% off)\n`);
       }
     });
 }

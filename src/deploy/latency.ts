@@ -8,10 +8,6 @@
  * as in model/network.ts and model/cell.ts. Each time is the median of
  * `repeats` runs after two warm-up runs, batch 1.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import * as ort from 'onnxruntime-node';
 import * as T from '../engine';
 import { NetworkShape } from '../arch/cost_table';
 import { LatencyTableData, nominalSizes, sourceChannels, tableChannels } from '../arch/latency_table';
@@ -20,71 +16,10 @@ import { BatchNorm } from '../nn/layers';
 import { convInit, ParameterStore } from '../nn/params';
 import { ASPP, asppRates, Decoder, RELEASED_BN } from '../model/network';
 import { OPS } from '../model/ops';
-import { exportOnnx } from './onnx';
+import { inGraphMs, perNodeMs } from './ort_profile';
+import { Clock, Part, PartTiming, RuntimeName, timePartClocks } from './part_timing';
 
-export type RuntimeName = 'libtorch' | 'onnxruntime';
-
-/** A timed computation: input (1, C, H, W) -> output. */
-export interface Part {
-  key: string;
-  input: [number, number, number, number];
-  forward: (x: T.Tensor) => T.Tensor;
-}
-
-/**
- * wall: elapsed time. cpu: this process's CPU time (user + system), which a
- * busy machine does not inflate by the waits of a preempted run; with one
- * thread it is the elapsed time of a quiet machine. Each sample runs the part
- * often enough to span at least 20 ms (kernel CPU accounting is coarse).
- */
-export type Clock = 'wall' | 'cpu';
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const wallMs = () => Number(process.hrtime.bigint()) / 1e6;
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e3;
-};
-
-/** Median over `repeats` samples of the milliseconds of one run, after two warm-up runs. */
-async function sample(run: () => Promise<void> | void, clock: Clock, repeats: number): Promise<number> {
-  const read = clock === 'cpu' ? cpuMs : wallMs;
-  for (let i = 0; i < 2; i++) await run();
-  const t0 = wallMs();
-  await run();
-  const times = Math.max(1, Math.ceil(20 / Math.max(wallMs() - t0, 1e-3)));
-  const samples: number[] = [];
-  for (let i = 0; i < repeats; i++) {
-    const start = read();
-    for (let j = 0; j < times; j++) await run();
-    samples.push((read() - start) / times);
-  }
-  return median(samples);
-}
-
-/** Milliseconds of one run of a part in a runtime (median of `repeats` samples). */
-export async function timePart(part: Part, runtime: RuntimeName, threads: number, repeats: number, clock: Clock = 'cpu'): Promise<number> {
-  if (runtime === 'libtorch') {
-    T.setNumThreads(threads);
-    const x = T.randn(part.input).keep();
-    const ms = await sample(() => T.noGrad(() => T.tidy(() => void part.forward(x))), clock, repeats); // CPU kernels run synchronously
-    x.dispose();
-    return ms;
-  }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adl-latency-'));
-  try {
-    const file = path.join(dir, 'part.onnx');
-    const [, c, h, w] = part.input;
-    exportOnnx(part.forward, h, w, file, 'autodeeplab latency-table', c);
-    const session = await ort.InferenceSession.create(file, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' });
-    const feed = { input: new ort.Tensor('float32', Float32Array.from({ length: c * h * w }, () => Math.random() - 0.5), part.input) };
-    const ms = await sample(async () => void (await session.run(feed)), clock, repeats);
-    await session.release();
-    return ms;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
+export { Clock, Part, RuntimeName, timePart } from './part_timing';
 
 /** Every part of the network at the table's sizes; their weights live in `stores` (ASPP and decoder name theirs alike). */
 export function latencyParts(shape: NetworkShape, stores: ParameterStore[]): Part[] {
@@ -138,12 +73,21 @@ export async function measureLatencyTable(shape: NetworkShape, runtime: RuntimeN
   const stores: ParameterStore[] = [];
   try {
     const parts = latencyParts(shape, stores);
-    const ms = new Map<string, number>();
+    const timings = new Map<string, PartTiming>();
+    const inGraph = runtime === 'onnxruntime';
     for (const [i, p] of parts.entries()) {
-      ms.set(p.key, await timePart(p, runtime, threads, repeats, clock));
-      onPart?.(i, parts.length, p.key, ms.get(p.key)!);
+      timings.set(p.key, await timePartClocks(p, runtime, threads, repeats, inGraph));
+      onPart?.(i, parts.length, p.key, timings.get(p.key)![clock]);
     }
-    return assembleTable(shape, runtime, threads, clock, (key) => ms.get(key) ?? 0); // skip at stride 1 is the identity
+    if (!inGraph) return assembleTable(shape, runtime, threads, clock, (key) => timings.get(key)?.[clock] ?? 0); // skip at stride 1 is the identity
+    // onnxruntime: each part as it runs inside a network (ort_profile.ts). The stem keeps its
+    // call and its input's reorder: the network pays them once, at its input.
+    const nodeMs = perNodeMs([...timings.values()].map((t) => t.profile!));
+    const table = assembleTable(shape, runtime, threads, clock, (key) => {
+      const t = timings.get(key);
+      return !t ? 0 : key === 'stem' ? t[clock] : inGraphMs(t, clock, nodeMs);
+    });
+    return { ...table, inGraph: true, nodeMs };
   } finally {
     stores.forEach((s) => s.dispose());
   }

@@ -99,6 +99,8 @@ function releasedMarkers(dir: string, first: TradeoffPoint, numClasses: number):
 }
 
 const fmt = (v: number, unit: string) => (unit === 'ms' ? `${v.toFixed(2)} ms` : `${(v / 1e9).toFixed(2)} B`);
+/** A budget as its line's name: as short as it was given (230 B, 12.5 ms). */
+const short = (v: number, unit: string) => (unit === 'ms' ? `${+v.toFixed(3)} ms` : `${+(v / 1e9).toFixed(3)} B`);
 
 /** The trade-off section of a trials folder or a sweep ([] when no trial has finished an epoch). */
 export function tradeoffSections(dir: string, groups: TrialGroup[] = readGroups(dir)): string[] {
@@ -118,8 +120,8 @@ export function tradeoffSections(dir: string, groups: TrialGroup[] = readGroups(
   const plot = scatter(`decoded architectures: cost and mIoU (${points.length} trials)`, where, yLabel,
     points.map((p) => ({ x: p.cost * scale, y: p.mIoU, color: colorOf(p.group), hollow: sources.size === 2 && p.source === 'supernet',
       title: `${p.budget ? `budget ${fmt(p.budget.limit, unit)}, ` : ''}seed ${p.seed}: ${fmt(p.cost, unit)}, mIoU ${(100 * p.mIoU).toFixed(2)} (${p.source})` })),
-    [...markers.map(([n, c]): [string, number] => [n, c * scale]), ...labelled.map((g): [string, number] => [`budget ${fmt(budgetOf(g)!.limit, unit)}`, budgetOf(g)!.limit * scale])],
-    labelled.map((g) => [`budget ${fmt(budgetOf(g)!.limit, unit)}`, colorOf(g.label)]));
+    [...markers.map(([n, c]): [string, number] => [n, c * scale]), ...labelled.map((g): [string, number] => [short(budgetOf(g)!.limit, unit), budgetOf(g)!.limit * scale])],
+    labelled.map((g) => [`budget ${short(budgetOf(g)!.limit, unit)}`, colorOf(g.label)]));
   const rows = points.map((p) => `<tr><td>${p.budget ? fmt(p.budget.limit, unit) : '-'}</td><td>${p.seed}</td><td>${fmt(p.cost, unit)}</td>` +
     `<td>${(100 * p.mIoU).toFixed(2)}</td><td>${p.source}</td></tr>`).join('');
   const left = all.length - points.length;

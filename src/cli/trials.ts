@@ -14,6 +14,7 @@
 import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { CHECKPOINT } from '../run/run_dir';
 import { bandStats, readTrials, TRIAL_PREFIX } from '../report/trials';
 import { BUDGET_PREFIX, LATENCY_COPY, readGroups, tradeoffPoint } from '../report/tradeoff';
 import { BadInputError } from '../util/errors';
@@ -95,7 +96,7 @@ Run the same command again to continue: finished searches and retrainings are sk
           const args = job.budget === undefined ? searchArgs : [...searchArgs, flag, String(job.budget)];
           if (finished(groupOf(job), job.seed)) process.stderr.write(`trials: ${label} finished earlier (${dir}), skipped\n`);
           else {
-            process.stderr.write(`trials: ${label}${fs.existsSync(path.join(dir, 'checkpoint.safetensors')) ? ' (resuming)' : ''} -> ${dir}\n`);
+            process.stderr.write(`trials: ${label}${fs.existsSync(path.join(dir, CHECKPOINT)) ? ' (resuming)' : ''} -> ${dir}\n`);
             const code = await runSearch(args, dir, job.seed);
             if (code === 2) throw new BadInputError(`trials: search exited 2 for ${label} (bad input; see its message above)`);
             if (code !== 0 || !finished(groupOf(job), job.seed)) { // stopped early (Ctrl-C, --max-iterations): resumable

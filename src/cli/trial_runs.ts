@@ -79,8 +79,8 @@ export function runSearch(searchArgs: string[], dir: string, seed: number): Prom
   return self(['search', ...searchArgs, '--seed', String(seed), '--out', dir, ...(resume ? ['--resume'] : [])]);
 }
 
-/** Retrains a finished trial's genotype into DIR/retrain (skipped when finished, resumed when interrupted); null: skipped. */
-export async function runRetrain(searchArgs: string[], retrainArgs: string[], iterations: number, dir: string, seed: number, label: string): Promise<number | null> {
+/** Retrains a finished trial's genotype into DIR/retrain (skipped when finished, resumed when interrupted); whether it finished, null: skipped. */
+export async function runRetrain(searchArgs: string[], retrainArgs: string[], iterations: number, dir: string, seed: number, label: string): Promise<boolean | null> {
   const out = path.join(dir, RETRAIN_DIR);
   if (retrainedMIoU(dir) !== null) {
     process.stderr.write(`trials: ${label} retrained earlier (${out}), skipped\n`);
@@ -91,5 +91,5 @@ export async function runRetrain(searchArgs: string[], retrainArgs: string[], it
   const code = await self(['train', '--genotype', path.join(dir, 'genotype.json'), '--out', out, '--iterations', String(iterations), '--seed', String(seed),
     ...(resume ? ['--resume'] : []), ...trainArgs(searchArgs, retrainArgs, dir)]);
   if (code === 2) throw new BadInputError(`trials: train exited 2 retraining ${label} (bad input; see its message above; --retrain-args: '${retrainArgs.join(' ')}')`);
-  return code;
+  return code === 0 && retrainedMIoU(dir) !== null; // else stopped early (Ctrl-C, --max-iterations): resumable
 }

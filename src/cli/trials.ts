@@ -105,8 +105,7 @@ Run the same command again to continue: finished searches and retrainings are sk
             }
           }
           if (f.retrainIterations > 0) {
-            const code = await runRetrain(args, retrainArgs, f.retrainIterations, dir, job.seed, label);
-            if (code !== null && code !== 0) failedRetrain.push(label);
+            if ((await runRetrain(args, retrainArgs, f.retrainIterations, dir, job.seed, label)) === false) failedRetrain.push(label);
           }
         }
       };

@@ -5,20 +5,29 @@
  * it again to continue: a finished trial is skipped, an interrupted one
  * resumes from its checkpoint. `autodeeplab report DIR` draws the band of
  * validation mIoU over the epochs, the architectures and the choice counts.
+ *
+ * A sweep over cost budgets (--budgets 230,260) runs the trials under each
+ * budget into DIR/budget-<B>/trial-<seed>/; --retrain-iterations retrains
+ * each decoded genotype into its trial's retrain/ (trial_runs.ts). The report
+ * then plots mIoU against the exact cost (report/tradeoff.ts).
  */
 import { Command } from 'commander';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CHECKPOINT } from '../run/run_dir';
 import { bandStats, readTrials, TRIAL_PREFIX } from '../report/trials';
+import { BUDGET_PREFIX, LATENCY_COPY, readGroups, tradeoffPoint } from '../report/tradeoff';
 import { BadInputError } from '../util/errors';
 import { int } from './options';
+import { budgetList, flagName, flagValue, OWN_TRAIN, runRetrain, runSearch, splitArgs } from './trial_runs';
 
-interface TrialsFlags { trials: number; firstSeed: number; jobs: number; out: string }
+interface TrialsFlags { trials: number; firstSeed: number; jobs: number; out: string; budgets?: number[]; retrainIterations: number; retrainArgs: string }
 
 /** Flags that trials sets itself for each search. */
 const OWN = ['--seed', '--out', '--resume'];
+
+/** One search: a seed, under one of the budgets (undefined: the search flags' own budget, if any). */
+interface Job { seed: number; budget?: number }
 
 /** A finished trial: every epoch of its configuration logged. */
 function finished(dir: string, seed: number): boolean {
@@ -26,61 +35,100 @@ function finished(dir: string, seed: number): boolean {
   return !!t && t.epochs > 0 && t.mIoU.length >= t.epochs;
 }
 
-/** Runs `autodeeplab search` for one seed; resolves with its exit code. */
-function searchProcess(searchArgs: string[], out: string, seed: number, resume: boolean): Promise<number> {
-  const args = [process.argv[1], 'search', ...searchArgs, '--seed', String(seed), '--out', out, ...(resume ? ['--resume'] : [])];
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 130 : 1)));
-  });
+/** The flags of a sweep over budgets checked, and the flag each budget is given with (--budget in billions, or --budget-ms with a latency table). */
+function budgetFlag(searchArgs: string[]): string {
+  const own = searchArgs.find((a) => ['--budget', '--budget-ms'].includes(flagName(a)));
+  if (own) throw new BadInputError(`trials: ${flagName(own)} is set by --budgets for each search (give the budgets there)`);
+  return flagValue(searchArgs, '--latency-table') !== undefined ? '--budget-ms' : '--budget';
 }
 
 export function trialsCommand(): Command {
   return new Command('trials')
-    .description('N searches with seeds S..S+N-1 into OUT/trial-<seed>/ (the paper\'s Fig. 4); resumable; other flags go to search')
-    .requiredOption('--trials <n>', 'number of searches', int(1))
+    .description('N searches with seeds S..S+N-1 into OUT/trial-<seed>/ (the paper\'s Fig. 4), or per budget into OUT/budget-<B>/trial-<seed>/; resumable; other flags go to search')
+    .requiredOption('--trials <n>', 'number of searches (per budget)', int(1))
     .requiredOption('--out <dir>', 'folder of the trials')
     .option('--first-seed <n>', 'seed of the first trial', int(0), 0)
     .option('--jobs <n>', 'searches running at once (each with search\'s --threads)', int(1), 1)
+    .option('--budgets <list>', 'a sweep: the trials under each budget, e.g. 230,260 (billions of Multi-Adds as --budget; ms as --budget-ms when a --latency-table is given)', budgetList)
+    .option('--retrain-iterations <n>', 'retrain each decoded genotype for n iterations into its trial\'s retrain/ (0: off)', int(0), 0)
+    .option('--retrain-args <flags>', 'more flags of autodeeplab train for the retraining, in one quoted string', '')
     .allowUnknownOption()
     .allowExcessArguments()
     .addHelpText('after', `
 Every other flag is passed to each search, e.g.
   $ autodeeplab trials --trials 3 --out runs/fig4 --epochs 6 --arch-start-epoch 3 --layers 8 \\
       --filter-multiplier 4 --crop 64 --batch-size 4 --builtin-size 48 --builtin-image-size 96 --threads 2
-  $ autodeeplab report runs/fig4        # band of validation mIoU, architectures, choice counts`)
+  $ autodeeplab report runs/fig4        # band of validation mIoU, architectures, choice counts, cost / mIoU
+  $ autodeeplab trials --trials 2 --budgets 230,260 --retrain-iterations 200 --out runs/sweep --layers 4 ...
+  $ autodeeplab report runs/sweep       # mIoU against the exact Multi-Adds, budgets and S / M / L marked
+
+The retraining (autodeeplab train) takes the search's data and machine flags (--dataset, --data-root,
+--split, --builtin-size, --builtin-image-size, --crop, --batch-size, --threads, --device, ...), the trial's
+seed and, so that the retrained network is the one whose cost is plotted, the budget's F (default 20);
+--retrain-args adds or overrides flags, e.g. --retrain-args '--filter-multiplier 4 --lr 0.02'.
+Run the same command again to continue: finished searches and retrainings are skipped.`)
     .action(async (f: TrialsFlags, command: Command) => {
       const searchArgs = command.args.filter((a) => a !== '--');
-      const clash = searchArgs.find((a) => OWN.includes(a.split('=')[0]));
-      if (clash) throw new BadInputError(`trials: ${clash.split('=')[0]} is set by trials for each search (seeds from --first-seed, folders OUT/${TRIAL_PREFIX}<seed>)`);
+      const clash = searchArgs.find((a) => OWN.includes(flagName(a)));
+      if (clash) throw new BadInputError(`trials: ${flagName(clash)} is set by trials for each search (seeds from --first-seed, folders OUT/${TRIAL_PREFIX}<seed>)`);
+      const retrainArgs = splitArgs(f.retrainArgs);
+      const own = retrainArgs.find((a) => OWN_TRAIN.includes(flagName(a)));
+      if (own) throw new BadInputError(`--retrain-args: ${flagName(own)} is set by trials for each retraining (--retrain-iterations, the trial's genotype, seed and folder)`);
+      if (retrainArgs.length && !f.retrainIterations) throw new BadInputError('--retrain-args: only meaningful with --retrain-iterations N');
+      const flag = f.budgets ? budgetFlag(searchArgs) : '';
       if (fs.existsSync(f.out) && !fs.statSync(f.out).isDirectory()) throw new BadInputError(`--out: ${f.out} is a file, expected a folder`);
       fs.mkdirSync(f.out, { recursive: true });
+      const table = flagValue(searchArgs, '--latency-table');
+      if (table !== undefined) { // the report marks the released networks with it (config.json records only the budget)
+        if (!fs.existsSync(table)) throw new BadInputError(`--latency-table: ${table} does not exist`);
+        fs.copyFileSync(table, path.join(f.out, LATENCY_COPY));
+      }
       const seeds = Array.from({ length: f.trials }, (_, i) => f.firstSeed + i);
-      const failed: number[] = [];
-      const queue = [...seeds];
+      const jobs: Job[] = f.budgets ? f.budgets.flatMap((budget) => seeds.map((seed) => ({ seed, budget }))) : seeds.map((seed) => ({ seed }));
+      const groupOf = (j: Job) => (j.budget === undefined ? f.out : path.join(f.out, `${BUDGET_PREFIX}${j.budget}`));
+      const failed: string[] = [];
+      const failedRetrain: string[] = [];
+      const queue = [...jobs];
       const worker = async () => {
-        for (let seed = queue.shift(); seed !== undefined; seed = queue.shift()) {
-          const dir = path.join(f.out, `${TRIAL_PREFIX}${seed}`);
-          if (finished(f.out, seed)) {
-            process.stderr.write(`trials: seed ${seed} finished earlier (${dir}), skipped\n`);
-            continue;
+        for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
+          const dir = path.join(groupOf(job), `${TRIAL_PREFIX}${job.seed}`);
+          const label = `${job.budget === undefined ? '' : `budget ${job.budget}, `}seed ${job.seed}`;
+          const args = job.budget === undefined ? searchArgs : [...searchArgs, flag, String(job.budget)];
+          if (finished(groupOf(job), job.seed)) process.stderr.write(`trials: ${label} finished earlier (${dir}), skipped\n`);
+          else {
+            process.stderr.write(`trials: ${label}${fs.existsSync(path.join(dir, CHECKPOINT)) ? ' (resuming)' : ''} -> ${dir}\n`);
+            const code = await runSearch(args, dir, job.seed);
+            if (code === 2) throw new BadInputError(`trials: search exited 2 for ${label} (bad input; see its message above)`);
+            if (code !== 0 || !finished(groupOf(job), job.seed)) { // stopped early (Ctrl-C, --max-iterations): resumable
+              failed.push(label);
+              continue;
+            }
           }
-          const resume = fs.existsSync(path.join(dir, CHECKPOINT));
-          process.stderr.write(`trials: seed ${seed}${resume ? ' (resuming)' : ''} -> ${dir}\n`);
-          const code = await searchProcess(searchArgs, dir, seed, resume);
-          if (code === 2) throw new BadInputError(`trials: search exited 2 for seed ${seed} (bad input; see its message above)`);
-          if (code !== 0 || !finished(f.out, seed)) failed.push(seed); // stopped early (Ctrl-C, --max-iterations): resumable
+          if (f.retrainIterations > 0) {
+            if ((await runRetrain(args, retrainArgs, f.retrainIterations, dir, job.seed, label)) === false) failedRetrain.push(label);
+          }
         }
       };
-      await Promise.all(Array.from({ length: Math.min(f.jobs, seeds.length) }, worker));
-      const band = bandStats(readTrials(f.out).filter((t) => seeds.includes(t.seed)).map((t) => t.mIoU));
-      const last = band[band.length - 1];
-      process.stdout.write(`trials: ${seeds.length - failed.length}/${seeds.length} searches finished in ${f.out}` +
-        (last ? `; validation mIoU at epoch ${last.epoch}: median ${(100 * last.median).toFixed(2)}, min ${(100 * last.min).toFixed(2)}, max ${(100 * last.max).toFixed(2)}` : '') +
-        `\n  report: autodeeplab report ${f.out}\n`);
-      if (failed.length) {
-        process.stderr.write(`trials: seeds ${failed.join(', ')} did not finish; run the same command again to resume them\n`);
-        process.exitCode = 1;
+      await Promise.all(Array.from({ length: Math.min(f.jobs, jobs.length) }, worker));
+      process.stdout.write(`trials: ${jobs.length - failed.length}/${jobs.length} searches finished in ${f.out}` +
+        `${f.retrainIterations ? `, ${jobs.length - failed.length - failedRetrain.length} retrained` : ''}\n${summary(f.out, jobs)}  report: autodeeplab report ${f.out}\n`);
+      for (const [what, list] of [['searches', failed], ['retrainings', failedRetrain]] as const) {
+        if (list.length) process.stderr.write(`trials: ${what} of ${list.join('; ')} did not finish; run the same command again to resume\n`);
       }
+      if (failed.length || failedRetrain.length) process.exitCode = 1;
     });
+}
+
+/** Per budget the band's last epoch, and each trial's cost and mIoU. */
+function summary(out: string, jobs: Job[]): string {
+  const groups = readGroups(out);
+  return groups.map((g) => {
+    const trials = g.trials.filter((t) => jobs.some((j) => j.seed === t.seed && (g.label === null ? j.budget === undefined : String(j.budget) === g.label)));
+    const last = bandStats(trials.map((t) => t.mIoU)).pop();
+    const points = trials.map((t) => tradeoffPoint(t, g.label)).filter((p) => p !== null);
+    return (last ? `  ${g.label === null ? '' : `budget ${g.label}: `}supernet mIoU at epoch ${last.epoch}: median ${(100 * last.median).toFixed(2)}, ` +
+      `min ${(100 * last.min).toFixed(2)}, max ${(100 * last.max).toFixed(2)}\n` : '') +
+      points.map((p) => `    seed ${p.seed}: ${p.unit === 'ms' ? `${p.cost.toFixed(2)} ms` : `${(p.cost / 1e9).toFixed(2)} B Multi-Adds`}, ` +
+        `mIoU ${(100 * p.mIoU).toFixed(2)} (${p.source === 'retrained' ? 'retrained, validation' : 'supernet, trainB'})\n`).join('');
+  }).join('');
 }

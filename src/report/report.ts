@@ -25,6 +25,7 @@ import { esc, heatmap, lineChart } from './svg';
 import { isTrialsFolder, readTrials, trialsSections } from './trials';
 import { comparisonSections, isComparisonFolder, readComparison } from './comparison';
 import { budgetSections } from './budget';
+import { isSweepFolder, sweepSections, tradeoffSections } from './tradeoff';
 
 /** alpha: [edge][op], or [layer][edge][op] for a search with alpha per layer. */
 interface EpochGenotype { epoch: number; search: { alpha: number[][] | number[][][]; beta: number[][][] } }
@@ -103,10 +104,11 @@ ${extra}${sections.join('\n')}
 `;
 }
 
-/** A run directory's report, or a trials folder's (trial-<seed>/ runs, Fig. 4), or a searched-vs-random comparison's. */
+/** A run directory's report, or a trials folder's (trial-<seed>/ runs, Fig. 4), a sweep's (budget-<B>/trial-<seed>/), or a searched-vs-random comparison's. */
 export async function buildReport(runDir: string): Promise<string> {
   if (isComparisonFolder(runDir)) return page(runDir, 'autodeeplab searched vs random', comparisonSections(readComparison(runDir)));
-  if (isTrialsFolder(runDir)) return page(runDir, 'autodeeplab search trials', trialsSections(readTrials(runDir)));
+  if (isSweepFolder(runDir)) return page(runDir, 'autodeeplab cost / accuracy sweep', sweepSections(runDir));
+  if (isTrialsFolder(runDir)) return page(runDir, 'autodeeplab search trials', [...trialsSections(readTrials(runDir)), ...tradeoffSections(runDir)]);
   const run = readRunDir(runDir);
   const metrics = run.metrics;
   const its = metrics.filter((r) => r.type === 'iteration');

@@ -68,3 +68,44 @@ export function heatmap(title: string, values: number[][], rowLabels: string[], 
   });
   return svg(w, h, body, title);
 }
+
+export interface ScatterPoint {
+  x: number;
+  y: number;
+  /** Fill colour (default red). */
+  color?: string;
+  /** Drawn as a ring instead of a disc (a second kind of measurement). */
+  hollow?: boolean;
+  /** Tooltip. */
+  title?: string;
+}
+
+/** A scatter of points with dashed vertical markers (name at x) and an optional legend of colours. */
+export function scatter(title: string, xLabel: string, yLabel: string, points: ScatterPoint[], markers: [string, number][],
+  legend: [string, string][] = [], width = 560, height = 280): string {
+  const pad = { l: 56, r: 16, t: 28, b: 40 };
+  const xs = [...points.map((p) => p.x), ...markers.map((m) => m[1])];
+  const [x0, x1] = [Math.min(...xs) * 0.95, Math.max(...xs) * 1.05];
+  const [y0, y1] = [Math.min(...points.map((p) => p.y)), Math.max(...points.map((p) => p.y))];
+  // Marker names on up to three rows in x order, so that close markers stay readable; points start below them.
+  const rows = Math.min(3, markers.length);
+  const row = new Map([...markers].sort((a, b) => a[1] - b[1]).map((m, i) => [m, i % 3]));
+  const top = pad.t + 12 * rows + 8;
+  const sx = (x: number) => pad.l + ((x - x0) / (x1 - x0 || 1)) * (width - pad.l - pad.r);
+  const sy = (y: number) => height - pad.b - 6 - ((y - y0) / (y1 - y0 || 1)) * (height - top - pad.b - 6);
+  const body = [
+    `<text x="${width / 2}" y="18" font-size="14" text-anchor="middle">${esc(title)}</text>`,
+    `<line x1="${pad.l}" y1="${height - pad.b}" x2="${width - pad.r}" y2="${height - pad.b}" stroke="#444"/>`,
+    `<text x="${width / 2}" y="${height - 8}" font-size="12" text-anchor="middle">${esc(xLabel)}</text>`,
+    `<text x="12" y="${height / 2}" font-size="12" transform="rotate(-90 12 ${height / 2})" text-anchor="middle">${esc(yLabel)}</text>`,
+    ...[y0, y1].map((y) => `<text x="${pad.l - 6}" y="${sy(y) + 4}" font-size="10" text-anchor="end">${y.toPrecision(3)}</text>`),
+    ...[x0, x1].map((x) => `<text x="${sx(x)}" y="${height - pad.b + 14}" font-size="10" text-anchor="middle">${x.toPrecision(4)}</text>`),
+    ...markers.flatMap((m) => [`<line class="marker" x1="${sx(m[1])}" y1="${pad.t}" x2="${sx(m[1])}" y2="${height - pad.b}" stroke="#888" stroke-dasharray="4 3"/>`,
+      `<text x="${sx(m[1]) + 3}" y="${pad.t + 10 + 12 * row.get(m)!}" font-size="11">${esc(m[0])}</text>`]),
+    ...legend.map(([name, color], i) => `<circle cx="${width - pad.r - 110}" cy="${top + 6 + 14 * i}" r="4" fill="${color}"/>` +
+      `<text x="${width - pad.r - 102}" y="${top + 10 + 14 * i}" font-size="11">${esc(name)}</text>`),
+    ...points.map((p) => `<circle class="point" cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="3.5" ` +
+      `${p.hollow ? `fill="white" stroke="${p.color ?? '#d62728'}" stroke-width="1.5"` : `fill="${p.color ?? '#d62728'}"`}>${p.title ? `<title>${esc(p.title)}</title>` : ''}</circle>`),
+  ];
+  return svg(width, height, body, title);
+}

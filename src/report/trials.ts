@@ -21,6 +21,10 @@ export interface Trial {
   /** The decoded architecture after the last finished epoch (null before the first). */
   genotype: Genotype | null;
   epochs: number;
+  /** The search's config.json (its budget, class count, blocks). */
+  config: Record<string, unknown>;
+  /** A budgeted search: the exact cost of the last decoded architecture, as the search logged it (its table's unit). */
+  loggedCost: number | null;
 }
 
 export interface BandPoint { epoch: number; median: number; min: number; max: number; trials: number }
@@ -55,6 +59,7 @@ export function readTrials(dir: string): Trial[] {
       return {
         seed: Number(n.slice(TRIAL_PREFIX.length)), dir: run.dir, mIoU: epochs.map((r) => r.mIoU as number),
         genotype: last ? validateGenotype(last.genotype, `${run.dir}/metrics.jsonl`) : null, epochs: Number(run.config?.epochs ?? 0),
+        config: run.config ?? {}, loggedCost: (last?.budget as { cost?: number } | undefined)?.cost ?? null,
       };
     })
     .sort((a, b) => a.seed - b.seed);

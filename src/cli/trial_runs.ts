@@ -1,0 +1,95 @@
+/**
+ * What `autodeeplab trials` runs for one trial, each in its own process: the
+ * search (its flags passed through) and, with --retrain-iterations, the
+ * retraining of the genotype it decoded (`autodeeplab train` into the trial's
+ * retrain/ folder). Also the helpers that read flags out of the passed-through
+ * list, since commander leaves the search's flags unparsed.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { InvalidArgumentError } from 'commander';
+import { CHECKPOINT } from '../run/run_dir';
+import { DEFAULT_COST_SHAPE, RETRAIN_DIR, retrainedMIoU } from '../report/tradeoff';
+import { BadInputError } from '../util/errors';
+import { readJsonFile } from '../util/json';
+
+/** Flags the retraining takes from the search's unless --retrain-args gives them: the same data, crops and machine. */
+const INHERITED = ['--dataset', '--data-root', '--split', '--builtin-size', '--builtin-image-size', '--base-scale', '--base-longer-side',
+  '--crop', '--batch-size', '--threads', '--device'];
+const INHERITED_SWITCHES = ['--coarse', '--skip-bad'];
+/** Flags trials sets itself for each retraining. */
+export const OWN_TRAIN = ['--genotype', '--out', '--resume', '--iterations', '--seed'];
+
+/** --budgets 230,260: distinct positive numbers separated by commas. */
+export function budgetList(v: string): number[] {
+  const xs = v.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
+  if (!xs.length || xs.some((x) => !(x > 0 && Number.isFinite(x))) || new Set(xs).size !== xs.length) {
+    throw new InvalidArgumentError(`expected distinct positive numbers separated by commas, e.g. 230,260, got '${v}'`);
+  }
+  return xs;
+}
+
+/** The name of a flag token (--name=value -> --name). */
+export const flagName = (token: string) => token.split('=')[0];
+
+/** The value of --name in a flag list (--name v or --name=v), or undefined. */
+export function flagValue(args: readonly string[], name: string): string | undefined {
+  const i = args.findIndex((a) => flagName(a) === name);
+  if (i < 0) return undefined;
+  return args[i].includes('=') ? args[i].slice(args[i].indexOf('=') + 1) : args[i + 1];
+}
+
+/** --retrain-args: whitespace-separated flags of `autodeeplab train` (no shell quoting). */
+export function splitArgs(v: string): string[] {
+  return v.split(/\s+/).filter((a) => a !== '');
+}
+
+/**
+ * The retraining's flags: the search's data and machine flags, then the
+ * user's; F is the one the trial's cost is counted at (its budget's, else 20)
+ * so that the retrained network is the one plotted, unless the user gives one.
+ */
+export function trainArgs(searchArgs: readonly string[], retrainArgs: readonly string[], trialDir: string): string[] {
+  const given = new Set(retrainArgs.filter((a) => a.startsWith('--')).map(flagName));
+  const out: string[] = [];
+  for (const name of INHERITED) {
+    const v = flagValue(searchArgs, name);
+    if (v !== undefined && !given.has(name)) out.push(name, v);
+  }
+  for (const name of INHERITED_SWITCHES) if (searchArgs.includes(name) && !given.has(name)) out.push(name);
+  if (!given.has('--filter-multiplier')) {
+    const cfg = readJsonFile(path.join(trialDir, 'config.json'), 'trials') as { budget?: { filterMultiplier: number } };
+    out.push('--filter-multiplier', String(cfg.budget?.filterMultiplier ?? DEFAULT_COST_SHAPE.filterMultiplier));
+  }
+  return [...out, ...retrainArgs];
+}
+
+/** Runs `autodeeplab <args>` in a child process; resolves with its exit code. */
+function self(args: string[]): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [process.argv[1], ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 130 : 1)));
+  });
+}
+
+/** The search of one trial (resumed from its checkpoint when there is one). */
+export function runSearch(searchArgs: string[], dir: string, seed: number): Promise<number> {
+  const resume = fs.existsSync(path.join(dir, CHECKPOINT));
+  return self(['search', ...searchArgs, '--seed', String(seed), '--out', dir, ...(resume ? ['--resume'] : [])]);
+}
+
+/** Retrains a finished trial's genotype into DIR/retrain (skipped when finished, resumed when interrupted); whether it finished, null: skipped. */
+export async function runRetrain(searchArgs: string[], retrainArgs: string[], iterations: number, dir: string, seed: number, label: string): Promise<boolean | null> {
+  const out = path.join(dir, RETRAIN_DIR);
+  if (retrainedMIoU(dir) !== null) {
+    process.stderr.write(`trials: ${label} retrained earlier (${out}), skipped\n`);
+    return null;
+  }
+  const resume = fs.existsSync(path.join(out, CHECKPOINT));
+  process.stderr.write(`trials: retraining ${label}${resume ? ' (resuming)' : ''} -> ${out}\n`);
+  const code = await self(['train', '--genotype', path.join(dir, 'genotype.json'), '--out', out, '--iterations', String(iterations), '--seed', String(seed),
+    ...(resume ? ['--resume'] : []), ...trainArgs(searchArgs, retrainArgs, dir)]);
+  if (code === 2) throw new BadInputError(`trials: train exited 2 retraining ${label} (bad input; see its message above; --retrain-args: '${retrainArgs.join(' ')}')`);
+  return code === 0 && retrainedMIoU(dir) !== null; // else stopped early (Ctrl-C, --max-iterations): resumable
+}

@@ -47,13 +47,16 @@ export interface BudgetState {
 export class SearchBudget {
   readonly table: CostTable;
 
-  /** table: a measured latency table (unit ms); else the Multi-Adds of the retrained network. */
-  constructor(readonly settings: BudgetSettings, cfg: SearchSpaceConfig, net: Supernet, table?: CostTable) {
+  /**
+   * table: a measured latency table (unit ms); else the Multi-Adds of the
+   * retrained network. source: where the limit was set, for messages (the flag, or a config file's field).
+   */
+  constructor(readonly settings: BudgetSettings, cfg: SearchSpaceConfig, net: Supernet, table?: CostTable, source = settings.unit === 'ms' ? '--budget-ms' : '--budget') {
     this.table = table ?? new MultiAddsTable({ filterMultiplier: settings.filterMultiplier, blocks: cfg.blocks, numClasses: cfg.numClasses, size: settings.size });
     if (this.table.unit !== settings.unit) throw new Error(`budget: a ${settings.unit} budget needs a ${settings.unit} table, got ${this.table.unit}`);
     const cheapest = cheapestCost(net.trellis, this.table, net.cfg.alphaPerLayer);
     if (cheapest > settings.limit) {
-      throw new BudgetError(`${settings.unit === 'ms' ? '--budget-ms' : '--budget'}: ${format(settings.limit, settings.unit)} is below the cheapest architecture of this search space (L = ${cfg.layers}, B = ${cfg.blocks}): ${format(cheapest, settings.unit)}`);
+      throw new BudgetError(`${source}: ${format(settings.limit, settings.unit)} is below the cheapest architecture of this search space (L = ${cfg.layers}, B = ${cfg.blocks}): ${format(cheapest, settings.unit)}`);
     }
   }
 

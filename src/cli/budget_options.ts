@@ -1,17 +1,39 @@
-/** The flags of a search under a cost budget (src/search/budget.ts): --budget or --budget-ms, and their companions. */
+/**
+ * The budget of a search (src/search/budget.ts): the flags --budget or
+ * --budget-ms and their companions, or a `budget` section of the --config
+ * file, which the typed flags override.
+ */
 import { Command } from 'commander';
+import * as path from 'node:path';
 import { BadInputError, ConfigError } from '../util/errors';
 import { readJsonFile } from '../util/json';
 import { CostTable, genotypeCost, MultiAddsTable } from '../arch/cost_table';
 import { Genotype } from '../arch/genotype';
 import { LatencyTable, validateLatencyTable } from '../arch/latency_table';
+import { checkField, FieldSpec } from '../run/config';
 import { BudgetSettings, DEFAULT_BUDGET, format } from '../search/budget';
 import { SearchConfig } from '../search/config';
-import { int, numIn, sizeArg } from './options';
+import { int, numIn, readJsonConfig, sizeArg } from './options';
 
-const COMPANIONS = ['budgetSize', 'budgetFilterMultiplier', 'budgetWeight', 'latencyTable'] as const;
 type BudgetFlags = { budget?: number; budgetMs?: number; budgetSize?: [number, number]; budgetFilterMultiplier?: number; budgetWeight?: number; latencyTable?: string };
-const flagName = (field: string) => `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/**
+ * A budget as the --config file gives it: the record config.json keeps under
+ * `budget` (limit in the table's unit: Multi-Adds, not billions, or ms), plus
+ * latencyTable for an ms budget (relative to the config file):
+ *   "budget": {"limit": 240e9, "unit": "multiAdds", "size": [1024, 2048], "filterMultiplier": 20, "weight": 1}
+ *   "budget": {"limit": 150, "unit": "ms", "latencyTable": "table.json"}
+ */
+interface BudgetFields { limit?: number; unit?: 'multiAdds' | 'ms'; size?: [number, number]; filterMultiplier?: number; weight?: number; latencyTable?: string }
+type Field = keyof BudgetFields;
+const COMPANIONS = ['size', 'filterMultiplier', 'weight', 'latencyTable'] as const;
+const FLAG_OF: Record<(typeof COMPANIONS)[number], string> = { size: '--budget-size', filterMultiplier: '--budget-filter-multiplier', weight: '--budget-weight', latencyTable: '--latency-table' };
+const NUMERIC: Partial<Record<Field, FieldSpec>> = {
+  limit: { kind: 'number', min: 0, minOpen: true },
+  size: { kind: 'pair', min: 16, max: 16384, why: 'an input HxW' },
+  filterMultiplier: { kind: 'int', min: 1 },
+  weight: { kind: 'number', min: 0, max: 1e6 },
+};
 
 export function addBudgetOptions(cmd: Command): Command {
   return cmd
@@ -23,26 +45,76 @@ export function addBudgetOptions(cmd: Command): Command {
     .option('--budget-weight <w>', 'weight of the penalty w * max(0, ln(expected cost / budget)) (default 1)', numIn(0, 1e6));
 }
 
-/** The budget the flags ask for (and a latency table), or undefined; inconsistent flags exit 2. */
-export function budgetFromFlags(cmd: Command, blocks: number): { settings: BudgetSettings; table?: CostTable } | undefined {
-  const o = cmd.opts() as BudgetFlags;
-  const weight = o.budgetWeight ?? DEFAULT_BUDGET.weight;
-  if (o.budget !== undefined && o.budgetMs !== undefined) throw new ConfigError('--budget and --budget-ms: give one budget, not both');
-  if (o.budgetMs !== undefined) {
-    if (!o.latencyTable) throw new ConfigError('--budget-ms: needs --latency-table FILE (write one with autodeeplab latency-table)');
-    for (const f of ['budgetSize', 'budgetFilterMultiplier'] as const) if (o[f] !== undefined) throw new ConfigError(`${flagName(f)}: the latency table fixes it; use it with --budget`);
-    const table = new LatencyTable(validateLatencyTable(readJsonFile(o.latencyTable, '--latency-table'), o.latencyTable));
-    if (table.shape.blocks !== blocks) throw new BadInputError(`--latency-table: ${o.latencyTable} was measured for B = ${table.shape.blocks} blocks, the search has ${blocks}`);
-    return { settings: { limit: o.budgetMs, unit: 'ms', size: [...table.shape.size] as [number, number], filterMultiplier: table.shape.filterMultiplier, weight }, table };
+/** The `budget` section of a config file, checked field by field; a latency table's path made relative to the file. */
+function fileFields(data: unknown, file: string): BudgetFields {
+  const bad = (f: string, expected: string, got: unknown): never => {
+    throw new ConfigError(`${file}: field 'budget${f ? `.${f}` : ''}' ${expected}, got ${JSON.stringify(got)}`);
+  };
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) bad('', 'must be an object {"limit", "unit", ...}', data);
+  const o = data as Record<string, unknown>;
+  const known = ['limit', 'unit', ...COMPANIONS];
+  for (const k of Object.keys(o)) if (!known.includes(k)) throw new ConfigError(`${file}: unknown field 'budget.${k}' (known: ${known.join(', ')})`);
+  if (o.unit !== 'multiAdds' && o.unit !== 'ms') bad('unit', 'must be "multiAdds" or "ms"', o.unit);
+  if (o.limit === undefined) bad('limit', `must be the budget in ${o.unit === 'ms' ? 'ms' : 'Multi-Adds (e.g. 240e9 for 240 B)'}`, o.limit);
+  for (const [k, spec] of Object.entries(NUMERIC)) {
+    const problem = o[k] === undefined ? null : checkField(spec, o[k]);
+    if (problem) bad(k, problem, o[k]);
   }
-  if (o.budget === undefined) {
-    const stray = COMPANIONS.find((k) => o[k] !== undefined);
-    if (stray) throw new ConfigError(`${flagName(stray)}: only meaningful with --budget${stray === 'latencyTable' ? '-ms' : ''}`);
+  if (o.size !== undefined && !(o.size as number[]).every(Number.isInteger)) bad('size', 'must be two integers [H, W]', o.size);
+  if (o.latencyTable !== undefined && (typeof o.latencyTable !== 'string' || !o.latencyTable)) bad('latencyTable', 'must be a file name', o.latencyTable);
+  return { ...o, ...(o.latencyTable ? { latencyTable: path.resolve(path.dirname(file), o.latencyTable as string) } : {}) } as BudgetFields;
+}
+
+/** The fields the typed flags give (only those typed). */
+function flagFields(o: BudgetFlags): BudgetFields {
+  if (o.budget !== undefined && o.budgetMs !== undefined) throw new ConfigError('--budget and --budget-ms: give one budget, not both');
+  const limit: BudgetFields = o.budget !== undefined ? { limit: o.budget * 1e9, unit: 'multiAdds' } : o.budgetMs !== undefined ? { limit: o.budgetMs, unit: 'ms' } : {};
+  const rest: BudgetFields = { size: o.budgetSize, filterMultiplier: o.budgetFilterMultiplier, weight: o.budgetWeight, latencyTable: o.latencyTable };
+  return { ...limit, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) };
+}
+
+/**
+ * The budget the flags and the --config file ask for (and a latency table), or
+ * undefined. A budget flag of the other unit than the file's replaces the
+ * file's budget; otherwise the typed flags override its fields. Inconsistent
+ * settings exit 2, naming the flag or the file's field.
+ */
+export function resolveBudget(cmd: Command, blocks: number): { settings: BudgetSettings; table?: CostTable; source: string } | undefined {
+  const file = cmd.getOptionValue('config') as string | undefined;
+  const section = file ? readJsonConfig(file).budget : undefined;
+  const fromFile = section === undefined ? {} : fileFields(section, file!);
+  const typed = flagFields(cmd.opts() as BudgetFlags);
+  const m: BudgetFields = { ...(typed.unit && typed.unit !== fromFile.unit ? {} : fromFile), ...typed };
+  const isFlag = (f: Field) => f in typed;
+  const where = (f: Field) => (isFlag(f) ? (f === 'limit' || f === 'unit' ? (m.unit === 'ms' ? '--budget-ms' : '--budget') : FLAG_OF[f]) : `${file}: field 'budget.${f}'`);
+  const weight = m.weight ?? DEFAULT_BUDGET.weight;
+  if (m.limit === undefined) {
+    // Only flags can be here: a file's budget has a limit.
+    const stray = COMPANIONS.find((k) => m[k] !== undefined);
+    if (stray) throw new ConfigError(`${where(stray)}: only meaningful with --budget${stray === 'latencyTable' ? '-ms' : ''}`);
     return undefined;
   }
-  if (o.latencyTable) throw new ConfigError('--latency-table: only meaningful with --budget-ms');
+  if (m.unit === 'ms') {
+    if (!m.latencyTable) {
+      throw new ConfigError(isFlag('limit') ? '--budget-ms: needs --latency-table FILE (write one with autodeeplab latency-table)'
+        : `${file}: field 'budget.latencyTable' must name a table written by autodeeplab latency-table (an ms budget needs one), got undefined`);
+    }
+    const tableName = isFlag('latencyTable') ? '--latency-table' : `${file}: field 'budget.latencyTable'`;
+    const table = new LatencyTable(validateLatencyTable(readJsonFile(m.latencyTable, tableName), m.latencyTable));
+    if (table.shape.blocks !== blocks) throw new BadInputError(`${tableName}: ${m.latencyTable} was measured for B = ${table.shape.blocks} blocks, the search has ${blocks}`);
+    const fixed = { size: [...table.shape.size] as [number, number], filterMultiplier: table.shape.filterMultiplier };
+    for (const f of ['size', 'filterMultiplier'] as const) {
+      if (m[f] === undefined) continue;
+      if (isFlag(f)) throw new ConfigError(`${FLAG_OF[f]}: the latency table fixes it; use it with --budget`);
+      // As config.json records it: the table's size and F, accepted when they agree.
+      if (JSON.stringify(m[f]) !== JSON.stringify(fixed[f])) throw new ConfigError(`${where(f)} must be the latency table's ${JSON.stringify(fixed[f])} (the table fixes it), got ${JSON.stringify(m[f])}`);
+    }
+    return { settings: { limit: m.limit, unit: 'ms', ...fixed, weight }, table, source: where('limit') };
+  }
+  if (m.latencyTable) throw new ConfigError(isFlag('latencyTable') ? '--latency-table: only meaningful with --budget-ms' : `${where('latencyTable')} is only meaningful with "unit": "ms"`);
   return {
-    settings: { limit: o.budget * 1e9, unit: 'multiAdds', size: o.budgetSize ?? DEFAULT_BUDGET.size, filterMultiplier: o.budgetFilterMultiplier ?? DEFAULT_BUDGET.filterMultiplier, weight },
+    settings: { limit: m.limit, unit: 'multiAdds', size: m.size ?? DEFAULT_BUDGET.size, filterMultiplier: m.filterMultiplier ?? DEFAULT_BUDGET.filterMultiplier, weight },
+    source: where('limit'),
   };
 }
 

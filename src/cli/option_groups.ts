@@ -94,14 +94,16 @@ function flagOf(cmd: Command, field: string): string {
 /**
  * Configuration layers of a command: `base` (the command's own defaults),
  * then the --config file, then the flags among `fields` that were typed on
- * the command line (a flag's default never overrides the file).
+ * the command line (a flag's default never overrides the file). `sections`:
+ * fields of the file that another resolver reads (search's `budget`).
  */
-export function configLayers(cmd: Command, fields: readonly string[], base: Record<string, unknown>): ConfigLayer[] {
+export function configLayers(cmd: Command, fields: readonly string[], base: Record<string, unknown>, sections: readonly string[] = []): ConfigLayer[] {
   const file = cmd.getOptionValue('config') as string | undefined;
   const typed = Object.fromEntries(fields.filter((f) => cmd.getOptionValueSource(f) === 'cli').map((f) => [f, cmd.getOptionValue(f)]));
+  const fromFile = file ? Object.fromEntries(Object.entries(readJsonConfig(file)).filter(([k]) => !sections.includes(k))) : {};
   return [
     { values: base, source: `${cmd.name()} defaults` },
-    ...(file ? [{ values: readJsonConfig(file), source: file }] : []),
+    ...(file ? [{ values: fromFile, source: file }] : []),
     { values: typed, source: (f: string) => flagOf(cmd, f) },
   ];
 }

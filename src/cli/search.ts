@@ -11,7 +11,7 @@ import { joinJob, launchSelf, leaveJob, quietStop } from '../run/ddp';
 import { addDatasetOptions, addRunOptions, configLayers, DatasetFlags, datasetOptions, nprocOption, RunFlags } from './option_groups';
 import { gracefulStop, int, num, timestamp } from './options';
 import { progress } from './progress';
-import { addBudgetOptions, budgetFromFlags, budgetSummary } from './budget_options';
+import { addBudgetOptions, budgetSummary, resolveBudget } from './budget_options';
 
 /** Flags that set the search configuration of the same name (src/search/config.ts). */
 const CONFIG_FLAGS = ['epochs', 'archStartEpoch', 'batchSize', 'crop', 'layers', 'blocks', 'filterMultiplier', 'seed', 'threads',
@@ -20,7 +20,7 @@ const CONFIG_FLAGS = ['epochs', 'archStartEpoch', 'batchSize', 'crop', 'layers',
 export function searchCommand(): Command {
   const cmd = new Command('search')
     .description('architecture search (Sec. 4): supernet training with alternating weight and architecture steps')
-    .option('--config <file>', 'JSON file of search settings (flags typed on the command line override it)');
+    .option('--config <file>', 'JSON file of search settings, and a "budget" as config.json records it (flags typed on the command line override it)');
   addDatasetOptions(cmd, { split: 'train', builtinSize: 4 })
     .option('--epochs <n>', 'total epochs (paper: 40)', int(1))
     .option('--arch-start-epoch <n>', 'first epoch with architecture steps (paper: 20)', int(0))
@@ -48,13 +48,14 @@ Examples:
   $ RANK=0 WORLD_SIZE=2 MASTER_ADDR=host0 MASTER_PORT=29500 autodeeplab search ...   # one rank of a multi-machine job (README: Distributed)
   $ autodeeplab search --budget 250 --out runs/b1        # the best network within 250 B Multi-Adds at 1024x2048, F = 20
   $ autodeeplab search --budget-ms 150 --latency-table table.json   # ... within 150 ms as measured (latency-table)
+  $ autodeeplab search --config c.json    # c.json: {"layers": 12, "budget": {"limit": 250e9, "unit": "multiAdds"}}
 
 Writes config.json, metrics.jsonl, genotype.json (+ genotypes/epoch-NNN.json) and
 checkpoint.safetensors to the run directory; genotype.json also on every stop.`)
     .action(async (flags: DatasetFlags & RunFlags & { nproc?: number }, command: Command) => {
       const device = useDevice(flags.device);
       const base = datasetBaseResize(flags.dataset, 'search');
-      const layers = configLayers(command, CONFIG_FLAGS, { threads: os.availableParallelism(), baseScale: base.scale, baseLongerSide: base.longerSide });
+      const layers = configLayers(command, CONFIG_FLAGS, { threads: os.availableParallelism(), baseScale: base.scale, baseLongerSide: base.longerSide }, ['budget']);
       const { seed, threads } = resolveSearchConfig(layers); // the dataset's seed, before its class count is known
       if (flags.nproc !== undefined && flags.nproc > 1) {
         process.exitCode = await launchSelf(flags.nproc, threads);
@@ -66,11 +67,11 @@ checkpoint.safetensors to the run directory; genotype.json also on every stop.`)
       const dataset = openDataset(flags.dataset, dsOptions);
       await preflightDataset(dataset, `${flags.dataset} ${dsOptions.split} split`);
       const config = resolveSearchConfig([...layers, { values: { numClasses: dataset.numClasses }, source: `dataset '${dataset.name}'` }]);
-      const budget = budgetFromFlags(command, config.blocks);
+      const budget = resolveBudget(command, config.blocks); // the flags over the --config file's `budget`
       const out = flags.out ?? path.join('runs', `search-${timestamp()}`);
       let bar: ReturnType<typeof progress> | null = null;
       const result = await runSearch({
-        config, dataset, out, budget: budget?.settings, costTable: budget?.table, resume: flags.resume, maxIterations: flags.maxIterations, checkpointEvery: flags.checkpointEvery,
+        config, dataset, out, budget: budget?.settings, costTable: budget?.table, budgetSource: budget?.source, resume: flags.resume, maxIterations: flags.maxIterations, checkpointEvery: flags.checkpointEvery,
         shouldStop: main ? gracefulStop('search') : quietStop(), parallel,
         // Batches are prepared in a worker thread (with --skip-bad, inline, so that every skip is reported).
         datasetSpec: flags.skipBad ? undefined : { name: flags.dataset, options: dsOptions },

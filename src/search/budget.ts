@@ -12,11 +12,11 @@
  */
 import * as T from '../engine';
 import { CostTable, MultiAddsTable } from '../arch/cost_table';
-import { Genotype, Level } from '../arch/genotype';
+import { Genotype } from '../arch/genotype';
 import { BudgetError, cheapestCost, decodeWithinBudget } from './budget_decode';
 import { SearchSpaceConfig } from './config';
-import { ConfigError } from '../util/errors';
 import { expectedCost } from './expected_cost';
+import { alphaRows } from './decode';
 import { Supernet } from './supernet';
 
 export interface BudgetSettings {
@@ -47,22 +47,23 @@ export interface BudgetState {
 export class SearchBudget {
   readonly table: CostTable;
 
-  /** table: a measured latency table (unit ms); else the Multi-Adds of the retrained network. */
-  constructor(readonly settings: BudgetSettings, cfg: SearchSpaceConfig, net: Supernet, table?: CostTable) {
-    // The expected cost and the constrained decoder read one alpha shared by every layer (Sec. 4.1).
-    if (net.cfg.alphaPerLayer) throw new ConfigError(`${settings.unit === 'ms' ? '--budget-ms' : '--budget'}: not available with --alpha-per-layer (one alpha for every layer is needed)`);
+  /**
+   * table: a measured latency table (unit ms); else the Multi-Adds of the
+   * retrained network. source: where the limit was set, for messages (the flag, or a config file's field).
+   */
+  constructor(readonly settings: BudgetSettings, cfg: SearchSpaceConfig, net: Supernet, table?: CostTable, source = settings.unit === 'ms' ? '--budget-ms' : '--budget') {
     this.table = table ?? new MultiAddsTable({ filterMultiplier: settings.filterMultiplier, blocks: cfg.blocks, numClasses: cfg.numClasses, size: settings.size });
     if (this.table.unit !== settings.unit) throw new Error(`budget: a ${settings.unit} budget needs a ${settings.unit} table, got ${this.table.unit}`);
-    const cheapest = cheapestCost(net.trellis, this.table);
+    const cheapest = cheapestCost(net.trellis, this.table, net.cfg.alphaPerLayer);
     if (cheapest > settings.limit) {
-      throw new BudgetError(`${settings.unit === 'ms' ? '--budget-ms' : '--budget'}: ${format(settings.limit, settings.unit)} is below the cheapest architecture of this search space (L = ${cfg.layers}, B = ${cfg.blocks}): ${format(cheapest, settings.unit)}`);
+      throw new BudgetError(`${source}: ${format(settings.limit, settings.unit)} is below the cheapest architecture of this search space (L = ${cfg.layers}, B = ${cfg.blocks}): ${format(cheapest, settings.unit)}`);
     }
   }
 
   /** Expected cost, penalty and their gradient with respect to alphaHat and betaHat. */
   private evaluate(net: Supernet) {
     const snap = net.snapshot();
-    const e = expectedCost(snap.alpha as number[][], snap.beta, net.trellis, this.table);
+    const e = expectedCost(snap.alpha, snap.beta, net.trellis, this.table);
     const over = e.value > this.settings.limit;
     return { e, snap, penalty: over ? this.settings.weight * Math.log(e.value / this.settings.limit) : 0, over };
   }
@@ -78,7 +79,7 @@ export class SearchBudget {
     T.tidy(() => {
       const { alphaHat, betaHat } = net.normalized();
       const dtype = alphaHat.dtype as 'float32' | 'float64';
-      const gA = T.tensor(e.dAlpha.flat().map((v) => v * scale), alphaHat.shape, { dtype });
+      const gA = T.tensor(alphaRows(e.dAlpha).flat().map((v) => v * scale), alphaHat.shape, { dtype }); // (edges, ops) or (L, edges, ops)
       const gB = T.tensor(e.dBeta.flat(2).map((v) => v * scale), betaHat.shape, { dtype });
       // A surrogate whose gradient with respect to alphaHat, betaHat is d penalty / d alphaHat, betaHat.
       const surrogate = T.add(T.sum(T.mul(alphaHat, gA)), T.sum(T.mul(betaHat, gB)));
@@ -94,9 +95,8 @@ export class SearchBudget {
   /** The most probable architecture within the budget (budget_decode.ts), and the state to log. */
   decode(net: Supernet): { genotype: Genotype; state: BudgetState } {
     const { e, snap, penalty } = this.evaluate(net);
-    const d = decodeWithinBudget(snap.alpha as number[][], snap.beta, net.trellis, this.table, this.settings.limit);
-    const genotype: Genotype = { version: 1, cell: d.cell, path: d.path as Level[] };
-    return { genotype, state: { limit: this.settings.limit, unit: this.settings.unit, expected: e.value, cost: d.cost, penalty } };
+    const { genotype, cost } = decodeWithinBudget(snap.alpha, snap.beta, net.trellis, this.table, this.settings.limit);
+    return { genotype, state: { limit: this.settings.limit, unit: this.settings.unit, expected: e.value, cost, penalty } };
   }
 }
 

@@ -20,97 +20,27 @@
  * the remaining budget is a multiple-choice knapsack over the blocks, solved
  * exactly by merging per-block Pareto fronts of (cost, log-probability).
  * When the unconstrained decode fits, it is returned as is (it is optimal).
+ *
+ * Alpha per layer: the cells' log-probability is the sum of each layer's
+ * cell's; the bounds use the best and the cheapest cell of each layer, and at
+ * a complete path the knapsack runs over the (layer, block) groups
+ * (cell_knapsack.ts).
  */
-import { CellGenotype, Level } from '../arch/genotype';
-import { branchCost, CellSite, CostTable, networkCost, siteFixedCost, stemState, stepCell, WalkState } from '../arch/cost_table';
-import { CellOpName, PRIMITIVES, ZERO } from '../arch/primitives';
-import { cellInputsOf, edgeIndex } from '../arch/topology';
+import { CellGenotype, Genotype, Level } from '../arch/genotype';
+import { CellSite, CostTable, genotypeCost, siteFixedCost, stemState, stepCell, WalkState } from '../arch/cost_table';
 import { NetworkTrellis } from '../arch/trellis';
 import { BadInputError } from '../util/errors';
-import { decodeCell, viterbiDecode } from './decode';
+import { CellSpace, cellLogProb, cellPerLayer, cheapestCell, sharedCell, siteWeights } from './cell_knapsack';
+import { decodeCell, decodeCells, isPerLayer, viterbiDecode } from './decode';
 
 /** The cheapest architecture costs more than the budget. */
 export class BudgetError extends BadInputError {}
 
+/** A genotype (one cell, or one cell per layer with alpha per layer), its exact cost and log-probability. */
 export interface BudgetDecoded {
-  cell: CellGenotype;
-  path: Level[];
+  genotype: Genotype;
   cost: number;
   logProb: number;
-}
-
-const OPS = PRIMITIVES.map((_, o) => o).filter((o) => o !== ZERO);
-
-/** Per-op cost of one branch summed over a path's cells: [reads a cell input, reads a block][primitive index]. */
-type Weights = [number[], number[]];
-
-function siteWeights(t: CostTable, site: CellSite): Weights {
-  return [0, 2].map((source) => PRIMITIVES.map((op, o) => (o === ZERO ? 0 : branchCost(t, site, op as CellOpName, source)))) as Weights;
-}
-
-const addWeights = (a: Weights, b: Weights): Weights => [a[0].map((v, o) => v + b[0][o]), a[1].map((v, o) => v + b[1][o])];
-
-interface Trail { block: number; picks: [number, number, number, number]; prev: Trail | null }
-interface Point { cost: number; lp: number; trail: Trail | null }
-
-/** Points not dominated in (lower cost, higher log-probability), cost ascending. */
-function pareto<P extends { cost: number; lp: number }>(points: P[]): P[] {
-  points.sort((a, b) => a.cost - b.cost || b.lp - a.lp);
-  const out: P[] = [];
-  for (const p of points) if (out.length === 0 || p.lp > out[out.length - 1].lp) out.push(p);
-  return out;
-}
-
-/** Pareto front of block i's options: two distinct inputs j1 < j2, each with a non-zero op. */
-function blockFront(logAlpha: number[][], w: Weights, i: number): Point[] {
-  const edges = cellInputsOf(i).map((_, j) => pareto(OPS.map((op) => ({ cost: w[j < 2 ? 0 : 1][op], lp: logAlpha[edgeIndex(i, j)][op], op }))));
-  const options: Point[] = [];
-  edges.forEach((f1, j1) => edges.slice(j1 + 1).forEach((f2, d) => {
-    for (const a of f1) for (const b of f2) options.push({ cost: a.cost + b.cost, lp: a.lp + b.lp, trail: { block: i, picks: [j1, a.op, j1 + 1 + d, b.op], prev: null } });
-  }));
-  return pareto(options);
-}
-
-/** The most probable cell whose branches cost at most `capacity` on a path with weights w, or null. */
-function bestCell(logAlpha: number[][], blocks: number, w: Weights, capacity: number): Point | null {
-  const fronts = Array.from({ length: blocks }, (_, i) => blockFront(logAlpha, w, i));
-  const minAfter = fronts.map((_, i) => fronts.slice(i + 1).reduce((s, f) => s + f[0].cost, 0));
-  let front: Point[] = [{ cost: 0, lp: 0, trail: null }];
-  fronts.forEach((f, i) => {
-    const next: Point[] = [];
-    for (const a of front) {
-      for (const b of f) {
-        if (a.cost + b.cost + minAfter[i] > capacity) break; // f is cost-ascending
-        next.push({ cost: a.cost + b.cost, lp: a.lp + b.lp, trail: { ...b.trail!, prev: a.trail } });
-      }
-    }
-    front = pareto(next);
-  });
-  return front.length ? front[front.length - 1] : null;
-}
-
-/** The cheapest cell's branch cost on a path with weights w (per block: the two cheapest distinct inputs). */
-function cheapestCell(blocks: number, w: Weights): number {
-  let total = 0;
-  for (let i = 0; i < blocks; i++) {
-    const perEdge = cellInputsOf(i).map((_, j) => Math.min(...OPS.map((o) => w[j < 2 ? 0 : 1][o]))).sort((a, b) => a - b);
-    total += perEdge[0] + perEdge[1];
-  }
-  return total;
-}
-
-function cellFromTrail(trail: Trail | null, blocks: number): CellGenotype {
-  const out: CellGenotype['blocks'][number][] = new Array(blocks);
-  for (let t = trail; t; t = t.prev) {
-    const [j1, o1, j2, o2] = t.picks;
-    const inputs = cellInputsOf(t.block);
-    out[t.block] = [{ input: inputs[j1], op: PRIMITIVES[o1] as CellOpName }, { input: inputs[j2], op: PRIMITIVES[o2] as CellOpName }];
-  }
-  return { blocks: out };
-}
-
-function cellLogProb(logAlpha: number[][], cell: CellGenotype): number {
-  return cell.blocks.reduce((s, block, i) => s + block.reduce((t, br) => t + logAlpha[edgeIndex(i, cellInputsOf(i).indexOf(br.input))][PRIMITIVES.indexOf(br.op)], 0), 0);
 }
 
 /** Walk of the trellis shared by the decoder and cheapestCost: sites, weights and lower bounds of completions. */
@@ -123,7 +53,11 @@ class PathWalk {
     return siteFixedCost(this.table, site) + (l === 0 ? this.table.decoder(site.level === 0) : 0);
   }
 
-  /** A lower bound of the cost still to come after layer l (state s at level k): cheapest cells, fixed parts, ASPP. */
+  /**
+   * A lower bound of the cost still to come after layer l (state s at level k):
+   * the cheapest cell at each site, fixed parts, ASPP. Valid for a shared cell
+   * too (its cheapest cost on a path is at least the sum of each site's).
+   */
   minToGo(l: number, s: WalkState, k: number): number {
     if (l === this.trellis.layers) return this.table.aspp(k, s.size);
     const key = `${l}|${s.prev},${s.cur},${s.size}`;
@@ -139,31 +73,59 @@ class PathWalk {
   }
 }
 
-/** The exact cost of the cheapest architecture of the space (any cell, any path). */
-export function cheapestCost(trellis: NetworkTrellis, table: CostTable): number {
+/** The exact cost of the cheapest architecture of the space (any cell, or any cell per layer with perLayer; any path). */
+export function cheapestCost(trellis: NetworkTrellis, table: CostTable, perLayer = false): number {
   const walk = new PathWalk(trellis, table);
-  const zero: Weights = [PRIMITIVES.map(() => 0), PRIMITIVES.map(() => 0)];
+  // Cells per layer: the cheapest cell at every site, which minToGo already is.
+  if (perLayer) return table.stem() + walk.minToGo(0, stemState(table.shape.size), 0);
+  const cells = sharedCell(table.shape.blocks);
   let best = Infinity;
-  const visit = (l: number, s: WalkState, k: number, fixed: number, w: Weights) => {
-    if (fixed + cheapestCell(table.shape.blocks, w) + walk.minToGo(l, s, k) >= best) return;
-    if (l === trellis.layers) return void (best = fixed + table.aspp(k, s.size) + cheapestCell(table.shape.blocks, w));
+  const visit = (l: number, s: WalkState, k: number, fixed: number, acc: typeof cells.empty) => {
+    if (fixed + cells.cheapest(acc) + walk.minToGo(l, s, k) >= best) return;
+    if (l === trellis.layers) return void (best = fixed + table.aspp(k, s.size) + cells.cheapest(acc));
     for (const a of trellis.arrowsFrom(l, k)) {
       const { site, next } = stepCell(s, a.to);
-      visit(l + 1, next, a.to, fixed + walk.fixed(site, l), addWeights(w, siteWeights(table, site)));
+      visit(l + 1, next, a.to, fixed + walk.fixed(site, l), cells.add(acc, siteWeights(table, site)));
     }
   };
-  visit(0, stemState(table.shape.size), 0, table.stem(), zero);
+  visit(0, stemState(table.shape.size), 0, table.stem(), cells.empty);
   return best;
 }
 
-/** alphaHat, betaHat: as Supernet.snapshot() gives them. budget: in the table's unit. */
-export function decodeWithinBudget(alphaHat: number[][], betaHat: number[][][], trellis: NetworkTrellis, table: CostTable, budget: number): BudgetDecoded {
+/** alphaHat ([edge][op], or [layer][edge][op] per layer), betaHat: as Supernet.snapshot() gives them. budget: in the table's unit. */
+export function decodeWithinBudget(alphaHat: number[][] | number[][][], betaHat: number[][][], trellis: NetworkTrellis, table: CostTable, budget: number): BudgetDecoded {
   const blocks = table.shape.blocks;
-  const logAlpha = alphaHat.map((r) => r.map(Math.log));
-  const free = { cell: decodeCell(alphaHat, blocks), ...viterbiDecode(betaHat, trellis) };
-  const maxCell = cellLogProb(logAlpha, free.cell);
-  const freeCost = networkCost(table, free.cell!, free.path);
-  if (freeCost <= budget) return { cell: free.cell, path: free.path, cost: freeCost, logProb: maxCell + free.logProb };
+  const path = viterbiDecode(betaHat, trellis);
+  let free: BudgetDecoded;
+  let found: BudgetDecoded | null;
+  if (isPerLayer(alphaHat)) {
+    if (alphaHat.length !== trellis.layers) throw new RangeError(`decodeWithinBudget: alpha per layer has ${alphaHat.length} layers, the trellis ${trellis.layers}`);
+    const logAlpha = alphaHat.map((rows) => rows.map((r) => r.map(Math.log)));
+    const cells = decodeCells(alphaHat, blocks);
+    const maxLp = cells.reduce((s, c, l) => s + cellLogProb(logAlpha[l], c), 0);
+    free = withCost(table, { version: 1, cells, path: path.path }, maxLp + path.logProb);
+    found = free.cost <= budget ? free : searchPaths(betaHat, trellis, table, budget, cellPerLayer(blocks, logAlpha), maxLp);
+  } else {
+    const logAlpha = alphaHat.map((r) => r.map(Math.log));
+    const cell = decodeCell(alphaHat, blocks);
+    const maxLp = cellLogProb(logAlpha, cell);
+    free = withCost(table, { version: 1, cell, path: path.path }, maxLp + path.logProb);
+    found = free.cost <= budget ? free : searchPaths(betaHat, trellis, table, budget, sharedCell(blocks, logAlpha), maxLp);
+  }
+  if (!found) {
+    const unit = table.unit === 'ms' ? ' ms' : ' Multi-Adds';
+    throw new BudgetError(`budget: no architecture of this search space fits the budget of ${budget}${unit}; the cheapest one costs ${cheapestCost(trellis, table, isPerLayer(alphaHat))}${unit}`);
+  }
+  return found;
+}
+
+/** The cost as genotypeCost sums it (the search's sum differs only in the order of additions). */
+function withCost(table: CostTable, g: Genotype, logProb: number): BudgetDecoded {
+  return { genotype: g, cost: genotypeCost(table, g), logProb };
+}
+
+/** The depth-first search over paths (see the file's comment); null when nothing fits. maxLp: the best cells' log-probability. */
+function searchPaths<A>(betaHat: number[][][], trellis: NetworkTrellis, table: CostTable, budget: number, cells: CellSpace<A>, maxLp: number): BudgetDecoded | null {
   // suffix[l][k]: the best log-probability of the arrows of layers l.. from node (l - 1, k) (backward Viterbi).
   const L = trellis.layers;
   const suffix = Array.from({ length: L + 1 }, () => new Array<number>(trellis.levels).fill(0));
@@ -171,31 +133,28 @@ export function decodeWithinBudget(alphaHat: number[][], betaHat: number[][][], 
     for (const k of trellis.levelsAt(l - 1)) suffix[l][k] = Math.max(...trellis.arrowsFrom(l, k).map((a) => Math.log(betaHat[l][k][a.dir + 1]) + suffix[l + 1][a.to]));
   }
   const walk = new PathWalk(trellis, table);
-  let best: BudgetDecoded | null = null;
+  let best: { cells: CellGenotype | CellGenotype[]; path: Level[]; logProb: number } | null = null;
   const path: Level[] = [];
-  const visit = (l: number, s: WalkState, k: number, lp: number, fixed: number, w: Weights) => {
-    if (best && lp + suffix[l][k] + maxCell <= best.logProb) return;
-    if (fixed + cheapestCell(blocks, w) + walk.minToGo(l, s, k) > budget) return;
+  const visit = (l: number, s: WalkState, k: number, lp: number, fixed: number, acc: A) => {
+    if (best && lp + suffix[l][k] + maxLp <= best.logProb) return;
+    if (fixed + cells.cheapest(acc) + walk.minToGo(l, s, k) > budget) return;
     if (l === L) {
       const total = fixed + table.aspp(k, s.size);
-      const cell = bestCell(logAlpha, blocks, w, budget - total);
-      if (cell && (!best || lp + cell.lp > best.logProb)) best = { cell: cellFromTrail(cell.trail, blocks), path: [...path], cost: total + cell.cost, logProb: lp + cell.lp };
+      const c = cells.best(acc, budget - total);
+      if (c && (!best || lp + c.lp > best.logProb)) best = { cells: c.cells, path: [...path], logProb: lp + c.lp };
       return;
     }
     const arrows = trellis.arrowsFrom(l, k).sort((a, b) => betaHat[l][k][b.dir + 1] - betaHat[l][k][a.dir + 1]);
     for (const a of arrows) {
       const { site, next } = stepCell(s, a.to);
       path.push(a.to as Level);
-      visit(l + 1, next, a.to, lp + Math.log(betaHat[l][k][a.dir + 1]), fixed + walk.fixed(site, l), addWeights(w, siteWeights(table, site)));
+      visit(l + 1, next, a.to, lp + Math.log(betaHat[l][k][a.dir + 1]), fixed + walk.fixed(site, l), cells.add(acc, siteWeights(table, site)));
       path.pop();
     }
   };
-  visit(0, stemState(table.shape.size), 0, 0, table.stem(), [PRIMITIVES.map(() => 0), PRIMITIVES.map(() => 0)]);
-  const found = best as BudgetDecoded | null; // assigned in visit()
-  if (!found) {
-    const unit = table.unit === 'ms' ? ' ms' : ' Multi-Adds';
-    throw new BudgetError(`budget: no architecture of this search space fits the budget of ${budget}${unit}; the cheapest one costs ${cheapestCost(trellis, table)}${unit}`);
-  }
-  // The cost as networkCost sums it (the search's sum differs only in the order of additions).
-  return { ...found, cost: networkCost(table, found.cell, found.path) };
+  visit(0, stemState(table.shape.size), 0, 0, table.stem(), cells.empty);
+  const found = best as { cells: CellGenotype | CellGenotype[]; path: Level[]; logProb: number } | null; // assigned in visit()
+  if (!found) return null;
+  const g: Genotype = Array.isArray(found.cells) ? { version: 1, cells: found.cells, path: found.path } : { version: 1, cell: found.cells, path: found.path };
+  return withCost(table, g, found.logProb);
 }

@@ -35,9 +35,14 @@ export function decodeCell(alpha: number[][], blocks: number): CellGenotype {
   return { blocks: out };
 }
 
+/** alpha per layer ([layer][edge][op]) rather than one alpha for every layer ([edge][op]). */
+export function isPerLayer(alpha: number[][] | number[][][]): alpha is number[][][] {
+  return alpha.length > 0 && Array.isArray(alpha[0][0]);
+}
+
 /** Rows of softmax(alpha) as Supernet.snapshot gives them ([edge][op], or [layer][edge][op] per layer), over all layers. */
 export function alphaRows(alpha: number[][] | number[][][]): number[][] {
-  return alpha.length && Array.isArray(alpha[0][0]) ? (alpha as number[][][]).flat() : (alpha as number[][]);
+  return isPerLayer(alpha) ? alpha.flat() : alpha;
 }
 
 /** alpha per layer ([layer][edge][op], softmaxed): one decoded cell per layer (Sec. 6's untied alpha). */

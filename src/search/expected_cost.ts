@@ -14,16 +14,20 @@
  * (the zero op, never decoded, is left out rather than counted as free; with
  * alpha one-hot on a genotype, i.e. its two branches' ops and zero on the
  * other edges, E_i is exactly the block's cost).
+ *
+ * Alpha per layer (search --alpha-per-layer): layer l's cell reads alpha row
+ * l, so a cell's expected cost is per (layer, site) and dAlpha is per layer.
  */
 import { branchCost, CellSite, CostTable, siteFixedCost, stemState, stepCell, WalkState } from '../arch/cost_table';
 import { CellOpName, PRIMITIVES, ZERO } from '../arch/primitives';
 import { cellInputsOf, edgeIndex, numEdges } from '../arch/topology';
 import { NetworkTrellis } from '../arch/trellis';
+import { isPerLayer } from './decode';
 
 export interface ExpectedCost {
   value: number;
-  /** d value / d alphaHat, same shape as alphaHat (numEdges rows of |PRIMITIVES|). */
-  dAlpha: number[][];
+  /** d value / d alphaHat, same shape as alphaHat (numEdges rows of |PRIMITIVES|, or [layer][edge][op] per layer). */
+  dAlpha: number[][] | number[][][];
   /** d value / d betaHat, [layer][source level][direction + 1]. */
   dBeta: number[][][];
 }
@@ -72,18 +76,24 @@ interface StateNode {
 }
 
 /**
- * alphaHat: softmaxed alpha rows; betaHat[l][k][d + 1]: the normalised arrow
+ * alphaHat: softmaxed alpha rows (or [layer][edge][op], one alpha per layer); betaHat[l][k][d + 1]: the normalised arrow
  * leaving node (l - 1, k) (the stem for l = 0). Any non-negative values are
  * accepted (the expectation is a polynomial in beta), so finite differences
  * can check the gradient entry by entry.
  */
-export function expectedCost(alphaHat: number[][], betaHat: number[][][], trellis: NetworkTrellis, table: CostTable): ExpectedCost {
+export function expectedCost(alphaHat: number[][] | number[][][], betaHat: number[][][], trellis: NetworkTrellis, table: CostTable): ExpectedCost {
   const blocks = table.shape.blocks;
-  if (alphaHat.length !== numEdges(blocks)) throw new RangeError(`expectedCost: alpha has ${alphaHat.length} rows, ${blocks} blocks need ${numEdges(blocks)}`);
-  const cells = new Map<string, ReturnType<typeof expectedCell>>();
-  const cellAt = (site: CellSite) => {
-    const k = siteKey(site);
-    if (!cells.has(k)) cells.set(k, expectedCell(alphaHat, blocks, table, site));
+  const perLayer = isPerLayer(alphaHat);
+  if (perLayer && alphaHat.length !== trellis.layers) throw new RangeError(`expectedCost: alpha per layer has ${alphaHat.length} layers, the trellis ${trellis.layers}`);
+  const alphaOf = (l: number) => (perLayer ? alphaHat[l] : alphaHat) as number[][];
+  for (const rows of perLayer ? alphaHat : [alphaHat as number[][]]) {
+    if (rows.length !== numEdges(blocks)) throw new RangeError(`expectedCost: alpha has ${rows.length} rows, ${blocks} blocks need ${numEdges(blocks)}`);
+  }
+  // One expected cell per site, or per (layer, site) when each layer has its own alpha.
+  const cells = new Map<string, ReturnType<typeof expectedCell> & { layer: number }>();
+  const cellAt = (site: CellSite, l: number) => {
+    const k = perLayer ? `${l}|${siteKey(site)}` : siteKey(site);
+    if (!cells.has(k)) cells.set(k, { ...expectedCell(alphaOf(l), blocks, table, site), layer: l });
     return k;
   };
   // Forward: the probability of every walk state after each layer.
@@ -95,7 +105,7 @@ export function expectedCost(alphaHat: number[][], betaHat: number[][][], trelli
       for (const a of trellis.arrowsFrom(l, node.level)) {
         const q = betaHat[l][node.level][a.dir + 1];
         const { site, next: s } = stepCell(node.state, a.to);
-        const sk = cellAt(site);
+        const sk = cellAt(site, l);
         const nk = keyOf(s);
         const target = next.get(nk) ?? { state: s, level: a.to, p: 0, toGo: 0, out: [] };
         target.p += node.p * q;
@@ -110,7 +120,7 @@ export function expectedCost(alphaHat: number[][], betaHat: number[][][], trelli
   for (let l = trellis.layers - 1; l >= 0; l--) {
     for (const node of layers[l].values()) node.toGo = node.out.reduce((s, tr) => s + tr.q * (tr.cost + layers[l + 1].get(tr.next)!.toGo), 0);
   }
-  const dAlpha = alphaHat.map((r) => r.map(() => 0));
+  const dAlpha = perLayer ? alphaHat.map((rows) => rows.map((r) => r.map(() => 0))) : (alphaHat as number[][]).map((r) => r.map(() => 0));
   const dBeta = betaHat.map((r) => r.map((d) => d.map(() => 0)));
   const siteWeight = new Map<string, number>();
   layers.slice(0, -1).forEach((layer, l) => {
@@ -121,7 +131,10 @@ export function expectedCost(alphaHat: number[][], betaHat: number[][][], trelli
       }
     }
   });
-  for (const [k, w] of siteWeight) cells.get(k)!.addGrad(dAlpha, w);
+  for (const [k, w] of siteWeight) {
+    const cell = cells.get(k)!;
+    cell.addGrad((perLayer ? dAlpha[cell.layer] : dAlpha) as number[][], w);
+  }
   // Decoder: its low-level input is the first cell when the path starts at level 0 (the "same" arrow), else the stem.
   const coarser = trellis.hasNode(0, 1);
   dBeta[0][0][1] += table.decoder(true);

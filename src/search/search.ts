@@ -41,6 +41,8 @@ export interface SearchRunOptions extends RunOptions {
   /** Search under a cost budget (budget.ts); costTable: a measured latency table for an 'ms' budget. */
   budget?: BudgetSettings;
   costTable?: CostTable;
+  /** Where the budget was set, for messages (default: the flag). */
+  budgetSource?: string;
   onIteration?: (p: IterationReport) => void;
   /** This rank's place in a data-parallel job (--batch-size is then per rank: the global batch is worldSize times it). */
   parallel?: Parallel;
@@ -111,7 +113,7 @@ async function searchIn(run: RunWriter, o: SearchRunOptions): Promise<SearchResu
   T.manualSeed(cfg.seed);
   const net = new Supernet(cfg, { archInitScale: cfg.archInitScale, recompute: cfg.recompute });
   checkSearchFits(cfg, net.weights.count()); // before the first step, not in the OOM killer's hands
-  const budget = o.budget ? new SearchBudget(o.budget, cfg, net, o.costTable) : null; // refuses a budget nothing fits
+  const budget = o.budget ? new SearchBudget(o.budget, cfg, net, o.costTable, o.budgetSource) : null; // refuses a budget nothing fits
   const wOpt = new T.SGD(net.weights.parameters(), { lr: cfg.weightLr, momentum: cfg.weightMomentum, weightDecay: cfg.weightDecay });
   const aOpt = new T.Adam(net.archParameters(), { lr: cfg.archLr, betas: cfg.archBetas, weightDecay: cfg.archWeightDecay });
   const { a, b } = splitHalves(o.dataset.length, cfg.seed);

@@ -1,67 +1,70 @@
-/** Decoding within a budget = brute force over every cell and path of small spaces; the no-fit error. */
+/** Decoding within a budget = brute force over every cell (or cell per layer) and path of small spaces; the no-fit error. */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { CostTable, MultiAddsTable, networkCost, NetworkShape, Size } from '../../src/arch/cost_table';
-import { BlockGenotype, CellGenotype, Level } from '../../src/arch/genotype';
-import { CellOpName, PRIMITIVES } from '../../src/arch/primitives';
-import { cellInputsOf, edgeIndex, numEdges } from '../../src/arch/topology';
+import { CostTable, genotypeCost, MultiAddsTable, networkCost, NetworkShape } from '../../src/arch/cost_table';
+import { CellGenotype, Genotype } from '../../src/arch/genotype';
 import { NetworkTrellis } from '../../src/arch/trellis';
-import { BudgetError, cheapestCost, decodeWithinBudget } from '../../src/search/budget_decode';
+import { BudgetDecoded, BudgetError, cheapestCost, decodeWithinBudget } from '../../src/search/budget_decode';
 import { decodeCell, viterbiDecode } from '../../src/search/decode';
-import { jsRandom } from '../helpers';
-import { CELL_OPS, randomBeta } from '../arch/random_genotype';
+import { randomBeta } from '../arch/random_genotype';
+import { allCells, allPaths, cellLp, genotypeLp, pathLp, randomAlpha, RandomTable } from './budget_oracle';
 
-/** A table with arbitrary positive per-pixel costs for every part (pools and skips not free), as a latency table may be. */
-class RandomTable implements CostTable {
-  readonly unit = 'ms';
-  private readonly r: Map<string, number> = new Map();
-  constructor(readonly shape: NetworkShape, private readonly seed: number) {}
-  private v(key: string): number {
-    if (!this.r.has(key)) this.r.set(key, jsRandom(this.seed + [...key].reduce((h, c) => h * 31 + c.charCodeAt(0), 7) % 100003)() + 0.01);
-    return this.r.get(key)!;
+/**
+ * The decoder against an oracle at budgets from the cheapest architecture to
+ * loose ones: `best(budget)` is the oracle's best log-probability within it,
+ * `costs` every achievable cost, ascending; eps: a relative margin for tables
+ * of real numbers (summation order).
+ */
+function checkAgainst(decode: (budget: number) => BudgetDecoded, lp: (g: Genotype) => number, table: CostTable, costs: number[], best: (budget: number) => number, cheapest: number, eps: number, what: string) {
+  for (const q of [0, 0.01, 0.1, 0.3, 0.6, 0.95]) {
+    const budget = costs[Math.floor(q * (costs.length - 1))] * (1 + eps);
+    const got = decode(budget);
+    assert.ok(got.cost <= budget * (1 + eps), `${what} q ${q}: cost ${got.cost} > ${budget}`);
+    assert.equal(got.cost, genotypeCost(table, got.genotype));
+    assert.ok(Math.abs(got.logProb - best(budget)) < 1e-9, `${what} q ${q}: ${got.logProb} vs ${best(budget)}`);
+    assert.ok(Math.abs(lp(got.genotype) - got.logProb) < 1e-9);
   }
-  stem() { return this.v('stem'); }
-  pre(a: number, b: number, k: number, [h, w]: Size) { return h * w * this.v(`pre${a},${b},${k}`); }
-  op(op: CellOpName, k: number, s: boolean, [h, w]: Size) { return h * w * this.v(`${op}${k}${s}`); }
-  upsample(k: number, [h, w]: Size) { return h * w * this.v(`up${k}`); }
-  aspp(k: number, [h, w]: Size) { return h * w * this.v(`aspp${k}`); }
-  decoder(c: boolean) { return this.v(`dec${c}`); }
-}
-
-function allCells(blocks: number): CellGenotype[] {
-  let cells: BlockGenotype[][] = [[]];
-  for (let i = 0; i < blocks; i++) {
-    const inputs = cellInputsOf(i);
-    const options: BlockGenotype[] = [];
-    inputs.forEach((a, j1) => inputs.slice(j1 + 1).forEach((b) => {
-      for (const o1 of CELL_OPS) for (const o2 of CELL_OPS) options.push([{ input: a, op: o1 }, { input: b, op: o2 }]);
-    }));
-    cells = cells.flatMap((c) => options.map((o) => [...c, o]));
-  }
-  return cells.map((blocksOf) => ({ blocks: blocksOf }));
-}
-
-function allPaths(trellis: NetworkTrellis): Level[][] {
-  const out: Level[][] = [];
-  const walk = (l: number, k: number, p: Level[]) => {
-    if (l === trellis.layers) return void out.push(p);
-    for (const a of trellis.arrowsFrom(l, k)) walk(l + 1, a.to, [...p, a.to as Level]);
-  };
-  walk(0, 0, []);
-  return out;
-}
-
-function randomAlpha(blocks: number, seed: number, sharp: number): number[][] {
-  const r = jsRandom(seed);
-  return Array.from({ length: numEdges(blocks) }, () => {
-    const e = PRIMITIVES.map(() => Math.exp(sharp * (2 * r() - 1)));
-    const z = e.reduce((a, b) => a + b, 0);
-    return e.map((v) => v / z);
+  assert.ok(Math.abs(cheapest - costs[0]) <= eps * costs[0], `${what}: cheapest ${cheapest} vs ${costs[0]}`);
+  assert.throws(() => decode(costs[0] * (1 - 1e-9)), (e: Error) => {
+    const named = Number(/the cheapest one costs ([0-9.e+]+)/.exec(e.message)?.[1]);
+    return e instanceof BudgetError && Math.abs(named - costs[0]) <= eps * costs[0];
   });
 }
 
-const cellLp = (alpha: number[][], c: CellGenotype) => c.blocks.reduce((s, b, i) => s + b.reduce((t, br) => t + Math.log(alpha[edgeIndex(i, cellInputsOf(i).indexOf(br.input))][PRIMITIVES.indexOf(br.op)]), 0), 0);
-const pathLp = (beta: number[][][], p: Level[]) => p.reduce((s: number, k, l) => s + Math.log(beta[l][l === 0 ? 0 : p[l - 1]][k - (l === 0 ? 0 : p[l - 1]) + 1]), 0);
+/**
+ * Every (path, one cell per layer) of a small space, by exact cost: for each
+ * path and layer, every cell's cost there (networkCost with that cell at layer
+ * l and a reference cell elsewhere, minus the reference network) and
+ * log-probability; then the layers combined exhaustively, equal costs merged
+ * keeping the most probable (exact: nothing else is compared). Returns the
+ * best log-probability of each achievable total cost. Needs costs that are
+ * exact integers (sums exact in any order, and equal often enough to merge).
+ */
+function perLayerOracle(table: CostTable, trellis: NetworkTrellis, alpha: number[][][], beta: number[][][], cells: CellGenotype[]): Map<number, number> {
+  const out = new Map<number, number>();
+  const keepBest = (m: Map<number, number>, cost: number, lp: number) => { if (!(m.get(cost)! >= lp)) m.set(cost, lp); };
+  for (const path of allPaths(trellis)) {
+    const ref = new Array<CellGenotype>(path.length).fill(cells[0]);
+    const base = networkCost(table, ref, path);
+    const delta = (c: CellGenotype, l: number) => networkCost(table, ref.map((r, j) => (j === l ? c : r)), path) - base;
+    const layers = path.map((_, l) => {
+      const m = new Map<number, number>();
+      for (const c of cells) keepBest(m, delta(c, l), cellLp(alpha[l], c));
+      return m;
+    });
+    // The oracle's premise, checked on one mixed choice per path: a layer's cell changes only its own cost.
+    const mixed = path.map((_, l) => cells[(977 * (l + 1) + path.length) % cells.length]);
+    assert.equal(networkCost(table, mixed, path), base + mixed.reduce((s, c, l) => s + delta(c, l), 0));
+    let sums = new Map<number, number>([[base, pathLp(beta, path)]]);
+    for (const m of layers) {
+      const next = new Map<number, number>();
+      for (const [c0, lp0] of sums) for (const [c1, lp1] of m) keepBest(next, c0 + c1, lp0 + lp1);
+      sums = next;
+    }
+    for (const [c, lp] of sums) keepBest(out, c, lp);
+  }
+  return out;
+}
 
 describe('decoding within a budget (exact joint search over cell and path)', () => {
   const cells = allCells(2);
@@ -81,21 +84,24 @@ describe('decoding within a budget (exact joint search over cell and path)', () 
           const costs = all.map((a) => a.cost).sort((a, b) => a - b);
           // Multi-Adds are integers (sums exact in any order); a table of real numbers gets a 1e-12 margin for summation order.
           const eps = table.unit === 'ms' ? 1e-12 : 0;
-          for (const q of [0, 0.01, 0.1, 0.3, 0.6, 0.95]) {
-            const budget = costs[Math.floor(q * (costs.length - 1))] * (1 + eps);
-            const expected = all.reduce((m, a) => (a.cost <= budget && a.lp > m ? a.lp : m), -Infinity);
-            const got = decodeWithinBudget(alpha, beta, trellis, table, budget);
-            assert.ok(got.cost <= budget * (1 + eps), `${table.unit} q ${q}: cost ${got.cost} > ${budget}`);
-            assert.equal(got.cost, networkCost(table, got.cell, got.path));
-            assert.ok(Math.abs(got.logProb - expected) < 1e-9, `${table.unit} q ${q}: ${got.logProb} vs ${expected}`);
-            assert.ok(Math.abs(cellLp(alpha, got.cell) + pathLp(beta, got.path) - got.logProb) < 1e-9);
-          }
-          assert.ok(Math.abs(cheapestCost(trellis, table) - costs[0]) <= eps * costs[0]);
-          assert.throws(() => decodeWithinBudget(alpha, beta, trellis, table, costs[0] * (1 - 1e-9)), (e: Error) => {
-            const named = Number(/the cheapest one costs ([0-9.e+]+)/.exec(e.message)?.[1]);
-            return e instanceof BudgetError && Math.abs(named - costs[0]) <= eps * costs[0];
-          });
+          const best = (budget: number) => all.reduce((m, a) => (a.cost <= budget && a.lp > m ? a.lp : m), -Infinity);
+          checkAgainst((b) => decodeWithinBudget(alpha, beta, trellis, table, b), (g) => genotypeLp(alpha, beta, g), table, costs, best, cheapestCost(trellis, table), eps, table.unit);
         }
+      }
+    });
+  }
+
+  for (let L = 2; L <= 4; L++) {
+    it(`alpha per layer: equals an exhaustive oracle over ${cells.length} cells per layer x every path, L = ${L}, Multi-Adds and an integer random table`, () => {
+      const trellis = new NetworkTrellis(L);
+      const shape: NetworkShape = { filterMultiplier: 1 + (L % 2), blocks: 2, numClasses: 3, size: [14 + L, 18 - L] };
+      for (const table of [new MultiAddsTable(shape), new RandomTable(shape, L, true)]) {
+        const alpha = Array.from({ length: L }, (_, l) => randomAlpha(2, 40 * L + l, 1 + l));
+        const beta = randomBeta(trellis, 50 * L, 1.5);
+        const oracle = perLayerOracle(table, trellis, alpha, beta, cells);
+        const costs = [...oracle.keys()].sort((a, b) => a - b);
+        const best = (budget: number) => Math.max(...[...oracle].filter(([c]) => c <= budget).map(([, lp]) => lp));
+        checkAgainst((b) => decodeWithinBudget(alpha, beta, trellis, table, b), (g) => genotypeLp(alpha, beta, g), table, costs, best, cheapestCost(trellis, table, true), 0, `${table.unit} L ${L}`);
       }
     });
   }
@@ -107,7 +113,7 @@ describe('decoding within a budget (exact joint search over cell and path)', () 
     const table = new MultiAddsTable({ filterMultiplier: 20, blocks: 5, numClasses: 19, size: [1024, 2048] });
     const free = { cell: decodeCell(alpha, 5), path: viterbiDecode(beta, trellis).path };
     const got = decodeWithinBudget(alpha, beta, trellis, table, networkCost(table, free.cell, free.path));
-    assert.deepEqual({ cell: got.cell, path: got.path }, free);
+    assert.deepEqual(got.genotype, { version: 1, ...free });
   });
 
   it('L = 12, B = 5, F = 20 at 1024x2048: 250 B met in seconds; 200 B is below the cheapest network (stem + decoder alone: 200.3 B)', () => {

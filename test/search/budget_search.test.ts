@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as T from '../../src/engine';
-import { MultiAddsTable, networkCost } from '../../src/arch/cost_table';
+import { genotypeCost, MultiAddsTable } from '../../src/arch/cost_table';
 import { validateGenotype } from '../../src/arch/genotype';
 import { BuiltinScenes } from '../../src/data/builtin';
 import { countCost } from '../../src/model/cost';
@@ -25,36 +25,38 @@ const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'adl-budget-'));
 const settings = (limit: number): BudgetSettings => ({ limit, unit: 'multiAdds', size: [1024, 2048], filterMultiplier: 20, weight: 1 });
 
 describe('search under a budget', () => {
-  it('the penalty gradient added to alpha and beta equals finite differences of weight * ln(E / budget) (float64)', () => {
-    T.setDefaultFloatDType('float64');
-    try {
-      T.manualSeed(4);
-      const cfg = resolveSearchConfig({ layers: 3, blocks: 2, filterMultiplier: 1, stemChannels: 4, numClasses: 3, crop: 33, threads: 1 });
-      const net = new Supernet(cfg, { archInitScale: 0.5 });
-      const table = new MultiAddsTable({ filterMultiplier: 20, blocks: 2, numClasses: 3, size: [1024, 2048] });
-      const budget = new SearchBudget(settings(cheapestCost(net.trellis, table) * 1.01), cfg, net);
-      const penalty = () => budget.decode(net).state.penalty;
-      assert.ok(penalty() > 0);
-      net.archParameters().forEach((p) => (p.grad = null));
-      budget.addPenaltyGrad(net);
-      for (const p of net.archParameters()) {
-        const analytic = p.grad!.toArray();
-        const base = p.toArray();
-        base.forEach((_, i) => {
-          const at = (d: number) => {
-            T.noGrad(() => T.tidy(() => T.assign(p, T.tensor(base.map((v, j) => (j === i ? v + d : v)), p.shape))));
-            return penalty();
-          };
-          const numeric = (at(1e-6) - at(-1e-6)) / 2e-6;
-          assert.ok(Math.abs(numeric - analytic[i]) < 1e-6 + 1e-5 * Math.abs(numeric), `${p === net.alpha ? 'alpha' : 'beta'}[${i}]: ${analytic[i]} vs ${numeric}`);
-        });
-        T.noGrad(() => T.tidy(() => T.assign(p, T.tensor(base, p.shape))));
+  for (const alphaPerLayer of [false, true]) {
+    it(`the penalty gradient added to alpha ${alphaPerLayer ? '(L, edges, ops) ' : ''}and beta equals finite differences of weight * ln(E / budget) (float64)`, () => {
+      T.setDefaultFloatDType('float64');
+      try {
+        T.manualSeed(4);
+        const cfg = resolveSearchConfig({ layers: 3, blocks: 2, filterMultiplier: 1, stemChannels: 4, numClasses: 3, crop: 33, threads: 1, alphaPerLayer });
+        const net = new Supernet(cfg, { archInitScale: 0.5 });
+        const table = new MultiAddsTable({ filterMultiplier: 20, blocks: 2, numClasses: 3, size: [1024, 2048] });
+        const budget = new SearchBudget(settings(cheapestCost(net.trellis, table, alphaPerLayer) * 1.01), cfg, net);
+        const penalty = () => budget.decode(net).state.penalty;
+        assert.ok(penalty() > 0);
+        net.archParameters().forEach((p) => (p.grad = null));
+        budget.addPenaltyGrad(net);
+        for (const p of net.archParameters()) {
+          const analytic = p.grad!.toArray();
+          const base = p.toArray();
+          base.forEach((_, i) => {
+            const at = (d: number) => {
+              T.noGrad(() => T.tidy(() => T.assign(p, T.tensor(base.map((v, j) => (j === i ? v + d : v)), p.shape))));
+              return penalty();
+            };
+            const numeric = (at(1e-6) - at(-1e-6)) / 2e-6;
+            assert.ok(Math.abs(numeric - analytic[i]) < 1e-6 + 1e-5 * Math.abs(numeric), `${p === net.alpha ? 'alpha' : 'beta'}[${i}]: ${analytic[i]} vs ${numeric}`);
+          });
+          T.noGrad(() => T.tidy(() => T.assign(p, T.tensor(base, p.shape))));
+        }
+        net.dispose();
+      } finally {
+        T.setDefaultFloatDType('float32');
       }
-      net.dispose();
-    } finally {
-      T.setDefaultFloatDType('float32');
-    }
-  });
+    });
+  }
 
   it('the penalty alone drives the expected cost down to the budget, then stops pushing (hinge)', () => {
     T.manualSeed(0);
@@ -80,33 +82,36 @@ describe('search under a budget', () => {
     opt.dispose();
   });
 
-  it('a short search writes a genotype whose `cost` is within the budget, and logs the expected cost per epoch', async () => {
-    const out = tmp();
-    const dataset = new BuiltinScenes({ size: 8, imageSize: 48, seed: 0 });
-    const config = resolveSearchConfig({
-      epochs: 2, archStartEpoch: 1, crop: 40, layers: 3, blocks: 3, filterMultiplier: 2, batchSize: 2, numClasses: dataset.numClasses, threads: 1,
+  for (const alphaPerLayer of [false, true]) {
+    it(`a short search${alphaPerLayer ? ' with alpha per layer' : ''} writes a genotype whose \`cost\` is within the budget, and logs the expected cost per epoch`, async () => {
+      const out = tmp();
+      const dataset = new BuiltinScenes({ size: 8, imageSize: 48, seed: 0 });
+      const config = resolveSearchConfig({
+        epochs: 2, archStartEpoch: 1, crop: 40, layers: 3, blocks: 3, filterMultiplier: 2, batchSize: 2, numClasses: dataset.numClasses, threads: 1, alphaPerLayer,
+      });
+      const table = new MultiAddsTable({ filterMultiplier: 20, blocks: 3, numClasses: dataset.numClasses, size: [1024, 2048] });
+      const limit = cheapestCost(new NetworkTrellis(config.layers, config.levels), table, alphaPerLayer) * 1.03;
+      const result = await runSearch({ config, dataset, out, budget: settings(limit) });
+      const g = JSON.parse(fs.readFileSync(path.join(out, 'genotype.json'), 'utf8'));
+      const genotype = validateGenotype(g, 'genotype.json');
+      assert.deepEqual(genotype, result.genotype);
+      assert.equal(genotype.cells?.length, alphaPerLayer ? config.layers : undefined);
+      const m = buildModel({ genotype, filterMultiplier: 20, numClasses: dataset.numClasses });
+      const counted = countCost(m, 1024, 2048).multiAdds;
+      m.weights.dispose();
+      assert.ok(counted <= limit, `${counted} > ${limit}`);
+      assert.equal(g.search.budget.cost, counted);
+      assert.equal(genotypeCost(table, genotype), counted);
+      const epochs = MetricsLog.read(path.join(out, 'metrics.jsonl')).filter((r) => r.type === 'epoch');
+      assert.equal(epochs.length, 2);
+      for (const e of epochs) {
+        const b = e.budget as Record<string, number>;
+        assert.ok(b.expected > 0 && b.cost <= limit && b.limit === limit, JSON.stringify(b));
+      }
+      assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')).budget.limit, limit);
+      fs.rmSync(out, { recursive: true });
     });
-    const table = new MultiAddsTable({ filterMultiplier: 20, blocks: 3, numClasses: dataset.numClasses, size: [1024, 2048] });
-    const limit = cheapestCost(new NetworkTrellis(config.layers, config.levels), table) * 1.03;
-    const result = await runSearch({ config, dataset, out, budget: settings(limit) });
-    const g = JSON.parse(fs.readFileSync(path.join(out, 'genotype.json'), 'utf8'));
-    const genotype = validateGenotype(g, 'genotype.json');
-    assert.deepEqual(genotype, result.genotype);
-    const m = buildModel({ genotype, filterMultiplier: 20, numClasses: dataset.numClasses });
-    const counted = countCost(m, 1024, 2048).multiAdds;
-    m.weights.dispose();
-    assert.ok(counted <= limit, `${counted} > ${limit}`);
-    assert.equal(g.search.budget.cost, counted);
-    assert.equal(networkCost(table, genotype.cell!, genotype.path), counted);
-    const epochs = MetricsLog.read(path.join(out, 'metrics.jsonl')).filter((r) => r.type === 'epoch');
-    assert.equal(epochs.length, 2);
-    for (const e of epochs) {
-      const b = e.budget as Record<string, number>;
-      assert.ok(b.expected > 0 && b.cost <= limit && b.limit === limit, JSON.stringify(b));
-    }
-    assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')).budget.limit, limit);
-    fs.rmSync(out, { recursive: true });
-  });
+  }
 
   it('a budget below the cheapest architecture, a companion flag alone, or a resume with another budget exits 2 naming it', () => {
     const base = ['search', '--epochs', '1', '--arch-start-epoch', '0', '--crop', '40', '--layers', '3', '--blocks', '3', '--filter-multiplier', '2', '--builtin-size', '8', '--builtin-image-size', '48', '--threads', '1'];

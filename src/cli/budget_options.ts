@@ -109,7 +109,7 @@ export function resolveBudget(cmd: Command, blocks: number): { settings: BudgetS
       // As config.json records it: the table's size and F, accepted when they agree.
       if (JSON.stringify(m[f]) !== JSON.stringify(fixed[f])) throw new ConfigError(`${where(f)} must be the latency table's ${JSON.stringify(fixed[f])} (the table fixes it), got ${JSON.stringify(m[f])}`);
     }
-    return { settings: { limit: m.limit, unit: 'ms', ...fixed, weight }, table, source: where('limit') };
+    return { settings: { limit: m.limit, unit: 'ms', ...fixed, weight, latencyTable: path.resolve(m.latencyTable) }, table, source: where('limit') };
   }
   if (m.latencyTable) throw new ConfigError(isFlag('latencyTable') ? '--latency-table: only meaningful with --budget-ms' : `${where('latencyTable')} is only meaningful with "unit": "ms"`);
   return {

@@ -29,6 +29,8 @@ export interface BudgetSettings {
   filterMultiplier: number;
   /** Weight of the penalty. */
   weight: number;
+  /** An ms budget's latency table (absolute path), recorded in config.json. */
+  latencyTable?: string;
 }
 
 export const DEFAULT_BUDGET = Object.freeze({ size: [1024, 2048] as [number, number], filterMultiplier: 20, weight: 1 });

@@ -22,12 +22,16 @@ export interface LatencyTableData {
   shape: NetworkShape;
   /**
    * onnxruntime: each part but the stem is counted as inside a network: its
-   * kernels but the layout reorders, plus the executor's cost per node
-   * (nodeMs), read from onnxruntime's profiler (deploy/ort_profile.ts).
-   * Absent in tables of earlier versions.
+   * run inside onnxruntime but the layout reorders around an isolated graph,
+   * read from onnxruntime's profiler (deploy/ort_profile.ts). Absent in
+   * tables of earlier versions.
    */
   inGraph?: boolean;
-  nodeMs?: number;
+  /**
+   * Every entry was multiplied by `scale`: measured / predicted summed over
+   * `networks` whole networks timed end to end (deploy/calibrate.ts).
+   */
+  calibration?: { networks: number; scale: number };
   /** [H, W] at which each level's parts were timed. */
   levelSizes: [number, number][];
   stem: number;
@@ -61,6 +65,17 @@ export function tableChannels(shape: NetworkShape): number[] {
 export function nominalSizes(size: Size, levels = 4): [number, number][] {
   const [hs, ws] = [levelSizes(size[0], levels), levelSizes(size[1], levels)];
   return hs.map((h, k) => [h, ws[k]]);
+}
+
+/** Every time in the table multiplied by `scale` (a calibration over `networks` whole networks). */
+export function scaleTable(d: LatencyTableData, scale: number, networks: number): LatencyTableData {
+  const times = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v * scale]));
+  return {
+    ...d, stem: d.stem * scale, ops: d.ops.map((byStride) => byStride.map((ops) => times(ops) as Record<CellOpName, number>)),
+    pre: d.pre.map(times), resize: d.resize.map(times), glue: d.glue.map((v) => v * scale), upsample: d.upsample.map((v) => v * scale),
+    aspp: d.aspp.map((v) => v * scale), decoder: { cell: d.decoder.cell * scale, stem: d.decoder.stem * scale },
+    calibration: { networks, scale: (d.calibration?.scale ?? 1) * scale },
+  };
 }
 
 export class LatencyTable implements CostTable {
@@ -122,8 +137,11 @@ export function validateLatencyTable(data: unknown, file: string): LatencyTableD
   if (d.clock !== 'cpu' && d.clock !== 'wall') fail('clock', 'must be "cpu" or "wall"');
   if (!Number.isInteger(d.threads) || d.threads < 1) fail('threads', 'must be an integer >= 1');
   if (d.inGraph !== undefined && typeof d.inGraph !== 'boolean') fail('inGraph', 'must be true or false');
+  const c = d.calibration;
+  if (c !== undefined && !(Number.isInteger(c?.networks) && c.networks >= 1 && typeof c.scale === 'number' && c.scale > 0 && Number.isFinite(c.scale))) {
+    fail('calibration', 'must be {"networks": n >= 1, "scale": s > 0}');
+  }
   const ms = (v: unknown, field: string) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : fail(field, 'must be a time in ms >= 0'));
-  if (d.nodeMs !== undefined) ms(d.nodeMs, 'nodeMs');
   ms(d.stem, 'stem');
   ms(d.decoder?.cell, 'decoder.cell');
   ms(d.decoder?.stem, 'decoder.stem');

@@ -5,14 +5,18 @@ import { AUTO_DEEPLAB_GENOTYPE } from '../arch/genotype';
 import { sampleGenotype } from '../arch/random';
 import { LatencyTable, validateLatencyTable } from '../arch/latency_table';
 import { readJsonFile } from '../util/json';
-import { Clock, measureLatencyTable, RuntimeName, timePart } from '../deploy/latency';
-import { buildModel, loadGenotype } from '../model/presets';
+import { calibrateTable, timeNetwork } from '../deploy/calibrate';
+import { Clock, measureLatencyTable, RuntimeName } from '../deploy/latency';
+import { loadGenotype } from '../model/presets';
 import { BadInputError } from '../util/errors';
 import { writeFileAtomic } from '../util/files';
 import { Rng } from '../util/random';
 import { int, sizeArg, threadsArg } from './options';
 
-interface Flags { genotypes?: string; from?: string; clock: string; runtime: string; size: [number, number]; filterMultiplier: number; blocks: number; classes: number; threads: number; repeats: number; out: string; check: number }
+interface Flags {
+  genotypes?: string; from?: string; clock: string; runtime: string; size: [number, number]; filterMultiplier: number; blocks: number; classes: number;
+  threads: number; repeats: number; out: string; check: number; calibrate: number;
+}
 
 export function latencyTableCommand(): Command {
   return new Command('latency-table')
@@ -25,14 +29,16 @@ export function latencyTableCommand(): Command {
     .option('--threads <n>', 'threads of the runtime (1: least disturbed by a busy machine)', threadsArg, 1)
     .option('--repeats <n>', 'timed samples per part (the median is kept)', int(1), 5)
     .option('--clock <c>', 'cpu: CPU time of the process (robust on a busy machine; with 1 thread, a quiet machine\'s latency) or wall', 'cpu')
+    .option('--calibrate <n>', 'scale the table by measured / predicted over n random whole networks timed end to end (0: off)', int(0), 2)
     .option('--check <n>', 'then time n decoded architectures end to end (Auto-DeepLab and seeded random ones) against the prediction', int(0), 0)
     .option('--genotypes <files>', 'comma-separated genotype files to time end to end against the prediction (e.g. decoded by search --budget-ms)')
-    .option('--from <table>', 'check against this table (its runtime, threads and clock) instead of measuring a new one')
+    .option('--from <table>', 'check against this table (its runtime, threads and clock) instead of measuring a new one; with --out, calibrate it again into --out')
     .option('--out <file>', 'the table (JSON) to write')
     .addHelpText('after', `
 Examples:
   $ autodeeplab latency-table --runtime onnxruntime --size 512x1024 --out table.json
   $ autodeeplab latency-table --runtime libtorch --size 256x512 --check 4 --out table.json
+  $ autodeeplab latency-table --size 1024x2048 --clock wall --out table.json   # about 9 min on one core here
   $ autodeeplab search --budget-ms 400 --latency-table table.json
   $ autodeeplab latency-table --from table.json --runtime onnxruntime --genotypes runs/b1/genotype.json`)
     .action(async (o: Flags) => {
@@ -42,11 +48,18 @@ Examples:
       const clock = o.clock as Clock;
       const shape = { filterMultiplier: o.filterMultiplier, blocks: o.blocks, numClasses: o.classes, size: o.size };
       if (!o.from && !o.out) throw new BadInputError('latency-table: give --out FILE (or --from TABLE to check an existing table)');
-      const data = o.from ? validateLatencyTable(readJsonFile(o.from, '--from'), o.from)
+      let data = o.from ? validateLatencyTable(readJsonFile(o.from, '--from'), o.from)
         : await measureLatencyTable(shape, runtime, o.threads, o.repeats, clock, (i, n, key, ms) => process.stderr.write(`\r${i + 1}/${n} ${key.padEnd(24)} ${ms.toFixed(2)} ms   `));
-      if (!o.from) {
+      if (o.out && o.calibrate > 0) {
+        process.stderr.write('\n');
+        data = await calibrateTable(data, o.calibrate, o.repeats, (i, p, m) => process.stderr.write(`calibration network ${i + 1}/${o.calibrate}: predicted ${p.toFixed(2)} ms, measured ${m.toFixed(2)} ms\n`));
+        process.stderr.write(`calibration: every entry x ${data.calibration!.scale.toFixed(3)}\n`);
+      }
+      if (o.out) {
         writeFileAtomic(o.out!, JSON.stringify(data, null, 1) + '\n');
-        process.stderr.write(`\nlatency table (${runtime}, ${clock} clock, ${o.threads} thread(s), ${o.size[0]}x${o.size[1]}, F = ${o.filterMultiplier}): ${o.out}\n`);
+        const d = data;
+        process.stderr.write(`\nlatency table (${d.runtime}, ${d.clock} clock, ${d.threads} thread(s), ${d.shape.size[0]}x${d.shape.size[1]}, F = ${d.shape.filterMultiplier}` +
+          `${d.calibration ? `, calibrated x ${d.calibration.scale.toFixed(3)} on ${d.calibration.networks} networks` : ''}): ${o.out}\n`);
       }
       const table = new LatencyTable(data);
       const { shape: t } = table;
@@ -54,11 +67,7 @@ Examples:
         ...(o.genotypes ? o.genotypes.split(',').map((f) => loadGenotype(f)) : [])];
       const ratios: number[] = [];
       for (const [i, g] of checks.entries()) {
-        const model = buildModel({ genotype: g, filterMultiplier: t.filterMultiplier, numClasses: t.numClasses });
-        // The table's own runtime, threads and clock.
-        const measured = await timePart({ key: 'network', input: [1, 3, t.size[0], t.size[1]], forward: (x) => model.forward(x, false) },
-          data.runtime as RuntimeName, data.threads, o.repeats, data.clock);
-        model.weights.dispose();
+        const measured = await timeNetwork(g, data, o.repeats); // the table's own runtime, threads and clock
         const predicted = genotypeCost(table, g);
         ratios.push(predicted / measured);
         const name = i < o.check ? (g === AUTO_DEEPLAB_GENOTYPE ? 'Auto-DeepLab' : `random ${i}`) : o.genotypes!.split(',')[i - o.check];

@@ -16,7 +16,7 @@ import { BatchNorm } from '../nn/layers';
 import { convInit, ParameterStore } from '../nn/params';
 import { ASPP, asppRates, Decoder, RELEASED_BN } from '../model/network';
 import { OPS } from '../model/ops';
-import { inGraphMs, perNodeMs } from './ort_profile';
+import { inGraphMs } from './ort_profile';
 import { Clock, Part, PartTiming, RuntimeName, timePartClocks } from './part_timing';
 
 export { Clock, Part, RuntimeName, timePart } from './part_timing';
@@ -82,12 +82,11 @@ export async function measureLatencyTable(shape: NetworkShape, runtime: RuntimeN
     if (!inGraph) return assembleTable(shape, runtime, threads, clock, (key) => timings.get(key)?.[clock] ?? 0); // skip at stride 1 is the identity
     // onnxruntime: each part as it runs inside a network (ort_profile.ts). The stem keeps its
     // call and its input's reorder: the network pays them once, at its input.
-    const nodeMs = perNodeMs([...timings.values()].map((t) => t.profile!));
     const table = assembleTable(shape, runtime, threads, clock, (key) => {
       const t = timings.get(key);
-      return !t ? 0 : key === 'stem' ? t[clock] : inGraphMs(t, clock, nodeMs);
+      return !t ? 0 : key === 'stem' ? t[clock] : inGraphMs(t, clock);
     });
-    return { ...table, inGraph: true, nodeMs };
+    return { ...table, inGraph: true };
   } finally {
     stores.forEach((s) => s.dispose());
   }

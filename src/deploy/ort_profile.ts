@@ -8,10 +8,14 @@
  * back), which inside the network happen only where a layout-bound op meets
  * one that is not. Summed over the ~200 parts of a 12-layer network, these
  * made the table over-predict by 10-30% (most at small sizes). onnxruntime's
- * own profiler times every kernel of a run, the reorders among them. A part
- * inside a network costs its kernels but the reorders, plus the executor's
- * own cost for each of its nodes (perNodeMs), which a network pays for every
- * node too.
+ * own profiler times each run inside onnxruntime (the JS side of the call
+ * left out) and every kernel of it, the reorders among them: a part inside a
+ * network costs its run but the reorders. (Measured against other readings,
+ * 2026-12-02, 1 thread, F = 20, 6 architectures at 64x128, 128x256 and
+ * 256x512, predicted / measured: the whole call 1.02-1.16; run but reorders
+ * 0.91-1.10; kernels alone 0.87-0.98, which leaves out the executor's own
+ * cost per node that the network pays too; kernels plus a per-node cost
+ * fitted over the parts 0.91-1.21.)
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -69,29 +73,13 @@ export async function profileRuns(file: string, feed: Record<string, ort.Tensor>
 }
 
 /**
- * The executor's own cost per node, which a network pays for each of its
- * nodes: the least-squares slope of each part's run time outside its kernels
- * (run - compute - reorders) over its kernel count; the intercept is the
- * call's fixed cost, paid once per part. At least 0.
+ * A part's milliseconds inside a network, by `clock`: its run inside
+ * onnxruntime but the layout reorders, as a share of the wall time of its
+ * whole call (the JS side included), applied to the clock's own time of that
+ * call (so a CPU-clock table stays a CPU-clock table).
  */
-export function perNodeMs(parts: readonly ProfiledPart[]): number {
-  const xs = parts.map((p) => p.kernels);
-  const ys = parts.map((p) => p.runMs - p.computeMs - p.reorderMs);
-  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
-  const sxx = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
-  const sxy = xs.reduce((a, x, i) => a + (x - mx) * (ys[i] - my), 0);
-  return sxx > 0 ? Math.max(0, sxy / sxx) : 0;
-}
-
-/**
- * A part's milliseconds inside a network, by `clock`: its kernels but the
- * reorders, plus the executor's cost for each of its nodes, as a share of
- * the wall time of its whole call (JS side included), applied to the
- * clock's own time of that call (so a CPU-clock table stays a CPU-clock table).
- */
-export function inGraphMs(t: { wall: number; cpu: number; profile?: ProfiledPart }, clock: 'wall' | 'cpu', nodeMs: number): number {
+export function inGraphMs(t: { wall: number; cpu: number; profile?: ProfiledPart }, clock: 'wall' | 'cpu'): number {
   if (!t.profile) throw new Error('inGraphMs: the part was not profiled');
-  const share = Math.min(1, (t.profile.computeMs + nodeMs * t.profile.kernels) / t.wall);
+  const share = Math.min(1, (t.profile.runMs - t.profile.reorderMs) / t.wall);
   return t[clock] * share;
 }

@@ -1,0 +1,59 @@
+/** Calibrating a latency table on whole networks: every entry scaled by measured / predicted over the calibration networks. */
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { genotypeCost } from '../../src/arch/cost_table';
+import { LatencyTable, scaleTable, validateLatencyTable } from '../../src/arch/latency_table';
+import { sampleGenotype } from '../../src/arch/random';
+import { calibrateTable, CALIBRATION_SEED } from '../../src/deploy/calibrate';
+import { assembleTable } from '../../src/deploy/latency';
+import { Rng } from '../../src/util/random';
+
+const shape = { filterMultiplier: 2, blocks: 3, numClasses: 4, size: [64, 64] as [number, number] };
+
+describe('latency table calibration', () => {
+  it('scaling the table scales every architecture\'s predicted time by the same factor', () => {
+    // Distinct times per part (a hash of its key), so that a part left unscaled would show.
+    const table = assembleTable(shape, 'onnxruntime', 1, 'wall', (key) => 0.1 + ([...key].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 997, 7) / 997));
+    const scaled = scaleTable(table, 1.25, 3);
+    assert.deepEqual(scaled.calibration, { networks: 3, scale: 1.25 });
+    assert.equal(scaleTable(scaled, 0.8, 2).calibration!.scale, 1.25 * 0.8); // calibrating again composes
+    const [t, s] = [new LatencyTable(table), new LatencyTable(validateLatencyTable(JSON.parse(JSON.stringify(scaled)), 't.json'))];
+    for (let i = 0; i < 20; i++) {
+      const g = sampleGenotype(new Rng(i), { layers: 1 + (i % 6), blocks: shape.blocks });
+      assert.ok(Math.abs(genotypeCost(s, g) - 1.25 * genotypeCost(t, g)) < 1e-9 * genotypeCost(t, g), `genotype ${i}`);
+    }
+    assert.throws(() => validateLatencyTable({ ...scaled, calibration: { networks: 0, scale: 1 } }, 't.json'), /t\.json: field 'calibration'/);
+  });
+
+  it('after calibration the table predicts the calibration networks\' summed measured time', async () => {
+    const table = assembleTable(shape, 'libtorch', 1, 'cpu', () => 0.5); // arbitrary entries: the factor absorbs their level
+    const seen: [number, number][] = [];
+    const calibrated = await calibrateTable(table, 2, 1, (_, p, m) => seen.push([p, m]));
+    assert.equal(seen.length, 2);
+    const measured = seen.reduce((a, [, m]) => a + m, 0);
+    const t = new LatencyTable(calibrated);
+    const predicted = [0, 1].reduce((a, i) => a + genotypeCost(t, sampleGenotype(new Rng(CALIBRATION_SEED + i), { layers: 12, blocks: shape.blocks })), 0);
+    assert.ok(Math.abs(predicted - measured) < 1e-9 * measured, `${predicted} vs ${measured}`);
+    assert.equal(calibrated.calibration!.networks, 2);
+  });
+
+  it('latency-table --from T --out T2 calibrates an existing table and checks it on other architectures', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adl-calibrate-'));
+    const [from, out] = [path.join(dir, 't.json'), path.join(dir, 't2.json')];
+    fs.writeFileSync(from, JSON.stringify(assembleTable(shape, 'libtorch', 1, 'cpu', () => 0.5)));
+    const cli = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
+    const r = spawnSync(process.execPath, [cli, 'latency-table', '--from', from, '--out', out, '--calibrate', '1', '--check', '2', '--repeats', '1'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const written = validateLatencyTable(JSON.parse(fs.readFileSync(out, 'utf8')), out);
+    assert.equal(written.calibration!.networks, 1);
+    assert.match(r.stderr, /calibrated x [0-9.]+ on 1 networks/);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines.length, 2);
+    for (const l of lines) assert.ok(Math.abs(l.predictedMs / l.measuredMs - l.ratio) < 1e-3 && l.measuredMs > 0);
+    fs.rmSync(dir, { recursive: true });
+  });
+});

@@ -29,7 +29,7 @@ export function latencyTableCommand(): Command {
     .option('--threads <n>', 'threads of the runtime (1: least disturbed by a busy machine)', threadsArg, 1)
     .option('--repeats <n>', 'timed samples per part (the median is kept)', int(1), 5)
     .option('--clock <c>', 'cpu: CPU time of the process (robust on a busy machine; with 1 thread, a quiet machine\'s latency) or wall', 'cpu')
-    .option('--calibrate <n>', 'scale the table by measured / predicted over n random whole networks timed end to end (0: off)', int(0), 2)
+    .option('--calibrate <n>', 'scale the table by measured / predicted over n random whole networks timed end to end (0: off)', int(0), 4)
     .option('--check <n>', 'then time n decoded architectures end to end (Auto-DeepLab and seeded random ones) against the prediction', int(0), 0)
     .option('--genotypes <files>', 'comma-separated genotype files to time end to end against the prediction (e.g. decoded by search --budget-ms)')
     .option('--from <table>', 'check against this table (its runtime, threads and clock) instead of measuring a new one; with --out, calibrate it again into --out')

@@ -38,7 +38,7 @@ export function latencyTableCommand(): Command {
 Examples:
   $ autodeeplab latency-table --runtime onnxruntime --size 512x1024 --out table.json
   $ autodeeplab latency-table --runtime libtorch --size 256x512 --check 4 --out table.json
-  $ autodeeplab latency-table --size 1024x2048 --clock wall --out table.json   # about 9 min on one core here
+  $ autodeeplab latency-table --size 1024x2048 --clock wall --out table.json   # about 10 min on one core here (calibration included)
   $ autodeeplab search --budget-ms 400 --latency-table table.json
   $ autodeeplab latency-table --from table.json --runtime onnxruntime --genotypes runs/b1/genotype.json`)
     .action(async (o: Flags) => {

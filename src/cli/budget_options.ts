@@ -4,6 +4,8 @@
  * file, which the typed flags override.
  */
 import { Command } from 'commander';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BadInputError, ConfigError } from '../util/errors';
 import { readJsonFile } from '../util/json';
@@ -24,7 +26,11 @@ type BudgetFlags = { budget?: number; budgetMs?: number; budgetSize?: [number, n
  *   "budget": {"limit": 240e9, "unit": "multiAdds", "size": [1024, 2048], "filterMultiplier": 20, "weight": 1}
  *   "budget": {"limit": 150, "unit": "ms", "latencyTable": "table.json"}
  */
-interface BudgetFields { limit?: number; unit?: 'multiAdds' | 'ms'; size?: [number, number]; filterMultiplier?: number; weight?: number; latencyTable?: string }
+interface BudgetFields {
+  limit?: number; unit?: 'multiAdds' | 'ms'; size?: [number, number]; filterMultiplier?: number; weight?: number; latencyTable?: string;
+  /** As config.json records it: the table must still have these bytes. */
+  latencyTableSha256?: string;
+}
 type Field = keyof BudgetFields;
 const COMPANIONS = ['size', 'filterMultiplier', 'weight', 'latencyTable'] as const;
 const FLAG_OF: Record<(typeof COMPANIONS)[number], string> = { size: '--budget-size', filterMultiplier: '--budget-filter-multiplier', weight: '--budget-weight', latencyTable: '--latency-table' };
@@ -52,7 +58,7 @@ function fileFields(data: unknown, file: string): BudgetFields {
   };
   if (typeof data !== 'object' || data === null || Array.isArray(data)) bad('', 'must be an object {"limit", "unit", ...}', data);
   const o = data as Record<string, unknown>;
-  const known = ['limit', 'unit', ...COMPANIONS];
+  const known = ['limit', 'unit', ...COMPANIONS, 'latencyTableSha256'];
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new ConfigError(`${file}: unknown field 'budget.${k}' (known: ${known.join(', ')})`);
   if (o.unit !== 'multiAdds' && o.unit !== 'ms') bad('unit', 'must be "multiAdds" or "ms"', o.unit);
   if (o.limit === undefined) bad('limit', `must be the budget in ${o.unit === 'ms' ? 'ms' : 'Multi-Adds (e.g. 240e9 for 240 B)'}`, o.limit);
@@ -62,6 +68,8 @@ function fileFields(data: unknown, file: string): BudgetFields {
   }
   if (o.size !== undefined && !(o.size as number[]).every(Number.isInteger)) bad('size', 'must be two integers [H, W]', o.size);
   if (o.latencyTable !== undefined && (typeof o.latencyTable !== 'string' || !o.latencyTable)) bad('latencyTable', 'must be a file name', o.latencyTable);
+  if (o.latencyTableSha256 !== undefined && !(typeof o.latencyTableSha256 === 'string' && /^[0-9a-f]{64}$/.test(o.latencyTableSha256))) bad('latencyTableSha256', 'must be 64 hex digits', o.latencyTableSha256);
+  if (o.unit === 'multiAdds' && typeof o.limit === 'number' && o.limit < 1e6) bad('limit', 'is in Multi-Adds, not billions (e.g. 240e9 for 240 B)', o.limit);
   return { ...o, ...(o.latencyTable ? { latencyTable: path.resolve(path.dirname(file), o.latencyTable as string) } : {}) } as BudgetFields;
 }
 
@@ -86,12 +94,12 @@ export function resolveBudget(cmd: Command, blocks: number): { settings: BudgetS
   const typed = flagFields(cmd.opts() as BudgetFlags);
   const m: BudgetFields = { ...(typed.unit && typed.unit !== fromFile.unit ? {} : fromFile), ...typed };
   const isFlag = (f: Field) => f in typed;
-  const where = (f: Field) => (isFlag(f) ? (f === 'limit' || f === 'unit' ? (m.unit === 'ms' ? '--budget-ms' : '--budget') : FLAG_OF[f]) : `${file}: field 'budget.${f}'`);
+  const where = (f: Field) => (isFlag(f) ? (f === 'limit' || f === 'unit' ? (m.unit === 'ms' ? '--budget-ms' : '--budget') : FLAG_OF[f as keyof typeof FLAG_OF]) : `${file}: field 'budget.${f}'`);
   const weight = m.weight ?? DEFAULT_BUDGET.weight;
   if (m.limit === undefined) {
     // Only flags can be here: a file's budget has a limit.
     const stray = COMPANIONS.find((k) => m[k] !== undefined);
-    if (stray) throw new ConfigError(`${where(stray)}: only meaningful with --budget${stray === 'latencyTable' ? '-ms' : ''}`);
+    if (stray) throw new ConfigError(`${where(stray)}: only meaningful with ${stray === 'latencyTable' ? '--budget-ms' : stray === 'weight' ? '--budget or --budget-ms' : '--budget'}`);
     return undefined;
   }
   if (m.unit === 'ms') {
@@ -101,6 +109,10 @@ export function resolveBudget(cmd: Command, blocks: number): { settings: BudgetS
     }
     const tableName = isFlag('latencyTable') ? '--latency-table' : `${file}: field 'budget.latencyTable'`;
     const table = new LatencyTable(validateLatencyTable(readJsonFile(m.latencyTable, tableName), m.latencyTable));
+    const sha = createHash('sha256').update(fs.readFileSync(m.latencyTable)).digest('hex');
+    if (m.latencyTableSha256 !== undefined && m.latencyTableSha256 !== sha && !isFlag('latencyTable')) {
+      throw new ConfigError(`${file}: field 'budget.latencyTableSha256': ${m.latencyTable} is no longer the table the run recorded (its bytes changed); give that table, or drop the field`);
+    }
     if (table.shape.blocks !== blocks) throw new BadInputError(`${tableName}: ${m.latencyTable} was measured for B = ${table.shape.blocks} blocks, the search has ${blocks}`);
     const fixed = { size: [...table.shape.size] as [number, number], filterMultiplier: table.shape.filterMultiplier };
     for (const f of ['size', 'filterMultiplier'] as const) {
@@ -109,7 +121,7 @@ export function resolveBudget(cmd: Command, blocks: number): { settings: BudgetS
       // As config.json records it: the table's size and F, accepted when they agree.
       if (JSON.stringify(m[f]) !== JSON.stringify(fixed[f])) throw new ConfigError(`${where(f)} must be the latency table's ${JSON.stringify(fixed[f])} (the table fixes it), got ${JSON.stringify(m[f])}`);
     }
-    return { settings: { limit: m.limit, unit: 'ms', ...fixed, weight, latencyTable: path.resolve(m.latencyTable) }, table, source: where('limit') };
+    return { settings: { limit: m.limit, unit: 'ms', ...fixed, weight, latencyTable: path.resolve(m.latencyTable), latencyTableSha256: sha }, table, source: where('limit') };
   }
   if (m.latencyTable) throw new ConfigError(isFlag('latencyTable') ? '--latency-table: only meaningful with --budget-ms' : `${where('latencyTable')} is only meaningful with "unit": "ms"`);
   return {

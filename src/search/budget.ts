@@ -29,8 +29,19 @@ export interface BudgetSettings {
   filterMultiplier: number;
   /** Weight of the penalty. */
   weight: number;
-  /** An ms budget's latency table (absolute path), recorded in config.json. */
+  /** An ms budget's latency table: its path (absolute, recorded in config.json) and the SHA-256 of its bytes. */
   latencyTable?: string;
+  latencyTableSha256?: string;
+}
+
+/**
+ * The settings a resumed search must match: the table by its content, not by
+ * where it lies (a copy under another name is the same budget; a table
+ * rewritten in place is not).
+ */
+export function resumableBudget(b: BudgetSettings): Omit<BudgetSettings, 'latencyTable'> {
+  const { latencyTable: _path, ...rest } = b;
+  return rest;
 }
 
 export const DEFAULT_BUDGET = Object.freeze({ size: [1024, 2048] as [number, number], filterMultiplier: 20, weight: 1 });

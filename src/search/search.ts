@@ -34,7 +34,7 @@ import { restoreRngState, rngStateTensors } from '../run/device';
 import { writeFileAtomic } from '../util/files';
 import { BadInputError, ConfigError } from '../util/errors';
 import { CostTable } from '../arch/cost_table';
-import { BudgetSettings, BudgetState, SearchBudget } from './budget';
+import { BudgetSettings, BudgetState, resumableBudget, SearchBudget } from './budget';
 
 export interface SearchRunOptions extends RunOptions {
   config: SearchConfig;
@@ -129,7 +129,7 @@ async function searchIn(run: RunWriter, o: SearchRunOptions): Promise<SearchResu
   let from = 0;
   if (o.resume) {
     from = T.tidy(() => {
-      const ck = run.resume('search', 'search', { config: cfg as unknown as Record<string, unknown>, budget: { ...o.budget } });
+      const ck = run.resume('search', 'search', { config: cfg as unknown as Record<string, unknown>, budget: o.budget ? resumableBudget(o.budget) : {} });
       requireSameWorld('search', run.checkpointFile, ck.meta, par);
       restoreSearchState(net, ck, run.checkpointFile, wOpt, aOpt);
       restoreRngState(ck.tensors, T.getDefaultDevice());
@@ -175,7 +175,7 @@ async function searchIn(run: RunWriter, o: SearchRunOptions): Promise<SearchResu
         });
         return true; // a checkpoint at every epoch end
       },
-      save: (done) => T.tidy(() => run.save(searchCheckpoint(net, wOpt, aOpt, cfg, done, perEpoch, par.worldSize, o.budget))),
+      save: (done) => T.tidy(() => run.save(searchCheckpoint(net, wOpt, aOpt, cfg, done, perEpoch, par.worldSize, o.budget && resumableBudget(o.budget)))),
     });
     const epochsDone = Math.floor(r.iterations / perEpoch);
     // Stopped mid-epoch: genotype.json still describes the architecture as it stands (the path printed exists).

@@ -58,6 +58,29 @@ describe('a budget in the --config file', () => {
     assert.match(other.stderr, /budget\.weight: saved 2, now 1/);
   });
 
+  it('an ms budget is resumed by its table\'s content: a copy elsewhere is the same budget, a table rewritten in place is not', () => {
+    const shape: NetworkShape = { filterMultiplier: 20, blocks: 3, numClasses: 6, size: [128, 256] };
+    const table = path.join(dir, 'resume-table.json');
+    fs.writeFileSync(table, JSON.stringify(assembleTable(shape, 'libtorch', 1, 'cpu', () => 1)));
+    const out = path.join(dir, 'ms-resume');
+    assert.equal(search(['--budget-ms', '40', '--latency-table', table, '--max-iterations', '1', '--out', out]).status, 0);
+    const copy = path.join(dir, 'copy-of-table.json');
+    fs.copyFileSync(table, copy);
+    const recorded = JSON.parse(read(out, 'config.json')).budget;
+    assert.equal(recorded.latencyTable, table);
+    assert.match(recorded.latencyTableSha256, /^[0-9a-f]{64}$/);
+    // The table rewritten in place (e.g. recalibrated): refused, naming the field; the same bytes elsewhere: accepted.
+    fs.writeFileSync(table, JSON.stringify(assembleTable(shape, 'libtorch', 1, 'cpu', () => 1.1)));
+    const changed = search(['--budget-ms', '40', '--latency-table', table, '--resume', '--out', out]);
+    assert.equal(changed.status, 2, changed.stderr);
+    assert.match(changed.stderr, /budget\.latencyTableSha256: saved "[0-9a-f]{64}", now "[0-9a-f]{64}"/);
+    const fromFile = search(['--config', config('recorded-sha.json', { budget: recorded }), '--out', path.join(dir, 'ms-sha')]);
+    assert.equal(fromFile.status, 2, fromFile.stderr);
+    assert.match(fromFile.stderr, /recorded-sha\.json: field 'budget\.latencyTableSha256': .* is no longer the table the run recorded/);
+    const moved = search(['--budget-ms', '40', '--latency-table', copy, '--resume', '--out', out]);
+    assert.equal(moved.status, 0, moved.stderr);
+  });
+
   it('a bad field exits 2 naming the file and the field', () => {
     const cases: [unknown, RegExp][] = [
       [{ limit: 240e9, unit: 'MAdds' }, /field 'budget\.unit' must be "multiAdds" or "ms", got "MAdds"/],
@@ -71,6 +94,7 @@ describe('a budget in the --config file', () => {
       [{ limit: 40, unit: 'ms', latencyTable: 'table.json', size: [1024, 2048] }, /field 'budget\.size' must be the latency table's \[128,256\]/],
       [{ limit: 200e9, unit: 'multiAdds' }, /field 'budget\.limit': 200\.00 B Multi-Adds is below the cheapest architecture/],
       [240, /field 'budget' must be an object/],
+      [{ limit: 240, unit: 'multiAdds' }, /field 'budget\.limit' is in Multi-Adds, not billions \(e\.g\. 240e9 for 240 B\), got 240/],
     ];
     cases.forEach(([budget, message], i) => {
       const r = search(['--config', config(`bad${i}.json`, { budget }), '--out', path.join(dir, 'bad')]);

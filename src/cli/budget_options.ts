@@ -87,7 +87,7 @@ function flagFields(o: BudgetFlags): BudgetFields {
  * file's budget; otherwise the typed flags override its fields. Inconsistent
  * settings exit 2, naming the flag or the file's field.
  */
-export function resolveBudget(cmd: Command, blocks: number): { settings: BudgetSettings; table?: CostTable; source: string } | undefined {
+export function resolveBudget(cmd: Command, { blocks, numClasses }: { blocks: number; numClasses: number }): { settings: BudgetSettings; table?: CostTable; source: string } | undefined {
   const file = cmd.getOptionValue('config') as string | undefined;
   const section = file ? readJsonConfig(file).budget : undefined;
   const fromFile = section === undefined ? {} : fileFields(section, file!);
@@ -114,6 +114,9 @@ export function resolveBudget(cmd: Command, blocks: number): { settings: BudgetS
       throw new ConfigError(`${file}: field 'budget.latencyTableSha256': ${m.latencyTable} is no longer the table the run recorded (its bytes changed); give that table, or drop the field`);
     }
     if (table.shape.blocks !== blocks) throw new BadInputError(`${tableName}: ${m.latencyTable} was measured for B = ${table.shape.blocks} blocks, the search has ${blocks}`);
+    if (table.shape.numClasses !== numClasses) {
+      throw new BadInputError(`${tableName}: ${m.latencyTable} was measured for ${table.shape.numClasses} classes, the search's data has ${numClasses} (measure it with latency-table --classes ${numClasses})`);
+    }
     const fixed = { size: [...table.shape.size] as [number, number], filterMultiplier: table.shape.filterMultiplier };
     for (const f of ['size', 'filterMultiplier'] as const) {
       if (m[f] === undefined) continue;

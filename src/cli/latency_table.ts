@@ -1,22 +1,24 @@
 /** `autodeeplab latency-table`: time every part of the retrained network on this machine, for search --budget-ms. */
 import { Command } from 'commander';
 import { genotypeCost } from '../arch/cost_table';
-import { AUTO_DEEPLAB_GENOTYPE } from '../arch/genotype';
+import { AUTO_DEEPLAB_GENOTYPE, cellOfLayer, validateGenotype } from '../arch/genotype';
 import { sampleGenotype } from '../arch/random';
 import { LatencyTable, validateLatencyTable } from '../arch/latency_table';
 import { readJsonFile } from '../util/json';
 import { calibrateTable, timeNetwork } from '../deploy/calibrate';
 import { Clock, measureLatencyTable, RuntimeName } from '../deploy/latency';
-import { loadGenotype } from '../model/presets';
 import { BadInputError } from '../util/errors';
-import { writeFileAtomic } from '../util/files';
+import { checkOutputPath, writeFileAtomic } from '../util/files';
 import { Rng } from '../util/random';
 import { int, sizeArg, threadsArg } from './options';
 
 interface Flags {
   genotypes?: string; from?: string; clock: string; runtime: string; size: [number, number]; filterMultiplier: number; blocks: number; classes: number;
-  threads: number; repeats: number; out: string; check: number; calibrate: number;
+  threads: number; repeats: number; out: string; check: number; calibrate: number; layers: number;
 }
+
+/** The flags that say how to measure a table: fixed by the table of --from. */
+const MEASURING = ['runtime', 'size', 'filterMultiplier', 'blocks', 'classes', 'threads', 'clock'] as const;
 
 export function latencyTableCommand(): Command {
   return new Command('latency-table')
@@ -30,6 +32,7 @@ export function latencyTableCommand(): Command {
     .option('--repeats <n>', 'timed samples per part (the median is kept)', int(1), 5)
     .option('--clock <c>', 'cpu: CPU time of the process (robust on a busy machine; with 1 thread, a quiet machine\'s latency) or wall', 'cpu')
     .option('--calibrate <n>', 'scale the table by measured / predicted over n random whole networks timed end to end (0: off)', int(0), 4)
+    .option('--layers <n>', 'L of the random networks of --calibrate and --check (as searched: a 12-layer table can be off by 10% on 4-layer networks)', int(1), 12)
     .option('--check <n>', 'then time n decoded architectures end to end (Auto-DeepLab and seeded random ones) against the prediction', int(0), 0)
     .option('--genotypes <files>', 'comma-separated genotype files to time end to end against the prediction (e.g. decoded by search --budget-ms)')
     .option('--from <table>', 'check against this table (its runtime, threads and clock) instead of measuring a new one; with --out, calibrate it again into --out')
@@ -41,18 +44,34 @@ Examples:
   $ autodeeplab latency-table --size 1024x2048 --clock wall --out table.json   # about 10 min on one core here (calibration included)
   $ autodeeplab search --budget-ms 400 --latency-table table.json
   $ autodeeplab latency-table --from table.json --runtime onnxruntime --genotypes runs/b1/genotype.json`)
-    .action(async (o: Flags) => {
+    .action(async (o: Flags, cmd: Command) => {
       if (o.runtime !== 'libtorch' && o.runtime !== 'onnxruntime') throw new BadInputError(`--runtime: expected libtorch or onnxruntime, got '${o.runtime}'`);
       const runtime = o.runtime as RuntimeName;
       if (o.clock !== 'cpu' && o.clock !== 'wall') throw new BadInputError(`--clock: expected cpu or wall, got '${o.clock}'`);
       const clock = o.clock as Clock;
       const shape = { filterMultiplier: o.filterMultiplier, blocks: o.blocks, numClasses: o.classes, size: o.size };
       if (!o.from && !o.out) throw new BadInputError('latency-table: give --out FILE (or --from TABLE to check an existing table)');
-      let data = o.from ? validateLatencyTable(readJsonFile(o.from, '--from'), o.from)
-        : await measureLatencyTable(shape, runtime, o.threads, o.repeats, clock, (i, n, key, ms) => process.stderr.write(`\r${i + 1}/${n} ${key.padEnd(24)} ${ms.toFixed(2)} ms   `));
+      // Everything a user can get wrong is checked before minutes of timing.
+      if (o.from) {
+        const fixed = MEASURING.find((f) => cmd.getOptionValueSource(f) === 'cli');
+        if (fixed) throw new BadInputError(`--${fixed.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: the table given by --from fixes it (measure a new table without --from)`);
+        if (!o.out && !o.check && !o.genotypes) throw new BadInputError('latency-table --from: nothing to do; give --check N, --genotypes FILES or --out FILE (to calibrate it again)');
+      }
+      if (o.out) checkOutputPath('--out', o.out, 'file');
+      const genotypes = o.genotypes === undefined ? [] : o.genotypes.split(',').map((f) => {
+        if (!f.trim()) throw new BadInputError(`--genotypes: an empty file name in '${o.genotypes}' (expected comma-separated genotype files)`);
+        return { file: f, genotype: validateGenotype(readJsonFile(f, '--genotypes'), f) };
+      });
+      const fromTable = o.from ? validateLatencyTable(readJsonFile(o.from, '--from'), o.from) : null;
+      const blocks = fromTable?.shape.blocks ?? o.blocks;
+      for (const { file, genotype } of genotypes) {
+        const b = cellOfLayer(genotype, 0).blocks.length;
+        if (b !== blocks) throw new BadInputError(`--genotypes: ${file} has cells of B = ${b} blocks, the table is for B = ${blocks}`);
+      }
+      let data = fromTable ?? await measureLatencyTable(shape, runtime, o.threads, o.repeats, clock, (i, n, key, ms) => process.stderr.write(`\r${i + 1}/${n} ${key.padEnd(24)} ${ms.toFixed(2)} ms   `));
       if (o.out && o.calibrate > 0) {
         process.stderr.write('\n');
-        data = await calibrateTable(data, o.calibrate, o.repeats, (i, p, m) => process.stderr.write(`calibration network ${i + 1}/${o.calibrate}: predicted ${p.toFixed(2)} ms, measured ${m.toFixed(2)} ms\n`));
+        data = await calibrateTable(data, o.calibrate, o.repeats, o.layers, (i, p, m) => process.stderr.write(`calibration network ${i + 1}/${o.calibrate}: predicted ${p.toFixed(2)} ms, measured ${m.toFixed(2)} ms\n`));
         process.stderr.write(`calibration: every entry x ${data.calibration!.scale.toFixed(3)}\n`);
       }
       if (o.out) {
@@ -63,14 +82,14 @@ Examples:
       }
       const table = new LatencyTable(data);
       const { shape: t } = table;
-      const checks = [...Array.from({ length: o.check }, (_, i) => (i === 0 && t.blocks === 5 ? AUTO_DEEPLAB_GENOTYPE : sampleGenotype(new Rng(i), { layers: 12, blocks: t.blocks }))),
-        ...(o.genotypes ? o.genotypes.split(',').map((f) => loadGenotype(f)) : [])];
+      const checks = [...Array.from({ length: o.check }, (_, i) => (i === 0 && t.blocks === 5 ? AUTO_DEEPLAB_GENOTYPE : sampleGenotype(new Rng(i), { layers: o.layers, blocks: t.blocks }))),
+        ...genotypes.map((g) => g.genotype)];
       const ratios: number[] = [];
       for (const [i, g] of checks.entries()) {
         const measured = await timeNetwork(g, data, o.repeats); // the table's own runtime, threads and clock
         const predicted = genotypeCost(table, g);
         ratios.push(predicted / measured);
-        const name = i < o.check ? (g === AUTO_DEEPLAB_GENOTYPE ? 'Auto-DeepLab' : `random ${i}`) : o.genotypes!.split(',')[i - o.check];
+        const name = i < o.check ? (g === AUTO_DEEPLAB_GENOTYPE ? 'Auto-DeepLab' : `random ${i}`) : genotypes[i - o.check].file;
         process.stdout.write(`${JSON.stringify({ name, path: g.path, predictedMs: +predicted.toFixed(2), measuredMs: +measured.toFixed(2), ratio: +(predicted / measured).toFixed(3) })}\n`);
       }
       if (ratios.length) {

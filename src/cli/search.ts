@@ -67,7 +67,7 @@ checkpoint.safetensors to the run directory; genotype.json also on every stop.`)
       const dataset = openDataset(flags.dataset, dsOptions);
       await preflightDataset(dataset, `${flags.dataset} ${dsOptions.split} split`);
       const config = resolveSearchConfig([...layers, { values: { numClasses: dataset.numClasses }, source: `dataset '${dataset.name}'` }]);
-      const budget = resolveBudget(command, config.blocks); // the flags over the --config file's `budget`
+      const budget = resolveBudget(command, config); // the flags over the --config file's `budget`
       const out = flags.out ?? path.join('runs', `search-${timestamp()}`);
       let bar: ReturnType<typeof progress> | null = null;
       const result = await runSearch({

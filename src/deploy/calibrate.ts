@@ -7,7 +7,8 @@
  * thread, F = 20: 0.91-0.94 at 1024x2048, 0.93-1.03 at 256x512, 0.97-1.04 at
  * 128x256, 1.00-1.10 at 64x128). So the table times a few uniformly drawn
  * 12-layer networks end to end and scales every entry by the ratio of their
- * summed measured to summed predicted times. The calibration networks are
+ * summed measured to summed predicted times (of as many layers as the
+ * search will have: 12 by default). The calibration networks are
  * drawn from seeds of their own (CALIBRATION_SEED + i), so that a check on
  * other architectures (latency-table --check, drawn from seeds 1..n) is not
  * a check on the networks the factor was fitted to.
@@ -34,13 +35,13 @@ export async function timeNetwork(g: Genotype, table: LatencyTableData, repeats:
   }
 }
 
-/** The table scaled by measured / predicted over `networks` calibration networks. onNetwork: progress. */
-export async function calibrateTable(data: LatencyTableData, networks: number, repeats: number,
+/** The table scaled by measured / predicted over `networks` calibration networks of `layers` layers. onNetwork: progress. */
+export async function calibrateTable(data: LatencyTableData, networks: number, repeats: number, layers = 12,
   onNetwork?: (i: number, predicted: number, measured: number) => void): Promise<LatencyTableData> {
   const table = new LatencyTable(data);
   let [predicted, measured] = [0, 0];
   for (let i = 0; i < networks; i++) {
-    const g = sampleGenotype(new Rng(CALIBRATION_SEED + i), { layers: 12, blocks: data.shape.blocks });
+    const g = sampleGenotype(new Rng(CALIBRATION_SEED + i), { layers, blocks: data.shape.blocks });
     const [p, m] = [genotypeCost(table, g), await timeNetwork(g, data, repeats)];
     onNetwork?.(i, p, m);
     predicted += p;

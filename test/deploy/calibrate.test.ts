@@ -32,7 +32,7 @@ describe('latency table calibration', () => {
   it('after calibration the table predicts the calibration networks\' summed measured time', async () => {
     const table = assembleTable(shape, 'libtorch', 1, 'cpu', () => 0.5); // arbitrary entries: the factor absorbs their level
     const seen: [number, number][] = [];
-    const calibrated = await calibrateTable(table, 2, 1, (_, p, m) => seen.push([p, m]));
+    const calibrated = await calibrateTable(table, 2, 1, 12, (_, p, m) => seen.push([p, m]));
     assert.equal(seen.length, 2);
     const measured = seen.reduce((a, [, m]) => a + m, 0);
     const t = new LatencyTable(calibrated);
@@ -54,6 +54,37 @@ describe('latency table calibration', () => {
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     assert.equal(lines.length, 2);
     for (const l of lines) assert.ok(Math.abs(l.predictedMs / l.measuredMs - l.ratio) < 1e-3 && l.measuredMs > 0);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('latency-table refuses bad input before any timing, naming the flag', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adl-latency-flags-'));
+    const table = path.join(dir, 't.json');
+    fs.writeFileSync(table, JSON.stringify(assembleTable(shape, 'libtorch', 1, 'cpu', () => 0.5)));
+    const genotype = path.join(dir, 'g.json');
+    fs.writeFileSync(genotype, JSON.stringify(sampleGenotype(new Rng(0), { layers: 3, blocks: 5 })));
+    const cli = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
+    // Without --from these would time a 1024x2048 table (minutes): exit 2 within the test's time means they were refused first.
+    const cases: [string[], RegExp][] = [
+      [['--from', table, '--size', '64x64', '--check', '1'], /--size: the table given by --from fixes it/],
+      [['--from', table], /nothing to do; give --check N, --genotypes FILES or --out FILE/],
+      [['--out', path.join(table, 'x.json')], /--out: .*t\.json is a file, so .* cannot be written/],
+      [['--out', path.join(dir, 'new.json'), '--genotypes', `${genotype},`], /--genotypes: an empty file name/],
+      [['--out', path.join(dir, 'new.json'), '--genotypes', path.join(dir, 'missing.json')], /--genotypes: .*missing\.json/],
+      [['--from', table, '--genotypes', genotype], /--genotypes: .*g\.json has cells of B = 5 blocks, the table is for B = 3/],
+    ];
+    for (const [args, message] of cases) {
+      const r = spawnSync(process.execPath, [cli, 'latency-table', ...args], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+    }
+    assert.ok(!fs.existsSync(path.join(dir, 'new.json')));
+    // A table of another class count than the search's data (the built-in scenes have 6).
+    fs.writeFileSync(table, JSON.stringify(assembleTable({ ...shape, numClasses: 19 }, 'libtorch', 1, 'cpu', () => 0.5)));
+    const s = spawnSync(process.execPath, [cli, 'search', '--layers', '3', '--blocks', '3', '--filter-multiplier', '2', '--builtin-size', '8', '--builtin-image-size', '48',
+      '--crop', '40', '--threads', '1', '--budget-ms', '100', '--latency-table', table, '--out', path.join(dir, 'run')], { encoding: 'utf8' });
+    assert.equal(s.status, 2, s.stderr);
+    assert.match(s.stderr, /--latency-table: .*t\.json was measured for 19 classes, the search's data has 6 \(measure it with latency-table --classes 6\)/);
     fs.rmSync(dir, { recursive: true });
   });
 });

@@ -14,12 +14,15 @@
 import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { validateLatencyTable } from '../arch/latency_table';
 import { CHECKPOINT } from '../run/run_dir';
 import { bandStats, readTrials, TRIAL_PREFIX } from '../report/trials';
 import { BUDGET_PREFIX, LATENCY_COPY, readGroups, tradeoffPoint } from '../report/tradeoff';
 import { BadInputError } from '../util/errors';
+import { readJsonFile } from '../util/json';
 import { int } from './options';
-import { budgetList, flagName, flagValue, OWN_TRAIN, runRetrain, runSearch, splitArgs } from './trial_runs';
+import { budgetList, Children, flagName, flagValue, OWN_TRAIN, runRetrain, runSearch, splitArgs } from './trial_runs';
 
 interface TrialsFlags { trials: number; firstSeed: number; jobs: number; out: string; budgets?: number[]; retrainIterations: number; retrainArgs: string }
 
@@ -40,6 +43,27 @@ function budgetFlag(searchArgs: string[]): string {
   const own = searchArgs.find((a) => ['--budget', '--budget-ms'].includes(flagName(a)));
   if (own) throw new BadInputError(`trials: ${flagName(own)} is set by --budgets for each search (give the budgets there)`);
   return flagValue(searchArgs, '--latency-table') !== undefined ? '--budget-ms' : '--budget';
+}
+
+/**
+ * Keeps the sweep's latency table in OUT for the report (config.json records
+ * only the budget), checked first; one that differs from the table the
+ * searches in OUT ran with is refused (the report would describe it instead).
+ */
+function keepLatencyTable(table: string, out: string): void {
+  const data = validateLatencyTable(readJsonFile(table, '--latency-table'), `--latency-table: ${table}`);
+  const copy = path.join(out, LATENCY_COPY);
+  const searched = fs.existsSync(copy) && readGroups(out).some((g) => g.trials.length > 0);
+  if (searched && !isDeepStrictEqual(readJsonFile(copy, 'trials'), data)) {
+    throw new BadInputError(`--latency-table: ${table} differs from ${copy}, the table the sweep in ${out} was searched with (give that table, or another --out)`);
+  }
+  fs.mkdirSync(out, { recursive: true });
+  fs.copyFileSync(table, copy);
+}
+
+/** Removes a folder if it exists and is empty. */
+function removeIfEmpty(dir: string): void {
+  if (fs.existsSync(dir) && fs.readdirSync(dir).length === 0) fs.rmdirSync(dir);
 }
 
 export function trialsCommand(): Command {
@@ -77,45 +101,66 @@ Run the same command again to continue: finished searches and retrainings are sk
       if (retrainArgs.length && !f.retrainIterations) throw new BadInputError('--retrain-args: only meaningful with --retrain-iterations N');
       const flag = f.budgets ? budgetFlag(searchArgs) : '';
       if (fs.existsSync(f.out) && !fs.statSync(f.out).isDirectory()) throw new BadInputError(`--out: ${f.out} is a file, expected a folder`);
-      fs.mkdirSync(f.out, { recursive: true });
       const table = flagValue(searchArgs, '--latency-table');
-      if (table !== undefined) { // the report marks the released networks with it (config.json records only the budget)
-        if (!fs.existsSync(table)) throw new BadInputError(`--latency-table: ${table} does not exist`);
-        fs.copyFileSync(table, path.join(f.out, LATENCY_COPY));
-      }
+      if (table !== undefined) keepLatencyTable(table, f.out);
+      fs.mkdirSync(f.out, { recursive: true });
       const seeds = Array.from({ length: f.trials }, (_, i) => f.firstSeed + i);
-      const jobs: Job[] = f.budgets ? f.budgets.flatMap((budget) => seeds.map((seed) => ({ seed, budget }))) : seeds.map((seed) => ({ seed }));
+      // Cheapest budget first: one below the cheapest network is refused (exit 2) before hours of searches under the others.
+      const budgets = f.budgets && [...f.budgets].sort((a, b) => a - b);
+      const jobs: Job[] = budgets ? budgets.flatMap((budget) => seeds.map((seed) => ({ seed, budget }))) : seeds.map((seed) => ({ seed }));
       const groupOf = (j: Job) => (j.budget === undefined ? f.out : path.join(f.out, `${BUDGET_PREFIX}${j.budget}`));
       const failed: string[] = [];
       const failedRetrain: string[] = [];
+      const labelOf = (j: Job) => `${j.budget === undefined ? '' : `budget ${j.budget}, `}seed ${j.seed}`;
       const queue = [...jobs];
-      const worker = async () => {
-        for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
-          const dir = path.join(groupOf(job), `${TRIAL_PREFIX}${job.seed}`);
-          const label = `${job.budget === undefined ? '' : `budget ${job.budget}, `}seed ${job.seed}`;
-          const args = job.budget === undefined ? searchArgs : [...searchArgs, flag, String(job.budget)];
-          if (finished(groupOf(job), job.seed)) process.stderr.write(`trials: ${label} finished earlier (${dir}), skipped\n`);
-          else {
-            process.stderr.write(`trials: ${label}${fs.existsSync(path.join(dir, CHECKPOINT)) ? ' (resuming)' : ''} -> ${dir}\n`);
-            const code = await runSearch(args, dir, job.seed);
-            if (code === 2) throw new BadInputError(`trials: search exited 2 for ${label} (bad input; see its message above)`);
-            if (code !== 0 || !finished(groupOf(job), job.seed)) { // stopped early (Ctrl-C, --max-iterations): resumable
-              failed.push(label);
-              continue;
-            }
+      const children = new Children();
+      let error: unknown = null;
+      const runJob = async (job: Job) => {
+        const dir = path.join(groupOf(job), `${TRIAL_PREFIX}${job.seed}`);
+        const label = labelOf(job);
+        const args = job.budget === undefined ? searchArgs : [...searchArgs, flag, String(job.budget)];
+        if (finished(groupOf(job), job.seed)) process.stderr.write(`trials: ${label} finished earlier (${dir}), skipped\n`);
+        else {
+          process.stderr.write(`trials: ${label}${fs.existsSync(path.join(dir, CHECKPOINT)) ? ' (resuming)' : ''} -> ${dir}\n`);
+          const code = await runSearch(children, args, dir, job.seed);
+          if (code === 2) {
+            for (const d of [dir, groupOf(job)]) removeIfEmpty(d); // what the refused search left: no empty budget-<B>/ in the report's folder
+            throw new BadInputError(`trials: search exited 2 for ${label} (bad input; see its message above)`);
           }
-          if (f.retrainIterations > 0) {
-            if ((await runRetrain(args, retrainArgs, f.retrainIterations, dir, job.seed, label)) === false) failedRetrain.push(label);
+          if (code !== 0 || !finished(groupOf(job), job.seed)) { // stopped early (Ctrl-C, --max-iterations): resumable
+            failed.push(label);
+            return;
+          }
+        }
+        if (f.retrainIterations > 0) {
+          if ((await runRetrain(children, args, retrainArgs, f.retrainIterations, dir, job.seed, label)) === false) failedRetrain.push(label);
+        }
+      };
+      const worker = async () => {
+        while (children.stopped === null && queue.length) {
+          try {
+            await runJob(queue.shift()!);
+          } catch (e) { // the other running searches stop with a checkpoint before trials exits
+            error ??= e;
+            children.stop('SIGINT', 'a run failed');
           }
         }
       };
-      await Promise.all(Array.from({ length: Math.min(f.jobs, jobs.length) }, worker));
+      try {
+        await Promise.all(Array.from({ length: Math.min(f.jobs, jobs.length) }, worker));
+      } finally {
+        children.close();
+      }
+      if (error !== null) throw error;
+      failed.push(...queue.map(labelOf)); // not started: stopped by a signal
       process.stdout.write(`trials: ${jobs.length - failed.length}/${jobs.length} searches finished in ${f.out}` +
         `${f.retrainIterations ? `, ${jobs.length - failed.length - failedRetrain.length} retrained` : ''}\n${summary(f.out, jobs)}  report: autodeeplab report ${f.out}\n`);
       for (const [what, list] of [['searches', failed], ['retrainings', failedRetrain]] as const) {
         if (list.length) process.stderr.write(`trials: ${what} of ${list.join('; ')} did not finish; run the same command again to resume\n`);
       }
-      if (failed.length || failedRetrain.length) process.exitCode = 1;
+      const signalCode = children.signalExitCode();
+      if (signalCode !== null) process.stderr.write(`trials: stopped by ${children.signal}; the stopped runs are resumable: run the same command again\n`);
+      process.exitCode = signalCode ?? (failed.length || failedRetrain.length ? 1 : 0);
     });
 }
 

@@ -14,7 +14,7 @@
 import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
+import { writeFileAtomic } from '../util/files';
 import { validateLatencyTable } from '../arch/latency_table';
 import { CHECKPOINT } from '../run/run_dir';
 import { bandStats, readTrials, TRIAL_PREFIX } from '../report/trials';
@@ -46,19 +46,21 @@ function budgetFlag(searchArgs: string[]): string {
 }
 
 /**
- * Keeps the sweep's latency table in OUT for the report (config.json records
- * only the budget), checked first; one that differs from the table the
- * searches in OUT ran with is refused (the report would describe it instead).
+ * Keeps the sweep's latency table in OUT for the report, checked first; one
+ * whose bytes differ from the table the searches in OUT ran with is refused
+ * (the report would describe it instead; a resumed search compares the same
+ * bytes, by their SHA-256).
  */
 function keepLatencyTable(table: string, out: string): void {
-  const data = validateLatencyTable(readJsonFile(table, '--latency-table'), `--latency-table: ${table}`);
+  validateLatencyTable(readJsonFile(table, '--latency-table'), `--latency-table: ${table}`);
+  const bytes = fs.readFileSync(table);
   const copy = path.join(out, LATENCY_COPY);
   const searched = fs.existsSync(copy) && readGroups(out).some((g) => g.trials.length > 0);
-  if (searched && !isDeepStrictEqual(readJsonFile(copy, 'trials'), data)) {
+  if (searched && !fs.readFileSync(copy).equals(bytes)) {
     throw new BadInputError(`--latency-table: ${table} differs from ${copy}, the table the sweep in ${out} was searched with (give that table, or another --out)`);
   }
   fs.mkdirSync(out, { recursive: true });
-  fs.copyFileSync(table, copy);
+  writeFileAtomic(copy, bytes);
 }
 
 /** Removes a folder if it exists and is empty. */

@@ -11,7 +11,7 @@ import sharp from 'sharp';
 import { openDataset, SkipBad } from '../../src/data/registry';
 import { vocColormap } from '../../src/data/readers/voc';
 import { DatasetError } from '../../src/data/readers/files';
-import { palettePng } from './png';
+import { palettePng } from '../../src/data/png';
 
 const W = 8;
 const H = 6;

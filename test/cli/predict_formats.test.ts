@@ -5,7 +5,8 @@
  * benchmark keeps its labels, read back through the project's readers equal
  * the class maps predicted in this process (same scales and flip); on
  * Cityscapes val, evalPixelLevelSemanticLabeling.py's file lookup and IoU
- * (in python) on the written label ids equal `eval --json`. Bad flags exit 2.
+ * (in python) on the written label ids equal `eval --json`. Bad flags exit 2;
+ * a failing disk leaves complete files only.
  */
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -21,9 +22,12 @@ import { openDataset } from '../../src/data/registry';
 import { ADE20K_CLASSES } from '../../src/data/readers/ade20k';
 import { CITYSCAPES_CLASSES, CITYSCAPES_PALETTE } from '../../src/data/readers/cityscapes';
 import { VOC_CLASSES, vocColormap } from '../../src/data/readers/voc';
+import { predictCommand } from '../../src/cli/predict';
 import { predictSample } from '../../src/eval/evaluate';
 import { buildModel } from '../../src/model/presets';
 import { loadModel, saveModel } from '../../src/model/saved';
+import { WriteError } from '../../src/util/errors';
+import { injectWriteFault } from '../../src/util/files';
 import { Benchmark, benchmarkFiles, placeAsLabel, writeBenchmarkImages, writeRgb } from '../data/fixtures';
 import { pythonMissing, runPython } from '../eval/python_png';
 
@@ -136,6 +140,23 @@ describe('predict: benchmark splits in submission formats', () => {
       if (official[k] === null) assert.equal(perClass[c], null, c);
       else assert.ok(Math.abs(official[k]! - perClass[c]!) < 1e-12, `${c}: official ${official[k]}, eval ${perClass[c]}`);
     });
+  });
+
+  it('a failing disk stops a submission with a WriteError naming the file; the files before it are complete, no partial file is left', async () => {
+    const out = path.join(dir, 'voc-fault');
+    let writes = 0;
+    injectWriteFault((file) => {
+      if (file.startsWith(out) && ++writes === 2) throw new Error('ENOSPC: no space left on device');
+    });
+    try {
+      await assert.rejects(predictCommand().parseAsync(['--checkpoint', model.voc!, '--dataset', 'voc', '--data-root', root('voc'), '--split', 'test',
+        '--format', 'voc', '--out', out, '--threads', '1'], { from: 'user' }),
+      (e: Error) => e instanceof WriteError && /comp5_test_cls\/2008_000006\.png: could not be written \(ENOSPC/.test(e.message));
+    } finally {
+      injectWriteFault(null);
+    }
+    assert.deepEqual(filesUnder(out), ['results/VOC2012/Segmentation/comp5_test_cls/2008_000001.png']);
+    await sharp(path.join(out, filesUnder(out)[0]), { failOn: 'truncated' }).raw().toBuffer();
   });
 
   it('the default format with --dataset is still colours and overlays; bad flags exit 2 naming the flag', async () => {

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as T from '../engine';
 import { listImages, readRgb } from '../data/image_io';
 import { IMAGE_SPLIT_DATASETS, splitImages } from '../data/registry';
-import { predictSample, InferenceOptions, Predictor } from '../eval/evaluate';
+import { predictSample, Predictor } from '../eval/evaluate';
 import { checkFormatClasses, PREDICT_FORMATS, PredictFormat, predictionFiles, writePrediction } from '../eval/submission';
 import { loadModel } from '../model/saved';
 import { BadInputError, WriteError } from '../util/errors';
@@ -18,8 +18,8 @@ import { useDevice } from '../run/device';
 import { progress } from './progress';
 import { checkOutputPath } from '../util/files';
 
-interface PredictFlags extends InferenceOptions {
-  checkpoint: string; input?: string; dataset?: (typeof IMAGE_SPLIT_DATASETS)[number]; dataRoot?: string; split?: string;
+interface PredictFlags {
+  checkpoint: string; scales: number[]; flip?: boolean; input?: string; dataset?: (typeof IMAGE_SPLIT_DATASETS)[number]; dataRoot?: string; split?: string;
   format: PredictFormat; out: string; opacity: number; skipBad?: boolean; device: string; threads?: number;
 }
 

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- profile [--crop C] [--what search|train] [--threads N]`:
+ * `npm run bench -- profile [--crop C] [--what search|train] [--threads N] [--full-kernels]`:
  * where one iteration's time goes, per op family (convolutions by kind, batch
  * norm, pooling, elementwise, views, backward), with calls, time, FLOPs and
  * achieved GFLOP/s beside the machine's sgemm GFLOP/s on 1 and N threads (the
@@ -58,6 +58,8 @@ export async function runProfileBench(threads: number, args: string[]): Promise<
   if (!Number.isInteger(crop) || crop < 16) throw new Error(`--crop: expected a whole number >= 16, got '${flag('--crop', '')}'`);
   if (what !== 'search' && what !== 'train') throw new Error(`--what: expected search or train, got '${what}'`);
   T.setNumThreads(threads);
+  // --full-kernels: every 'same' convolution runs its whole kernel (the formulation before sameConv2d).
+  if (args.includes('--full-kernels')) T.setSameConvShortcuts(false);
   const iteration = what === 'search' ? searchWorkload(crop, 'recompute').iteration : trainIteration(crop);
   iteration(); // warm-up: allocator, kernels' first-call set-up
   const t0 = process.hrtime.bigint();

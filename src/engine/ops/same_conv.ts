@@ -16,6 +16,12 @@ import { conv2d } from './conv';
 import { mul } from './elementwise';
 import { narrow, reshape } from './shape';
 
+let shortcuts = true;
+/** Turns the shortcut off (every call runs the full kernel), for benchmarks and equivalence tests. */
+export function setSameConvShortcuts(on: boolean): void {
+  shortcuts = on;
+}
+
 /** Taps kept either side of the centre on an axis of length n, for a kernel of k taps at dilation d. */
 export function keptReach(n: number, k: number, d: number): number {
   return Math.min((k - 1) / 2, Math.floor((n - 1) / d));
@@ -32,7 +38,7 @@ export function sameConv2d(x: Tensor, weight: Tensor, o: SameConvOptions = {}): 
   const groups = o.groups ?? 1;
   const [, , kh, kw] = weight.shape;
   if (kh % 2 === 0 || kw % 2 === 0) throw new RangeError(`sameConv2d: kernel ${kh}x${kw} has no centre (odd sizes only)`);
-  const [rh, rw] = isTracing() ? [(kh - 1) / 2, (kw - 1) / 2] : [keptReach(x.shape[2], kh, d), keptReach(x.shape[3], kw, d)];
+  const [rh, rw] = isTracing() || !shortcuts ? [(kh - 1) / 2, (kw - 1) / 2] : [keptReach(x.shape[2], kh, d), keptReach(x.shape[3], kw, d)];
   if (rh === (kh - 1) / 2 && rw === (kw - 1) / 2) return conv2d(x, weight, { padding: [rh * d, rw * d], dilation: d, groups });
   const w = narrow(narrow(weight, 2, (kh - 1) / 2 - rh, 2 * rh + 1), 3, (kw - 1) / 2 - rw, 2 * rw + 1);
   const [cout, cinPerGroup] = weight.shape;

@@ -105,7 +105,7 @@ function joinHints(masterAddr: string, masterPort: number, rank: number, backend
   const bound = device.kind === 'interface' ? `interface ${device.name}` : device.kind === 'hostname' ? `address ${device.name}` : "this host name's address";
   return `check: ${rank === 0 ? `MASTER_PORT ${masterPort} is free on this machine and` : `rank 0 is running and`} ${masterAddr}:${masterPort} ` +
     'is reachable from every rank (a firewall may block it, and the ports Gloo picks); every rank has the same MASTER_ADDR, MASTER_PORT and WORLD_SIZE; ' +
-    (backend === 'gloo' ? `Gloo bound ${bound} and told the other ranks its address: GLOO_SOCKET_IFNAME names the interface the other machines reach` : 'NCCL_SOCKET_IFNAME names the interface the other machines reach');
+    (backend === 'gloo' ? `Gloo uses ${bound} and tells the other ranks its address: GLOO_SOCKET_IFNAME names the interface the other machines reach` : 'NCCL_SOCKET_IFNAME names the interface the other machines reach');
 }
 
 /** The process groups this build has ('gloo' with Gloo's headers at build time; 'nccl' in CUDA builds). */

@@ -91,12 +91,16 @@ export function distributedEnv(env: NodeJS.ProcessEnv = process.env): Distribute
 
 /**
  * Which address Gloo's transport binds: the given interface, GLOO_SOCKET_IFNAME's,
- * loopback for a local job, else this host's name (as PyTorch).
+ * loopback for a job on loopback that is all on this machine (LOCAL_WORLD_SIZE
+ * = WORLD_SIZE: --nproc, torchrun --standalone), else this host's name (as
+ * PyTorch). A loopback MASTER_ADDR alone proves nothing: Kubernetes' PyTorchJob
+ * gives its master pod MASTER_ADDR=localhost while the workers are elsewhere.
  */
 function glooDevice(masterAddr: string, env: NodeJS.ProcessEnv, glooInterface?: string): NativeDistInit['device'] {
   const iface = glooInterface ?? env.GLOO_SOCKET_IFNAME?.split(',')[0];
   if (iface) return { kind: 'interface', name: iface };
-  if (/^(localhost|127\.\d+\.\d+\.\d+|::1)$/.test(masterAddr)) return { kind: 'hostname', name: masterAddr === '::1' ? '::1' : '127.0.0.1' };
+  const local = env.LOCAL_WORLD_SIZE !== undefined && env.LOCAL_WORLD_SIZE === env.WORLD_SIZE;
+  if (local && /^(localhost|127\.\d+\.\d+\.\d+|::1)$/.test(masterAddr)) return { kind: 'hostname', name: masterAddr === '::1' ? '::1' : '127.0.0.1' };
   return { kind: 'default', name: '' };
 }
 

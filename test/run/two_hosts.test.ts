@@ -1,6 +1,7 @@
 /**
  * Two machines, simulated (issue 26): two network namespaces joined by veth
- * pairs (vA 10.231.0.1 <-> vB 10.231.0.2, wA 10.231.1.1 <-> wB 10.231.1.2),
+ * pairs (vA 10.231.0.1 <-> vB 10.231.0.2, wA 10.231.1.1 and 192.168.231.1 <->
+ * wB 10.231.1.2 and 192.168.231.2),
  * each with its own /etc/hosts mapping the host name to 127.0.1.1, the
  * loopback trap of a common Debian install. Ranks are started by hand with
  * torchrun's variables, as on two hosts, and no GLOO_SOCKET_IFNAME. All
@@ -18,6 +19,7 @@ import * as T from '../../src/engine';
 
 const CLI = path.join(__dirname, '..', '..', 'src', 'cli', 'main.js');
 const NETWORK = path.join(__dirname, '..', '..', 'src', 'run', 'network.js');
+const WORKER = path.join(__dirname, '..', 'engine', 'dist_worker.js');
 const [A, B] = [`adl${process.pid}a`, `adl${process.pid}b`];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adl-2hosts-'));
 const started = new Set<ChildProcess>();
@@ -35,6 +37,8 @@ function makeHosts(): string | null {
     ['link', 'add', 'wA', 'netns', A, 'type', 'veth', 'peer', 'name', 'wB', 'netns', B],
     ['-n', A, 'addr', 'add', '10.231.0.1/24', 'dev', 'vA'], ['-n', B, 'addr', 'add', '10.231.0.2/24', 'dev', 'vB'],
     ['-n', A, 'addr', 'add', '10.231.1.1/24', 'dev', 'wA'], ['-n', B, 'addr', 'add', '10.231.1.2/24', 'dev', 'wB'],
+    // Addresses above 127.x too: Gloo's pair with the lower address connects, so only these expose a peer told 127.0.0.1.
+    ['-n', A, 'addr', 'add', '192.168.231.1/24', 'dev', 'wA'], ['-n', B, 'addr', 'add', '192.168.231.2/24', 'dev', 'wB'],
     ...[[A, 'lo'], [A, 'vA'], [A, 'wA'], [B, 'lo'], [B, 'vB'], [B, 'wB']].map(([ns, dev]) => ['-n', ns, 'link', 'set', dev, 'up']),
     // Routes for the interface rule: a /22 and a /25 inside it, one /24 twice (metrics 5 and 1), and a default route, all to B.
     ['-n', A, 'route', 'add', '10.231.8.0/22', 'dev', 'wA'], ['-n', A, 'route', 'add', '10.231.8.128/25', 'via', '10.231.0.2', 'dev', 'vA'],
@@ -46,11 +50,16 @@ function makeHosts(): string | null {
     const r = ip(...step);
     if (r.status !== 0) return `\`ip ${step.join(' ')}\` failed (${(r.stderr || String(r.error)).trim()}): network namespaces need root and a kernel with veth`;
   }
-  for (const ns of [A, B]) { // `ip netns exec` mounts these over /etc/hosts: the host name resolves to loopback
-    fs.mkdirSync(`/etc/netns/${ns}`, { recursive: true });
-    fs.writeFileSync(`/etc/netns/${ns}/hosts`, `127.0.0.1 localhost\n127.0.1.1 ${os.hostname()}\n`);
-  }
+  hostsResolveTo('127.0.1.1', '127.0.1.1');
   return null;
+}
+
+/** `ip netns exec` mounts /etc/netns/NS/hosts over /etc/hosts: the address the host name resolves to in A and in B. */
+function hostsResolveTo(inA: string, inB: string): void {
+  for (const [ns, addr] of [[A, inA], [B, inB]]) {
+    fs.mkdirSync(`/etc/netns/${ns}`, { recursive: true });
+    fs.writeFileSync(`/etc/netns/${ns}/hosts`, `127.0.0.1 localhost\n${addr} ${os.hostname()}\n`);
+  }
 }
 
 before(() => { skipReason = makeHosts(); });
@@ -143,6 +152,20 @@ describe('two hosts (network namespaces joined by veth pairs)', () => {
     assert.deepEqual(tensorsOf(path.join(veth, 'checkpoint.safetensors')), tensorsOf(path.join(local, 'checkpoint.safetensors')));
     const genotype = (d: string) => JSON.parse(fs.readFileSync(path.join(d, 'genotype.json'), 'utf8'));
     assert.deepEqual(genotype(veth), genotype(local));
+  });
+
+  it('Kubernetes\' PyTorchJob: the master pod\'s MASTER_ADDR=localhost, host names resolving to each pod\'s address: the job joins', async (t) => {
+    if (skipReason) return t.skip(skipReason);
+    hostsResolveTo('192.168.231.1', '192.168.231.2');
+    try {
+      const ranks = await Promise.all([[A, 'localhost'], [B, '192.168.231.1']].map(([ns, master], rank) => runIn(ns, [WORKER, 'collectives'], {
+        RANK: String(rank), WORLD_SIZE: '2', MASTER_ADDR: master, MASTER_PORT: '29516', // no LOCAL_RANK, LOCAL_WORLD_SIZE: as the operator sets them
+      }, 60_000)));
+      for (const [rank, r] of ranks.entries()) assert.equal(r.code, 0, `rank ${rank}: ${r.stdout}${r.stderr}`);
+      assert.deepEqual(JSON.parse(ranks[0].stdout).a, JSON.parse(ranks[1].stdout).a);
+    } finally {
+      hostsResolveTo('127.0.1.1', '127.0.1.1');
+    }
   });
 
   it('a rank whose master is unreachable fails within the timeout, naming address, port, rank, backend, timeout and what to check', async (t) => {

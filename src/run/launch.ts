@@ -66,6 +66,20 @@ export function checkNprocFits(nproc: number, rankBytes: number, what: string, t
     `but this machine has ${gb(totalBytes)}; at most ${Math.max(most, 0)} fit`);
 }
 
+/**
+ * Ranks of this job on this machine, which share its memory: LOCAL_WORLD_SIZE
+ * (--nproc and torchrun set it) in a job, else 1.
+ */
+export function ranksHere(inJob: boolean, env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.LOCAL_WORLD_SIZE);
+  return inJob && Number.isInteger(n) && n > 1 ? n : 1;
+}
+
+/** How a memory refusal says that the machine is shared by `ranks` processes ('' for one). */
+export function sharedBy(ranks: number, totalBytes: number): string {
+  return ranks > 1 ? ` for ${ranks} processes (--nproc, LOCAL_WORLD_SIZE), ${(totalBytes / ranks / 1e9).toFixed(1)} GB each` : '';
+}
+
 /** A TCP port nobody listens on at this moment (as torchrun --standalone picks one). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -21,7 +21,7 @@
 import { blockChannels, levelSizes } from '../arch/space';
 import { NetworkTrellis } from '../arch/trellis';
 import * as os from 'node:os';
-import { PROCESS_BYTES } from '../run/launch';
+import { PROCESS_BYTES, sharedBy } from '../run/launch';
 import { ConfigError } from '../util/errors';
 import { SearchConfig } from './config';
 
@@ -47,20 +47,24 @@ export function estimateSearchBytes(cfg: SearchConfig, weightCount: number): num
   return PROCESS_BYTES + weights + stateElements(cfg) * 4 * (cfg.recompute ? K_RECOMPUTE : K_KEEP) + pixels * PER_PIXEL;
 }
 
-/** Refuses (exit 2) a search whose estimated peak exceeds 90% of this machine's memory, with the numbers. */
-export function checkSearchFits(cfg: SearchConfig, weightCount: number, totalBytes = os.totalmem()): void {
+/**
+ * Refuses (exit 2) a search whose estimated peak exceeds 90% of this
+ * machine's memory (of its share, when `ranks` processes of a job run here), with the numbers.
+ */
+export function checkSearchFits(cfg: SearchConfig, weightCount: number, totalBytes = os.totalmem(), ranks = 1): void {
   const need = estimateSearchBytes(cfg, weightCount);
-  if (need <= 0.9 * totalBytes) return;
+  const budget = (0.9 * totalBytes) / ranks;
+  if (need <= budget) return;
   const gb = (b: number) => `${b < 1e12 ? (b / 1e9).toFixed(1) : (b / 1e9).toExponential(1)} GB`;
   // The largest crop that fits (the estimate grows with the crop): binary search.
   let [lo, hi] = [0, cfg.crop];
   while (hi - lo > 1) {
     const mid = Math.floor((lo + hi) / 2);
-    if (estimateSearchBytes({ ...cfg, crop: mid }, weightCount) <= 0.9 * totalBytes) lo = mid;
+    if (estimateSearchBytes({ ...cfg, crop: mid }, weightCount) <= budget) lo = mid;
     else hi = mid;
   }
   const crop = lo;
   throw new ConfigError(`search: needs about ${gb(need)} of memory (crop ${cfg.crop}, batch ${cfg.batchSize}, ` +
-    `F ${cfg.filterMultiplier}, ${cfg.layers} layers${cfg.recompute ? '' : ', --no-recompute'}) but this machine has ${gb(totalBytes)}; ` +
+    `F ${cfg.filterMultiplier}, ${cfg.layers} layers${cfg.recompute ? '' : ', --no-recompute'}) but this machine has ${gb(totalBytes)}${sharedBy(ranks, totalBytes)}; ` +
     `${cfg.recompute ? '' : 'drop --no-recompute, or '}use a smaller --crop (about ${crop} fits), --batch-size or --filter-multiplier`);
 }

@@ -10,7 +10,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkNprocFits, PROCESS_BYTES } from '../../src/run/launch';
+import { checkNprocFits, PROCESS_BYTES, ranksHere } from '../../src/run/launch';
 import { ranksOf } from '../ddp_helpers';
 
 const CLI = path.join(__dirname, '..', '..', 'src', 'cli', 'main.js');
@@ -69,6 +69,13 @@ describe('--nproc is bounded by this machine', () => {
     checkNprocFits(9, 1e9, 'x', 10e9);
     assert.throws(() => checkNprocFits(10, 1e9, 'one rank', 10e9), /^BadInputError: --nproc: 10 processes need about 10\.0 GB of memory \(1\.0 GB each: one rank\) but this machine has 10\.0 GB; at most 9 fit$/);
     assert.throws(() => checkNprocFits(1, 20e9, 'x', 10e9), /at most 0 fit/);
+  });
+
+  it('the ranks sharing this machine\'s memory: LOCAL_WORLD_SIZE in a job, else 1', () => {
+    assert.equal(ranksHere(true, { LOCAL_WORLD_SIZE: '4' }), 4);
+    assert.equal(ranksHere(false, { LOCAL_WORLD_SIZE: '4' }), 1);
+    assert.equal(ranksHere(true, {}), 1);
+    assert.equal(ranksHere(true, { LOCAL_WORLD_SIZE: 'x' }), 1);
   });
 
   it('train --nproc 2 whose two batches exceed the memory (one would fit) exits 2 naming --nproc, starting no rank', async (t) => {

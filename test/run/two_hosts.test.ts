@@ -113,6 +113,11 @@ const TRAIN = ['train', '--arch', 'autodeeplab-s', '--filter-multiplier', '2', '
 const SEARCH = ['search', '--layers', '2', '--blocks', '2', '--filter-multiplier', '2', '--crop', '40', '--batch-size', '2', '--epochs', '2',
   '--arch-start-epoch', '1', '--builtin-size', '8', '--builtin-image-size', '48', '--checkpoint-every', '0'];
 
+/** Rank 1 of a train job, alone in B, its master at `master`. */
+const loneRank1 = (master: string, port: number, timeoutMs: number, out: string) => runIn(B, [CLI, ...TRAIN, '--threads', '1', '--out', path.join(dir, out)], {
+  RANK: '1', WORLD_SIZE: '2', MASTER_ADDR: master, MASTER_PORT: String(port), AUTODEEPLAB_DIST_TIMEOUT_MS: String(timeoutMs),
+}, 60_000);
+
 describe('two hosts (network namespaces joined by veth pairs)', () => {
   it('the interface Gloo is given is the one `ip route get` names for MASTER_ADDR', async (t) => {
     if (skipReason) return t.skip(skipReason);
@@ -171,9 +176,7 @@ describe('two hosts (network namespaces joined by veth pairs)', () => {
   it('a rank whose master is unreachable fails within the timeout, naming address, port, rank, backend, timeout and what to check', async (t) => {
     if (skipReason) return t.skip(skipReason);
     // Nobody holds 10.231.0.3: B's ARP requests on vB go unanswered.
-    const r1 = await runIn(B, [CLI, ...TRAIN, '--threads', '1', '--out', path.join(dir, 'unreachable')], {
-      RANK: '1', WORLD_SIZE: '2', MASTER_ADDR: '10.231.0.3', MASTER_PORT: '29513', AUTODEEPLAB_DIST_TIMEOUT_MS: '4000',
-    }, 60_000);
+    const r1 = await loneRank1('10.231.0.3', 29513, 4000, 'unreachable');
     assert.equal(r1.code, 1, r1.stderr);
     assert.match(r1.stderr, /rank 1 of 2 could not join the job at 10\.231\.0\.3:29513 \(gloo, timeout 4000 ms\)/);
     assert.match(r1.stderr, /check: rank 0 is running and 10\.231\.0\.3:29513 is reachable .*firewall.*MASTER_ADDR, MASTER_PORT.*Gloo uses interface vB.*GLOO_SOCKET_IFNAME/);
@@ -192,9 +195,7 @@ describe('two hosts (network namespaces joined by veth pairs)', () => {
 
   it('no interface but loopback reaches MASTER_ADDR: exit 2 at once, naming the loopback resolution and GLOO_SOCKET_IFNAME', async (t) => {
     if (skipReason) return t.skip(skipReason);
-    const r = await runIn(B, [CLI, ...TRAIN, '--threads', '1', '--out', path.join(dir, 'noroute')], {
-      RANK: '1', WORLD_SIZE: '2', MASTER_ADDR: '10.232.0.1', MASTER_PORT: '29515', AUTODEEPLAB_DIST_TIMEOUT_MS: '60000',
-    }, 60_000);
+    const r = await loneRank1('10.232.0.1', 29515, 60_000, 'noroute');
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /the host name '.*' resolves to 127\.0\.1\.1 \(loopback\), .*no interface but loopback reaches MASTER_ADDR 10\.232\.0\.1: set GLOO_SOCKET_IFNAME/);
     assert.ok(r.ms < 30_000, `took ${r.ms} ms`);

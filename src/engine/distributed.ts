@@ -107,8 +107,10 @@ function glooDevice(masterAddr: string, env: NodeJS.ProcessEnv, glooInterface?: 
 /** What to check when a rank could not join (the native message alone, e.g. "Stop_waiting response is expected", names no cause). */
 function joinHints(masterAddr: string, masterPort: number, rank: number, backend: Backend, device: NativeDistInit['device']): string {
   const bound = device.kind === 'interface' ? `interface ${device.name}` : device.kind === 'hostname' ? `address ${device.name}` : "this host name's address";
-  return `check: ${rank === 0 ? `MASTER_PORT ${masterPort} is free on this machine and` : `rank 0 is running and`} ${masterAddr}:${masterPort} ` +
-    'is reachable from every rank (a firewall may block it, and the ports Gloo picks); every rank has the same MASTER_ADDR, MASTER_PORT and WORLD_SIZE; ' +
+  const store = `${masterAddr}:${masterPort}`;
+  const first = rank === 0 ? `MASTER_PORT ${masterPort} is free on this machine, and every rank reaches ${store}`
+    : `rank 0 is running and serves ${store} (no other program or earlier job does), and every rank reaches it`;
+  return `check: ${first} (a firewall may block it, and the ports Gloo picks); every rank has the same MASTER_ADDR, MASTER_PORT and WORLD_SIZE; ` +
     (backend === 'gloo' ? `Gloo uses ${bound} and tells the other ranks its address: GLOO_SOCKET_IFNAME names the interface the other machines reach` : 'NCCL_SOCKET_IFNAME names the interface the other machines reach');
 }
 

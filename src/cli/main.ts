@@ -16,6 +16,7 @@ import { searchCommand } from './search';
 import { trialsCommand } from './trials';
 import { compareCommand } from './compare';
 import { latencyTableCommand } from './latency_table';
+import { doctorCommand } from './doctor';
 import { watchLauncher } from '../run/launch';
 
 export function buildProgram(): Command {
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
   program.addCommand(reportCommand());
   program.addCommand(diagramCommand());
   program.addCommand(exportCommand());
+  program.addCommand(doctorCommand());
 
   return program;
 }

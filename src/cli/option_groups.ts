@@ -12,7 +12,7 @@ import { DatasetOptions } from '../data/registry';
 import { ConfigLayer } from '../run/config';
 import { DEVICE_HELP } from '../run/device';
 import { BadInputError } from '../util/errors';
-import { int, num, nprocArg, readJsonConfig, threadsArg, MAX_THREADS } from './options';
+import { int, num, nprocArg, readJsonConfig, scaleList, threadsArg, MAX_THREADS } from './options';
 
 export interface DatasetFlags {
   dataset: string;
@@ -62,6 +62,13 @@ export function addRunOptions(cmd: Command, o: { label: string; out?: string; on
   };
   for (const name of o.only ?? (Object.keys(all) as RunOption[])) cmd.addOption(all[name]());
   return cmd;
+}
+
+/** --scales, --flip (eval, predict): DeepLab's multi-scale inference with flips (src/eval/evaluate.ts). */
+export function addInferenceOptions(cmd: Command): Command {
+  return cmd
+    .option('--scales <list>', 'inference scales, 1 to 8 in [0.25, 4], e.g. 0.5,0.75,1,1.25,1.5,1.75', scaleList, [1])
+    .option('--flip', 'also average horizontally flipped inputs');
 }
 
 /** --nproc (search, train, eval): data parallelism on this machine (src/run/ddp.ts). */

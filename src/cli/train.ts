@@ -16,8 +16,8 @@ import { readGenotypeFile } from './genotype_file';
 import { useDevice } from '../run/device';
 import { joinJob, launchSelf, leaveJob, quietStop } from '../run/ddp';
 import { PROCESS_BYTES } from '../run/launch';
-import { addDatasetOptions, addRunOptions, configLayers, DatasetFlags, datasetOptions, nprocOption, RunFlags } from './option_groups';
-import { gracefulStop, int, num, numIn, scaleList, timestamp } from './options';
+import { addDatasetOptions, addInferenceOptions, addRunOptions, configLayers, DatasetFlags, datasetOptions, nprocOption, RunFlags } from './option_groups';
+import { gracefulStop, int, num, numIn, timestamp } from './options';
 import { progress } from './progress';
 
 interface TrainFlags extends DatasetFlags, RunFlags {
@@ -114,9 +114,7 @@ export function evalCommand(): Command {
   const cmd = new Command('eval')
     .description('mIoU, per-class IoU, pixel accuracy and confusion matrix on a split, single- or multi-scale (+ flip)')
     .requiredOption('--checkpoint <file>', 'model.safetensors or checkpoint.safetensors from train');
-  addDatasetOptions(cmd, { split: 'val', builtinSize: 1, seed: 'dataset seed (builtin scenes)' })
-    .option('--scales <list>', 'inference scales, 1 to 8 in [0.25, 4], e.g. 0.5,0.75,1,1.25,1.5,1.75', scaleList, [1])
-    .option('--flip', 'also average horizontally flipped inputs')
+  addInferenceOptions(addDatasetOptions(cmd, { split: 'val', builtinSize: 1, seed: 'dataset seed (builtin scenes)' }))
     .option('--json', 'print JSON');
   return addRunOptions(cmd, { label: 'eval', only: ['threads', 'device'] }).addOption(nprocOption())
     .addHelpText('after', `

@@ -40,21 +40,25 @@ if [ -z "${LIBTORCH:-}" ] && [ "$(uname -m)" = x86_64 ] && { [ ! -e "$OPENBLAS" 
   fi
 fi
 
+# Debian packages for the tests only (never the runtime): apt_for_tests PACKAGE WHY.
+apt_for_tests() {
+  say "installing Debian's $1 $2"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$1" >/dev/null
+}
 # --with-browser: the report test renders pages in Debian's headless Chromium.
 if [ "${1:-}" = "--with-browser" ] && ! command -v chromium >/dev/null; then
-  say "installing Debian's chromium for the report rendering test"
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  apt_for_tests chromium "for the report rendering test"
 fi
-# ...and the tests (never the runtime) use Debian's PyTorch: torchrun's agent store in the distributed test.
+# ...the tests' PyTorch reference: torchrun's agent store in the distributed test.
 if [ "${1:-}" = "--with-browser" ] && ! /usr/bin/python3 -c 'import torch.distributed' >/dev/null 2>&1; then
-  say "installing Debian's python3-torch for the tests' PyTorch reference"
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-torch >/dev/null
+  apt_for_tests python3-torch "for the tests' PyTorch reference"
+fi
+# ...and `ip` for the two-host test (network namespaces joined by veth pairs).
+if [ "${1:-}" = "--with-browser" ] && ! command -v ip >/dev/null; then
+  apt_for_tests iproute2 "for the two-host test's network namespaces"
 fi
 
 if [ ! -f node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ] \

@@ -17,6 +17,7 @@ import { trialsCommand } from './trials';
 import { compareCommand } from './compare';
 import { latencyTableCommand } from './latency_table';
 import { doctorCommand } from './doctor';
+import { watchLauncher } from '../run/launch';
 
 export function buildProgram(): Command {
   const program = new Command('autodeeplab')
@@ -70,6 +71,7 @@ export function exitCodeOf(e: unknown): number {
 }
 
 if (require.main === module) {
+  watchLauncher(); // a rank of --nproc dies with its launcher, from its first second on
   const program = buildProgram();
   for (const cmd of [program, ...program.commands]) cmd.exitOverride();
   program.parseAsync(process.argv).catch((e: unknown) => {

@@ -12,7 +12,7 @@ import { DatasetOptions } from '../data/registry';
 import { ConfigLayer } from '../run/config';
 import { DEVICE_HELP } from '../run/device';
 import { BadInputError } from '../util/errors';
-import { int, num, readJsonConfig, scaleList, threadsArg, MAX_THREADS } from './options';
+import { int, num, nprocArg, readJsonConfig, scaleList, threadsArg, MAX_THREADS } from './options';
 
 export interface DatasetFlags {
   dataset: string;
@@ -71,9 +71,9 @@ export function addInferenceOptions(cmd: Command): Command {
     .option('--flip', 'also average horizontally flipped inputs');
 }
 
-/** --nproc (train, eval): data parallelism on this machine (src/run/ddp.ts). */
+/** --nproc (search, train, eval): data parallelism on this machine (src/run/ddp.ts). */
 export function nprocOption(): Option {
-  return new Option('--nproc <n>', 'run as N local processes, data-parallel (Gloo; each gets its share of --threads; --batch-size is per process)').argParser(int(1));
+  return new Option('--nproc <n>', 'run as N local processes, data-parallel (Gloo; each gets its share of --threads; --batch-size is per process)').argParser(nprocArg);
 }
 
 /** --device: where weights, optimiser state and batches live. */

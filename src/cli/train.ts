@@ -15,6 +15,7 @@ import { BadInputError } from '../util/errors';
 import { readGenotypeFile } from './genotype_file';
 import { useDevice } from '../run/device';
 import { joinJob, launchSelf, leaveJob, quietStop } from '../run/ddp';
+import { PROCESS_BYTES } from '../run/launch';
 import { addDatasetOptions, addInferenceOptions, addRunOptions, configLayers, DatasetFlags, datasetOptions, nprocOption, RunFlags } from './option_groups';
 import { gracefulStop, int, num, numIn, timestamp } from './options';
 import { progress } from './progress';
@@ -68,10 +69,11 @@ Writes config.json, metrics.jsonl, checkpoint.safetensors and, at the end, model
       const train = resolveTrainConfig(configLayers(command, CONFIG_FLAGS, { threads: os.availableParallelism(), baseScale: base.scale, baseLongerSide: base.longerSide }));
       const dropPathKeep = dropPathKeepOf(f);
       if (f.nproc !== undefined && f.nproc > 1) {
-        process.exitCode = await launchSelf(f.nproc, train.threads);
+        // At least a bare process and its batch (float32 RGB + int64 labels, 20 bytes a pixel), as checkTrainFits' first bound.
+        process.exitCode = await launchSelf(f.nproc, train.threads, { bytes: PROCESS_BYTES + train.batchSize * train.crop ** 2 * 20, what: 'a process and its batch' });
         return;
       }
-      const parallel = joinJob(device) ?? undefined; // a rank of --nproc, torchrun or Slurm: only rank 0 writes and prints
+      const parallel = (await joinJob(device)) ?? undefined; // a rank of --nproc, torchrun or Slurm: only rank 0 writes and prints
       const main = !parallel || parallel.rank === 0;
       try {
         const trainOptions = datasetOptions(f, train.seed);
@@ -128,7 +130,7 @@ Examples:
         return;
       }
       T.setNumThreads(o.threads ?? os.availableParallelism());
-      const parallel = joinJob(useDevice(o.device)) ?? undefined; // each rank predicts images rank, rank + N, ...
+      const parallel = (await joinJob(useDevice(o.device))) ?? undefined; // each rank predicts images rank, rank + N, ...
       const main = !parallel || parallel.rank === 0;
       const { model, classNames } = loadModel(o.checkpoint);
       try {

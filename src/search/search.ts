@@ -15,6 +15,7 @@
  * gradients over the ranks, the per-epoch evaluation shares out its batches,
  * and only rank 0 writes `out`.
  */
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as T from '../engine';
 import { BatchArrays, BatchSampler, splitHalves, toBatch } from '../data/pipeline';
@@ -31,6 +32,7 @@ import { Supernet } from './supernet';
 import { alphaRows } from './decode';
 import { checkSearchFits } from './memory';
 import { restoreRngState, rngStateTensors } from '../run/device';
+import { ranksHere } from '../run/launch';
 import { writeFileAtomic } from '../util/files';
 import { BadInputError, ConfigError } from '../util/errors';
 import { CostTable } from '../arch/cost_table';
@@ -112,7 +114,7 @@ async function searchIn(run: RunWriter, o: SearchRunOptions): Promise<SearchResu
   T.setNumThreads(cfg.threads);
   T.manualSeed(cfg.seed);
   const net = new Supernet(cfg, { archInitScale: cfg.archInitScale, recompute: cfg.recompute });
-  checkSearchFits(cfg, net.weights.count()); // before the first step, not in the OOM killer's hands
+  checkSearchFits(cfg, net.weights.count(), os.totalmem(), ranksHere(o.parallel !== undefined)); // before the first step, not in the OOM killer's hands
   const budget = o.budget ? new SearchBudget(o.budget, cfg, net, o.costTable, o.budgetSource) : null; // refuses a budget nothing fits
   const wOpt = new T.SGD(net.weights.parameters(), { lr: cfg.weightLr, momentum: cfg.weightMomentum, weightDecay: cfg.weightDecay });
   const aOpt = new T.Adam(net.archParameters(), { lr: cfg.archLr, betas: cfg.archBetas, weightDecay: cfg.archWeightDecay });

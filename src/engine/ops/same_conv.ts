@@ -5,7 +5,8 @@
  * multiply zeros for every output position: dropping them changes no value and
  * no gradient (theirs is exactly 0), and libtorch's kernels for the smaller
  * kernel are much faster (README, "Performance"). A 1x1 depthwise kernel is a
- * per-channel scale. `conv2d` with the full padding is the reference; a test
+ * per-channel scale; larger depthwise kernels on the CPU go through
+ * depthwiseConv2d (its own weight gradient; ./depthwise.ts). `conv2d` with the full padding is the reference; a test
  * proves them equal in values and gradients. While ops are traced (ONNX
  * export, Multi-Adds counting) the full kernel runs: a graph must not bake in
  * the traced size, and cost counts every tap by the paper's convention.
@@ -13,6 +14,7 @@
 import { isTracing } from '../dispatch';
 import { Tensor } from '../tensor';
 import { conv2d } from './conv';
+import { depthwiseConv2d } from './depthwise';
 import { mul } from './elementwise';
 import { narrow, reshape } from './shape';
 
@@ -39,11 +41,11 @@ export function sameConv2d(x: Tensor, weight: Tensor, o: SameConvOptions = {}): 
   const [, , kh, kw] = weight.shape;
   if (kh % 2 === 0 || kw % 2 === 0) throw new RangeError(`sameConv2d: kernel ${kh}x${kw} has no centre (odd sizes only)`);
   const [rh, rw] = isTracing() || !shortcuts ? [(kh - 1) / 2, (kw - 1) / 2] : [keptReach(x.shape[2], kh, d), keptReach(x.shape[3], kw, d)];
-  if (rh === (kh - 1) / 2 && rw === (kw - 1) / 2) return conv2d(x, weight, { padding: [rh * d, rw * d], dilation: d, groups });
-  const w = narrow(narrow(weight, 2, (kh - 1) / 2 - rh, 2 * rh + 1), 3, (kw - 1) / 2 - rw, 2 * rw + 1);
+  const full = rh === (kh - 1) / 2 && rw === (kw - 1) / 2;
+  const w = full ? weight : narrow(narrow(weight, 2, (kh - 1) / 2 - rh, 2 * rh + 1), 3, (kw - 1) / 2 - rw, 2 * rw + 1);
   const [cout, cinPerGroup] = weight.shape;
-  if (rh === 0 && rw === 0 && cinPerGroup === 1 && cout === groups && x.shape[1] === groups) {
-    return mul(x, reshape(w, [1, cout, 1, 1])); // depthwise 1x1: a scale per channel
-  }
+  const depthwise = cinPerGroup === 1 && cout === groups && x.shape[1] === groups;
+  if (depthwise && !full && rh === 0 && rw === 0) return mul(x, reshape(w, [1, cout, 1, 1])); // a scale per channel
+  if (depthwise && shortcuts && !isTracing() && x.device === 'cpu') return depthwiseConv2d(x, w, { padding: [rh * d, rw * d], dilation: d });
   return conv2d(x, w, { padding: [rh * d, rw * d], dilation: d, groups });
 }

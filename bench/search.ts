@@ -40,7 +40,9 @@ const gb = (bytes: number) => (bytes / 2 ** 30).toFixed(2);
  */
 async function measureCrop(crop: number, iterations: number, threads: number, tiny: boolean, withPeer: boolean) {
   const peerArgs = [String(crop), String(threads), ...(tiny ? PEER_TINY : [])];
-  const peer = withPeer ? await PythonReference.start(PEER_SCRIPT, peerArgs, threads) : undefined;
+  const peer = withPeer ? await PythonReference.start(PEER_SCRIPT, peerArgs, threads).catch((e: Error) => {
+    throw new Error(`${e.message}; --no-peer skips the peer`);
+  }) : undefined;
   const rounds: number[] = [];
   const peerRound = async () => {
     if (peer && rounds.length < iterations) rounds.push(await peer.time('iteration'));

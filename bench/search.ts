@@ -47,18 +47,18 @@ async function measureCrop(crop: number, iterations: number, threads: number, ti
   const peerRound = async () => {
     if (peer && rounds.length < iterations) rounds.push(await peer.time('iteration'));
   };
-  const ours: { mode: string; shared: Measurement; untied: Measurement }[] = [];
-  for (const mode of ['recompute', 'keep']) {
-    await peerRound();
-    ours.push({ mode, shared: measure(crop, mode, iterations, threads, 'shared', tiny), untied: measure(crop, mode, iterations, threads, 'untied', tiny) });
+  try {
+    const ours: { mode: string; shared: Measurement; untied: Measurement }[] = [];
+    for (const mode of ['recompute', 'keep']) {
+      await peerRound();
+      ours.push({ mode, shared: measure(crop, mode, iterations, threads, 'shared', tiny), untied: measure(crop, mode, iterations, threads, 'untied', tiny) });
+    }
+    while (peer && rounds.length < iterations) await peerRound();
+    const peerResult: PeerMeasurement | undefined = peer && { secondsPerIteration: median(rounds), peakRssBytes: Number(await peer.query('peak_rss')) };
+    return { ours, peer: peerResult };
+  } finally {
+    peer?.close();
   }
-  while (peer && rounds.length < iterations) await peerRound();
-  let peerResult: PeerMeasurement | undefined;
-  if (peer) {
-    peerResult = { secondsPerIteration: median(rounds), peakRssBytes: Number(await peer.query('peak_rss')) };
-    peer.close();
-  }
-  return { ours, peer: peerResult };
 }
 
 export async function runSearchBench(threads: number, args: string[]): Promise<void> {

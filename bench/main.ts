@@ -1,4 +1,4 @@
-/** `npm run bench -- <suite> [--threads N] [--device cpu|cuda|cuda:N|auto]`: suites are engine, search, profile, data, soak and distributed. */
+/** `npm run bench -- <suite> [--threads N] [--device cpu|cuda|cuda:N|auto]`: suites are engine, search, profile, depthwise, data, soak and distributed. */
 import * as os from 'node:os';
 import { runEngineBench } from './engine';
 import { runSearchBench } from './search';
@@ -6,6 +6,7 @@ import { runDataBench } from './data';
 import { runSoakBench } from './soak';
 import { runDistributedBench } from './distributed';
 import { runProfileBench } from './profile';
+import { runDepthwiseBench } from './depthwise';
 import * as T from '../src/engine';
 import { resolveDevice } from '../src/run/device';
 
@@ -30,6 +31,7 @@ const suites: Record<string, () => Promise<void>> = {
   soak: () => runSoakBench(threads, args),
   distributed: () => runDistributedBench(args),
   profile: () => runProfileBench(threads, args),
+  depthwise: () => runDepthwiseBench(threads),
 };
 const run = suites[suite];
 if (!run) {

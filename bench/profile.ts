@@ -66,10 +66,11 @@ export async function runProfileBench(threads: number, args: string[]): Promise<
   iteration();
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const calls = countAddonCalls(iteration);
+  const t1 = process.hrtime.bigint();
   const { events } = profileOps(iteration);
+  const profiledWall = Number(process.hrtime.bigint() - t1) / 1e6;
   const rows = summarise(events);
   const insideMs = rows.reduce((s, r) => s + r.micros, 0) / 1e3;
-  const profiledWall = (() => { const t = process.hrtime.bigint(); profileOps(iteration); return Number(process.hrtime.bigint() - t) / 1e6; })();
   const [one, all] = [sgemmGflops(1), sgemmGflops(threads)];
   T.setNumThreads(threads);
   printTable(rows.map((r) => ({

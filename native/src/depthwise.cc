@@ -37,33 +37,35 @@ double dot(const double* a, const double* b, int64_t n) {
   return s;
 }
 
-// gw[c, i, j] = sum_{b, oh, ow} g[b, c, oh, ow] * x[b, c, oh + i*dh - ph, ow + j*dw - pw]
-// x (B, C, H, W), g (B, C, Ho, Wo), both contiguous; taps outside x read zero.
+// gw[c, i, j] = sum_{b, oh, ow} g[b, c, oh, ow] * x[b, c, oh + i*dh - ph, ow + j*dw - pw]  (Ho x Wo outputs).
+// With x zero-padded to (Hp, Wp) and g's rows widened to Wp with zeros, each tap
+// is one contiguous dot product over the flattened map (rows of a small map are
+// too short to fill vector lanes one by one):
+//   gw[c, i, j] = sum_b sum_q gpad[b, c, q] * xpad[b, c, q + i*dh*Wp + j*dw],
+// q < (Ho - 1) * Wp + Wo, whose last read is xpad's last element.
 template <typename T>
 at::Tensor weightGrad(const at::Tensor& x, const at::Tensor& g, int64_t kh, int64_t kw,
                       at::IntArrayRef padding, at::IntArrayRef dilation) {
-  const int64_t B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
+  const int64_t B = x.size(0), C = x.size(1);
   const int64_t Ho = g.size(2), Wo = g.size(3);
-  const int64_t ph = padding[0], pw = padding[1], dh = dilation[0], dw = dilation[1];
-  auto gw = at::zeros({C, 1, kh, kw}, x.options());
-  const T* xp = x.data_ptr<T>();
-  const T* gp = g.data_ptr<T>();
+  const int64_t dh = dilation[0], dw = dilation[1];
+  const auto xpad = at::constant_pad_nd(x, {padding[1], padding[1], padding[0], padding[0]}).contiguous();
+  const int64_t Hp = xpad.size(2), Wp = xpad.size(3);
+  TORCH_CHECK(Hp - (kh - 1) * dh == Ho && Wp - (kw - 1) * dw == Wo, "depthwise_conv2d: gradient of shape ", g.sizes(),
+              " does not match a stride-1 output of ", x.sizes());
+  const auto gpad = at::constant_pad_nd(g, {0, Wp - Wo}).contiguous();
+  const int64_t n = (Ho - 1) * Wp + Wo;
+  auto gw = at::empty({C, 1, kh, kw}, x.options());
+  const T* xp = xpad.data_ptr<T>();
+  const T* gp = gpad.data_ptr<T>();
   T* out = gw.data_ptr<T>();
   at::parallel_for(0, C, 1, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       for (int64_t i = 0; i < kh; ++i) {
-        const int64_t dy = i * dh - ph;  // input row = output row + dy
-        const int64_t oh0 = std::max<int64_t>(0, -dy), oh1 = std::min<int64_t>(Ho, H - dy);
         for (int64_t j = 0; j < kw; ++j) {
-          const int64_t dx = j * dw - pw;
-          const int64_t ow0 = std::max<int64_t>(0, -dx), ow1 = std::min<int64_t>(Wo, W - dx);
-          if (oh1 <= oh0 || ow1 <= ow0) continue;
+          const int64_t offset = i * dh * Wp + j * dw;
           T acc = 0;
-          for (int64_t b = 0; b < B; ++b) {
-            const T* gb = gp + (b * C + c) * Ho * Wo;
-            const T* xb = xp + (b * C + c) * H * W;
-            for (int64_t oh = oh0; oh < oh1; ++oh) acc += dot(gb + oh * Wo + ow0, xb + (oh + dy) * W + ow0 + dx, ow1 - ow0);
-          }
+          for (int64_t b = 0; b < B; ++b) acc += dot(gp + (b * C + c) * Ho * Wp, xp + (b * C + c) * Hp * Wp + offset, n);
           out[(c * kh + i) * kw + j] = acc;
         }
       }

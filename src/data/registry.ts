@@ -8,6 +8,7 @@ import { FolderDataset } from './readers/folder';
 import { PascalVOC } from './readers/voc';
 import { BaseResize, NO_RESIZE } from './pipeline';
 import { BadInputError } from '../util/errors';
+import * as path from 'node:path';
 
 export const DATASETS = ['builtin', 'cityscapes', 'voc', 'ade20k', 'folder'] as const;
 export type DatasetName = (typeof DATASETS)[number];
@@ -71,6 +72,15 @@ function open(name: string, o: DatasetOptions): SegmentationDataset {
     default:
       throw new BadInputError(`--dataset: unknown dataset '${name}'; available: ${DATASETS.join(', ')}`);
   }
+}
+
+/**
+ * The folder an on-disk dataset was opened from, absolute (none for builtin):
+ * runs record it in config.json so that `report` finds the data again.
+ */
+export function dataRootOf(ds: SegmentationDataset): { dataRoot?: string } {
+  const { root } = (ds instanceof SkipBad ? ds.inner : ds) as { root?: unknown };
+  return typeof root === 'string' ? { dataRoot: path.resolve(root) } : {};
 }
 
 /** --skip-bad: a sample that fails to load is replaced by the next good one, and remembered. */

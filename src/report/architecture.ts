@@ -61,7 +61,7 @@ export function architectureSections(g: Genotype, last: EpochGenotype['search'] 
     const nodes = betaNodes(last.beta);
     out.push(heatmap({
       title: 'beta at the last epoch: weight of each arrow leaving a trellis node', rowTitle: 'node', colTitle: 'arrow', colStep: 96,
-      subtitle: 'colour: above (orange) or below (blue) uniform, 1 / the node\'s arrows; outlined: the decoded path; hover for the weights',
+      subtitle: 'colour: above (orange) or below (blue) uniform, 1 / the node\'s arrows (grey: no such arrow); outlined: the decoded path; hover for the weights',
       rows: nodes.map((n) => n.name), cols: ARROWS, uniform: (row) => 1 / nodes.find((n) => n.name === row)!.arrows,
       cells: nodes.flatMap((n) => last.beta[n.l][n.k].flatMap((value, a): HeatmapCell[] =>
         (value > 0 ? [{ row: n.name, col: ARROWS[a], value, chosen: pathArrow(g, n.l, n.k) === a }] : []))),

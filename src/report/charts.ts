@@ -91,7 +91,7 @@ export function heatmap(o: { title: string; subtitle?: string; rowTitle: string;
   const y = { field: 'row', type: 'ordinal', title: o.rowTitle, sort: o.rows };
   return chart({
     title: title(o.title, o.subtitle), data: { values }, ...relative,
-    width: { step: o.colStep ?? 22 }, height: { step: 18 },
+    width: { step: o.colStep ?? 22 }, height: { step: 18 }, view: { fill: '#e8e8e8' }, // grey: no such cell (an arrow off the trellis)
     encoding: { x, y },
     layer: [
       {

@@ -18,7 +18,7 @@ table.config th[colspan]{background:#f2f4f7;font-size:13px;padding-top:8px}table
 table.config td{overflow-wrap:anywhere;max-width:640px}table.config pre{white-space:pre-wrap;margin:0;font-size:12px}table.samples img{width:200px;image-rendering:pixelated;display:block}
 .legend{display:flex;flex-direction:column;gap:4px;font-size:13px;padding-top:28px}.legend span{display:inline-flex;align-items:center;gap:5px}
 .legend i{display:inline-block;width:14px;height:14px;border:1px solid #999}.samples-wrap{display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap}
-p{max-width:900px;line-height:1.4}.note{color:#555}.trials-grid{display:flex;flex-wrap:wrap;gap:20px}.trials-grid>div{border:1px solid #eee;padding:8px}`;
+p{max-width:900px;line-height:1.4}.vega-bindings{font-size:12px;color:#444;margin:2px 0 8px}.note{color:#555}.trials-grid{display:flex;flex-wrap:wrap;gap:20px}.trials-grid>div{border:1px solid #eee;padding:8px}`;
 
 /** Renders every chart (SVG, so that text is in the DOM), then ?check runs the self-check. */
 const SCRIPT = `(async () => {

@@ -89,8 +89,8 @@ function classLegend(ds: SegmentationDataset, present: Set<number>): string {
 export async function predictionsSection(run: RunRecord, n: number, dataRoot?: string): Promise<string> {
   if (!run.config) return '';
   const cfg = run.config;
-  const builtinSize = cfg.layers ? (cfg.crop as number) : 96;
-  const dataset = sampleDataset(cfg, n, builtinSize, dataRoot);
+  const builtinImageSize = cfg.layers ? (cfg.crop as number) : 96; // the search's crop; a trained model takes any size
+  const dataset = sampleDataset(cfg, n, builtinImageSize, dataRoot);
   if (typeof dataset === 'string') return `<p class="note">Sample predictions not drawn: ${esc(dataset)}</p>`;
   const model = runPredictor(run);
   if (!model) return '';

@@ -34,7 +34,7 @@ export function lineChart(o: { title: string; subtitle?: string; x: string; y: s
     mark: { type: 'line', point: values.length <= 60 * shown.length, strokeWidth: 1.8 },
     params: [{ name: 'series', select: { type: 'point', fields: ['series'] }, bind: 'legend' }, ZOOM],
     encoding: {
-      x: { field: 'x', type: 'quantitative', title: o.x, scale: { nice: false }, axis: { tickMinStep: 1, format: 'd' } },
+      x: { field: 'x', type: 'quantitative', title: o.x, scale: { nice: false, padding: 8 }, axis: { tickMinStep: 1, format: 'd' } },
       y: { field: 'y', type: 'quantitative', title: o.y, scale: { zero: false } },
       color: { field: 'series', type: 'nominal', title: null, scale: { domain: shown.map((s) => s.name), range: shown.map((s) => s.color) }, legend: { orient: 'bottom', direction: 'horizontal' } },
       opacity: { condition: { param: 'series', value: 1 }, value: 0.12 },
@@ -130,7 +130,7 @@ export function scatter(o: { title: string; subtitle?: string; x: string; y: str
         params: [{ name: 'group', select: { type: 'point', fields: ['group'] }, bind: 'legend' }, ZOOM],
         mark: { type: 'point', size: 70, strokeWidth: 2 },
         encoding: {
-          x, y: { field: 'y', type: 'quantitative', title: o.y, scale: { zero: false, padding: 40 } },
+          x, y: { field: 'y', type: 'quantitative', title: o.y, scale: { zero: false, padding: 40 }, axis: { format: '.3~g' } },
           color: { field: 'group', type: 'nominal', title: null, scale: { domain: o.groups.map((g) => g[0]), range: o.groups.map((g) => g[1]) }, legend: { orient: 'bottom', direction: 'horizontal' } },
           fill: { condition: { test: 'datum.filled', field: 'group', type: 'nominal', legend: null }, value: 'white' },
           opacity: { condition: { param: 'group', value: 1 }, value: 0.15 },

@@ -6,13 +6,13 @@
 import { cellOfLayer, Genotype } from '../arch/genotype';
 import { esc } from './svg';
 
-/** Group of a field, by its last name segment; the first match wins. */
+/** Group of a field, by its dotted name (train runs nest model.* and train.*); the first match wins. */
 const GROUPS: [string, RegExp][] = [
-  ['Data', /^(dataset|dataRoot|datasetSize|numClasses|split|crop|batchSize|baseScale|baseLongerSide|augment|scale|evalImages|builtin\w*|skipBad|coarse)$/],
-  ['Cost budget', /^budget$/],
-  ['Network', /^(layers|blocks|filterMultiplier|levels|stemChannels|untiedCells|alphaPerLayer|genotype|aspp\w*|decoder\w*|\w*Channels|dropPath\w*|bnMomentum|outputStride)$/],
-  ['Schedule and optimisers', /([Ll]r|[Mm]omentum|[Dd]ecay|Betas|epochs|Epoch|iterations|gradClip|archInitScale|poly\w*|warmup\w*|power)/],
-  ['Run', /^(seed|threads|device|recompute|nproc|checkpointEvery)$/],
+  ['Data', /(^|\.)(dataset|dataRoot|datasetSize|numClasses|split|crop|batchSize|baseScale|baseLongerSide|augment|scale|evalImages|builtin\w*|skipBad|coarse)$/],
+  ['Cost budget', /^budget\./],
+  ['Network', /(^|\.)(layers|blocks|filterMultiplier|levels|stemChannels|untiedCells|alphaPerLayer|genotype|aspp\w*|decoder\w*|\w*Channels|dropPath\w*|bnMomentum|bn\.\w+|lowLevelCell|outputStride)$/],
+  ['Schedule and optimisers', /(^|\.)[^.]*([Ll]r|[Mm]omentum|[Dd]ecay|Betas|epochs|Epoch|iterations|gradClip|archInitScale|poly|warmup|power)[^.]*$/],
+  ['Run', /(^|\.)(seed|threads|device|recompute|nproc|checkpointEvery|evalEvery)$/],
 ];
 const OTHER = 'Other';
 
@@ -33,15 +33,14 @@ function valueText(v: unknown): string {
   return String(v);
 }
 
-/** [dotted name, value] of every leaf; a budget and a genotype stay whole. */
+/** [dotted name, value] of every leaf; a genotype stays whole. */
 function flatten(rec: Record<string, unknown>, prefix = ''): [string, unknown][] {
   return Object.entries(rec).flatMap(([k, v]): [string, unknown][] =>
-    typeof v === 'object' && v !== null && !Array.isArray(v) && k !== 'budget' && !isGenotype(v) ? flatten(v as Record<string, unknown>, `${prefix}${k}.`) : [[`${prefix}${k}`, v]]);
+    typeof v === 'object' && v !== null && !Array.isArray(v) && !isGenotype(v) ? flatten(v as Record<string, unknown>, `${prefix}${k}.`) : [[`${prefix}${k}`, v]]);
 }
 
 export function groupOf(name: string): string {
-  const last = name.slice(name.lastIndexOf('.') + 1);
-  return GROUPS.find(([, re]) => re.test(last))?.[0] ?? OTHER;
+  return GROUPS.find(([, re]) => re.test(name))?.[0] ?? OTHER;
 }
 
 /** The configuration section: one table, a header row per group (in GROUPS order, Other last). */

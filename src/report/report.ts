@@ -44,7 +44,7 @@ export async function buildReport(runDir: string, o: ReportOptions = {}): Promis
   const vals = metrics.filter((r) => r.type === 'validation');
   const cfg = run.config ?? {};
   const sections: string[] = ['<h2>Training curves</h2>', lineChart({ title: 'loss per iteration', x: 'iteration', y: 'cross-entropy loss', series: [
-    { name: 'weights (trainA)', color: '#1f77b4', points: its.map((r) => [r.iteration as number, r.loss as number]) },
+    { name: cfg.layers ? 'weights (trainA)' : 'training batches', color: '#1f77b4', points: its.map((r) => [r.iteration as number, r.loss as number]) },
     { name: 'architecture (trainB)', color: '#d62728', points: its.filter((r) => typeof r.archLoss === 'number').map((r) => [r.iteration as number, r.archLoss as number]) },
   ] })];
   if (epochs.length) {

@@ -117,6 +117,7 @@ export function scatter(o: { title: string; subtitle?: string; x: string; y: str
   const xs = [...o.points.map((p) => p.x), ...markers.map((m) => m.x)];
   const xDomain = [Math.min(...xs) * 0.95, Math.max(...xs) * 1.05];
   const x = { field: 'x', type: 'quantitative', title: o.x, scale: { domain: xDomain, nice: false } };
+  const groupScale = { domain: o.groups.map((g) => g[0]), range: o.groups.map((g) => g[1]) };
   return chart({
     title: title(o.title, o.subtitle), width: WIDTH, height: HEIGHT,
     layer: [
@@ -131,8 +132,8 @@ export function scatter(o: { title: string; subtitle?: string; x: string; y: str
         mark: { type: 'point', size: 70, strokeWidth: 2 },
         encoding: {
           x, y: { field: 'y', type: 'quantitative', title: o.y, scale: { zero: false, padding: 40 }, axis: { format: '.3~g' } },
-          color: { field: 'group', type: 'nominal', title: null, scale: { domain: o.groups.map((g) => g[0]), range: o.groups.map((g) => g[1]) }, legend: { orient: 'bottom', direction: 'horizontal' } },
-          fill: { condition: { test: 'datum.filled', field: 'group', type: 'nominal', legend: null }, value: 'white' },
+          color: { field: 'group', type: 'nominal', title: null, scale: groupScale, legend: { orient: 'bottom', direction: 'horizontal' } },
+          fill: { condition: { test: 'datum.filled', field: 'group', type: 'nominal', scale: groupScale, legend: null }, value: 'white' },
           opacity: { condition: { param: 'group', value: 1 }, value: 0.15 },
           tooltip: { field: 'label', title: 'point' },
         },

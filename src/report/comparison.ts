@@ -48,7 +48,7 @@ export function comparisonSections(c: Comparison): string[] {
     `<td>${e.genotype.path.map((k) => 4 * 2 ** k).join(' ')}</td></tr>`).join('');
   return [
     `<h2>Searched vs random architectures</h2><p>Each architecture retrained with the same schedule and seed (F=${c.filterMultiplier}, ` +
-      `${c.train.iterations} iterations, batch ${c.train.batchSize}, crop ${c.train.crop}) and evaluated on the same ${c.evalImages} held-out images.</p>`,
+      `${c.train.iterations} iterations, batch ${c.train.batchSize}, crop ${c.train.crop}) and evaluated on the same ${c.evalImages} held-out images; the table gives mIoU, pixel accuracy and each class's IoU in %.</p>`,
     comparisonChart(c),
     `<table class="comparison"><tr><th>architecture</th><th>mIoU %</th><th>pixel acc. %</th>${classes.map((k) => `<th>${esc(k)}</th>`).join('')}` +
       `<th>path (output strides)</th></tr>${rows}</table>`,

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cellOfLayer, distinctCells, Genotype, STRIDES, validateGenotype } from '../arch/genotype';
 import { CELL_OPS } from '../arch/random';
+import { NetworkTrellis } from '../arch/trellis';
 import { readRunDir } from '../run/run_dir';
 import { cellSvg, trellisSvg } from './diagrams';
 import { heatmap, shareBars } from './charts';
@@ -106,6 +107,7 @@ export function trialsSections(trials: Trial[]): string[] {
   const decoded = trials.filter((t) => t.genotype) as (Trial & { genotype: Genotype })[];
   const genotypes = decoded.map((t) => t.genotype);
   const freq = opFrequencies(genotypes);
+  const trellis = new NetworkTrellis(genotypes[0]?.path.length ?? 0);
   const rows = band.map((p) => `<tr><td>${p.epoch}</td><td>${(100 * p.median).toFixed(2)}</td><td>${(100 * p.min).toFixed(2)}</td>` +
     `<td>${(100 * p.max).toFixed(2)}</td><td>${p.trials}</td></tr>`).join('');
   return [
@@ -117,7 +119,8 @@ export function trialsSections(trials: Trial[]): string[] {
     shareBars({ title: 'share of the decoded cells\' branches using each op', x: 'share of branches', bars: CELL_OPS.map((op) => ({ name: op, share: freq[op] })) }),
     heatmap({ title: 'level chosen per layer: share of trials', rowTitle: 'layer', colTitle: 'output stride', colStep: 64,
       rows: genotypes[0]?.path.map((_, l) => `layer ${l + 1}`) ?? [], cols: STRIDES.map((st) => `stride ${st}`),
-      cells: levelFrequencies(genotypes).flatMap((row, l) => row.map((value, k) => ({ row: `layer ${l + 1}`, col: `stride ${STRIDES[k]}`, value }))) }),
+      subtitle: 'grey: a level the layer cannot reach', cells: levelFrequencies(genotypes).flatMap((row, l) => row.flatMap((value, k) =>
+        (trellis.levelsAt(l).includes(k) ? [{ row: `layer ${l + 1}`, col: `stride ${STRIDES[k]}`, value }] : []))) }),
   ];
 }
 

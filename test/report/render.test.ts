@@ -40,6 +40,7 @@ function distance(a: string, b: string): number {
 function assertReadable(kind: string, html: string, check: PageCheck): void {
   assert.equal(check.charts, specsOf(html).length, `${kind}: every chart drawn`);
   assert.ok(check.charts > 0, `${kind}: no chart`);
+  for (const spec of specsOf(html)) assert.match(JSON.stringify(spec), /"tooltip"/, `${kind}: '${JSON.stringify(spec.title)}' has no values on hover`);
   assert.deepEqual(check.overflow, [], `${kind}: text outside its box`);
   assert.deepEqual(check.overlaps, [], `${kind}: text over other text`);
   for (const h of check.heatmaps) {

@@ -69,5 +69,11 @@ describe('report on a run of a folder dataset', () => {
     } finally {
       fs.renameSync(moved, root);
     }
+    // A run from before runs recorded the folder: the note asks for --data-root.
+    const { dataRoot: _, ...old } = cfg;
+    fs.writeFileSync(path.join(search, 'config.json'), JSON.stringify(old));
+    const o = run('report', search);
+    assert.equal(o.status, 0, o.stderr);
+    assert.match(fs.readFileSync(path.join(search, 'report.html'), 'utf8'), /config\.json records no folder for dataset 'folder' .*; pass --data-root DIR/);
   });
 });

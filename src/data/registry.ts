@@ -8,6 +8,7 @@ import { FolderDataset } from './readers/folder';
 import { PascalVOC, vocImages } from './readers/voc';
 import { BaseResize, NO_RESIZE } from './pipeline';
 import { BadInputError } from '../util/errors';
+import * as path from 'node:path';
 
 export const DATASETS = ['builtin', 'cityscapes', 'voc', 'ade20k', 'folder'] as const;
 export type DatasetName = (typeof DATASETS)[number];
@@ -79,6 +80,15 @@ export const IMAGE_SPLIT_DATASETS = ['cityscapes', 'voc', 'ade20k'] as const;
 /** The images of a split of an on-disk benchmark, without their labels (test splits have none). */
 export function splitImages(name: (typeof IMAGE_SPLIT_DATASETS)[number], root: string, split: string): SplitImage[] {
   return { cityscapes: cityscapesImages, voc: vocImages, ade20k: ade20kImages }[name](root, split);
+}
+
+/**
+ * The folder an on-disk dataset was opened from, absolute (none for builtin):
+ * runs record it in config.json so that `report` finds the data again.
+ */
+export function dataRootOf(ds: SegmentationDataset): { dataRoot?: string } {
+  const { root } = (ds instanceof SkipBad ? ds.inner : ds) as { root?: unknown };
+  return typeof root === 'string' ? { dataRoot: path.resolve(root) } : {};
 }
 
 /** --skip-bad: a sample that fails to load is replaced by the next good one, and remembered. */

@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import * as T from '../engine';
 import { IGNORE_INDEX, SegmentationDataset } from '../data/dataset';
 import { BatchSampler, toBatch } from '../data/pipeline';
+import { dataRootOf } from '../data/registry';
 import { evaluateDataset } from '../eval/evaluate';
 import { AutoDeepLab, ModelConfig } from '../model/network';
 import { prefixed, withPrefix } from '../run/checkpoint';
@@ -77,7 +78,7 @@ async function trainIn(run: RunWriter, o: TrainRunOptions): Promise<TrainResult>
       return ck.iteration;
     });
   } else {
-    run.begin({ model: o.model, train: c, dataset: o.dataset.name });
+    run.begin({ model: o.model, train: c, dataset: o.dataset.name, ...dataRootOf(o.dataset) });
   }
   // Every rank starts from rank 0's weights and BN statistics (after a resume too).
   broadcastFromMain(par, Object.values(model.weights.stateDict()));

@@ -63,8 +63,15 @@ export function familyOf(e: OpEvent, children: OpEvent[]): { family: string; flo
   const name = e.name.replace(/^aten::/, '');
   if (e.backward || name.startsWith(EVALUATE)) {
     const node = name.replace(EVALUATE, '').replace(/Backward\d*$/, '');
+    const child = children.find((c) => c.name === 'aten::convolution_backward' && c.args.length > 10);
+    if (/DepthwiseConv2d/.test(node)) {
+      // adl::depthwise_conv2d: libtorch's input gradient (the child), the weight gradient of its own (after padding its inputs).
+      if (!child) return { family: 'conv depthwise bwd', flops: 0 };
+      const { geometry, gradients } = convBackwardGeometry(child.args);
+      const own = children.some((c) => c.name === 'aten::constant_pad_nd') ? 1 : 0;
+      return { family: 'conv depthwise bwd', flops: convFlops(geometry) * (gradients + own) };
+    }
     if (node === 'Convolution' || node === 'MkldnnConvolution' || node === 'ThnnConv2D' || node === 'SlowConv2D') {
-      const child = children.find((c) => c.name === 'aten::convolution_backward');
       if (!child) return { family: 'conv (unknown kind) bwd', flops: 0 };
       const { geometry, gradients } = convBackwardGeometry(child.args);
       return { family: `conv ${convKind(geometry)} bwd`, flops: convFlops(geometry) * gradients };
@@ -78,8 +85,15 @@ export function familyOf(e: OpEvent, children: OpEvent[]): { family: string; flo
     return { family: 'elementwise bwd', flops: 0 };
   }
   if (name === 'conv2d' || name === 'convolution' || name === '_convolution') {
+    if (e.args.length < 7) return { family: 'conv (unknown kind) fwd', flops: 0 };
     const g = conv2dGeometry(e.args);
     return { family: `conv ${convKind(g)} fwd`, flops: convFlops(g) };
+  }
+  if (e.name === 'adl::depthwise_conv2d' && e.args.length === 4) {
+    // (input, weight, padding, dilation), stride 1
+    const weight = e.args[1] as number[];
+    const g = { input: e.args[0] as number[], weight, stride: [1, 1], padding: ints(e.args[2]), dilation: ints(e.args[3]), groups: weight[0] };
+    return { family: 'conv depthwise fwd', flops: convFlops(g) };
   }
   if (/batch_norm/.test(name)) return { family: 'batch norm fwd', flops: 0 };
   if (/pool/.test(name)) return { family: 'pooling fwd', flops: 0 };

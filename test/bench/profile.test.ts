@@ -70,3 +70,16 @@ describe('profileOps', () => {
     assert.equal(profileOps(() => 7).result, 7, 'usable again after both failures');
   });
 });
+
+describe('profileOps and depthwiseConv2d', () => {
+  it('counts the own-gradient depthwise op as a depthwise convolution, forward and backward', () => {
+    const x = T.randn([2, 6, 9, 7]).setRequiresGrad();
+    const w = T.randn([6, 1, 5, 5]).setRequiresGrad();
+    const { events } = profileOps(() => T.tidy(() => T.backward(T.sum(T.depthwiseConv2d(x, w, { padding: 2 })))));
+    const rows = summarise(events);
+    const flops = 2 * 2 * 6 * 9 * 7 * 25;
+    assert.deepEqual(rows.filter((r) => r.family.startsWith('conv')).map((r) => [r.family, r.calls, r.flops]).sort(),
+      [['conv depthwise bwd', 1, 2 * flops], ['conv depthwise fwd', 1, flops]]);
+    T.dispose([x, w]);
+  });
+});

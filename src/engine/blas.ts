@@ -27,10 +27,14 @@ export function loadedBlasLibraries(): string[] {
   return [...libs].sort();
 }
 
-/** A name for the BLAS behind those libraries: 'OpenBLAS (openmp)', 'reference', 'MKL', 'BLIS' or 'unknown'. */
+/**
+ * A name for the BLAS behind those libraries: 'OpenBLAS (openmp)', 'reference', 'MKL', 'BLIS' or 'unknown'.
+ * libblas.so.3 decides when it is mapped (OpenBLAS' LAPACK may be mapped beside a reference BLAS).
+ */
 export function blasName(libs: string[] = loadedBlasLibraries()): string {
-  const all = libs.join(' ');
-  if (/openblas-openmp|libopenblasp?-?.*openmp/.test(all)) return 'OpenBLAS (openmp)';
+  const blas = libs.find((l) => /\/libblas\.so/.test(l));
+  const all = blas ?? libs.join(' ');
+  if (/openblas-openmp/.test(all)) return 'OpenBLAS (openmp)';
   if (/openblas-pthread/.test(all)) return 'OpenBLAS (pthread)';
   if (/openblas/.test(all)) return 'OpenBLAS';
   if (/mkl/.test(all)) return 'MKL';

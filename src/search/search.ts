@@ -175,10 +175,15 @@ async function searchIn(run: RunWriter, o: SearchRunOptions): Promise<SearchResu
         });
         return true; // a checkpoint at every epoch end
       },
-      save: (done) => T.tidy(() => run.save(searchCheckpoint(net, wOpt, aOpt, cfg, done, perEpoch, par.worldSize, o.budget && resumableBudget(o.budget)))),
+      save: (done) => {
+        // The small result before the large checkpoint: a full disk that refuses the checkpoint still leaves
+        // genotype.json of this state (an epoch's end wrote it in `after`, with its epoch file).
+        if (par.rank === 0 && done % perEpoch !== 0) writeGenotype(o.out, net, { epoch: Math.floor(done / perEpoch), iteration: done }, false, budget?.decode(net));
+        T.tidy(() => run.save(searchCheckpoint(net, wOpt, aOpt, cfg, done, perEpoch, par.worldSize, o.budget && resumableBudget(o.budget))));
+      },
     });
     const epochsDone = Math.floor(r.iterations / perEpoch);
-    // Stopped mid-epoch: genotype.json still describes the architecture as it stands (the path printed exists).
+    // Stopped: genotype.json describes the architecture as it stands (the path printed exists; also after --max-iterations 0).
     const genotype = r.completed || par.rank > 0 ? (budget?.decode(net).genotype ?? net.genotype())
       : writeGenotype(o.out, net, { epoch: epochsDone, iteration: r.iterations }, false, budget?.decode(net));
     await o.onEnd?.(net);

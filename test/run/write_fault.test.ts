@@ -17,6 +17,7 @@ import { resolveSearchConfig } from '../../src/search/config';
 import { runSearch } from '../../src/search/search';
 import { WriteError } from '../../src/util/errors';
 import { injectWriteFault } from '../../src/util/files';
+import { validateGenotype } from '../../src/arch/genotype';
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'adl-fault-'));
@@ -61,6 +62,24 @@ describe('a failing write stops the run', () => {
     }
     const r = await runSearch({ config, dataset, out, resume: true });
     assert.deepEqual([r.completed, r.iterations], [true, 4]);
+    fs.rmSync(out, { recursive: true });
+  });
+
+  it('a checkpoint refused mid-epoch: genotype.json of that state is written first (the small result before the large file)', async () => {
+    const out = tmp();
+    injectWriteFault((file) => {
+      if (path.basename(file) === 'checkpoint.safetensors') throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    });
+    try {
+      await assert.rejects(runSearch({ config, dataset, out, checkpointEvery: 0 }), (e: Error) => e instanceof WriteError && /checkpoint\.safetensors: could not be written/.test(e.message));
+    } finally {
+      injectWriteFault(null);
+    }
+    // Iteration 1 of 2 per epoch: no epoch had ended, so only the save wrote it.
+    const g = JSON.parse(fs.readFileSync(path.join(out, 'genotype.json'), 'utf8'));
+    assert.deepEqual([g.search.epoch, g.search.iteration], [0, 1]);
+    validateGenotype(g, 'genotype.json');
+    assert.deepEqual(fs.readdirSync(out).sort(), ['config.json', 'genotype.json', 'metrics.jsonl']);
     fs.rmSync(out, { recursive: true });
   });
 
@@ -109,6 +128,35 @@ describe('a failing write stops the run', () => {
       const resumed = cli('--resume');
       assert.equal(resumed.status, 0, resumed.stderr);
       assert.match(resumed.stdout, /search finished after 4 iterations/);
+    } finally {
+      spawnSync('umount', [mnt]);
+      fs.rmSync(mnt, { recursive: true });
+    }
+  });
+
+  it('from the command line, --checkpoint-every 0 on a disk too full for the first checkpoint: exit 1, and genotype.json is there', (t) => {
+    const mnt = tmp();
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=6m', 'tmpfs', mnt]).status !== 0) {
+      fs.rmSync(mnt, { recursive: true });
+      t.skip('cannot mount a tmpfs here (not root); the in-process test above covers the order');
+      return;
+    }
+    try {
+      const out = path.join(mnt, 'run');
+      const cli = (...extra: string[]) => spawnSync(process.execPath, [CLI, 'search', '--epochs', '2', '--arch-start-epoch', '1', '--crop', '40', '--layers', '2',
+        '--blocks', '2', '--filter-multiplier', '2', '--builtin-size', '8', '--builtin-image-size', '48', '--threads', '1', '--out', out, ...extra], { encoding: 'utf8' });
+      assert.equal(cli('--max-iterations', '0').status, 0);
+      const size = fs.statSync(path.join(out, 'checkpoint.safetensors')).size;
+      fs.rmSync(out, { recursive: true });
+      const free = Number(fs.statfsSync(mnt).bavail) * fs.statfsSync(mnt).bsize;
+      fs.writeFileSync(path.join(mnt, 'filler'), Buffer.alloc(free - Math.floor(size / 2))); // room for the small files only
+      const full = cli('--checkpoint-every', '0');
+      assert.equal(full.status, 1, full.stderr);
+      assert.match(full.stderr, /checkpoint.safetensors: could not be written \(.*ENOSPC/);
+      const g = JSON.parse(fs.readFileSync(path.join(out, 'genotype.json'), 'utf8'));
+      assert.equal(g.search.iteration, 1);
+      validateGenotype(g, 'genotype.json');
+      assert.ok(!fs.existsSync(path.join(out, 'checkpoint.safetensors')));
     } finally {
       spawnSync('umount', [mnt]);
       fs.rmSync(mnt, { recursive: true });

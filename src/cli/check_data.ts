@@ -17,11 +17,15 @@ const key = (f: SampleFiles) => `${f.image}\n${f.label}`;
 async function checkSplit(ds: SegmentationDataset, split: string, known: Map<string, string | null>): Promise<{ bad: string[]; fresh: number }> {
   // One bar over both passes (headers, then decoding).
   const bar = progress(`check-data ${split}`, 2 * ds.length);
-  const found = await inspectDataset(ds, {
-    full: true, progressEveryMs: 200, skip: (f) => known.has(key(f)),
-    onProgress: (done, n, phase) => bar.update(phase === 'headers' ? done : n + done),
-  });
-  bar.stop();
+  let found: Awaited<ReturnType<typeof inspectDataset>>;
+  try {
+    found = await inspectDataset(ds, {
+      full: true, progressEveryMs: 200, skip: (f) => known.has(key(f)),
+      onProgress: (done, n, phase) => bar.update(phase === 'headers' ? done : n + done),
+    });
+  } finally {
+    bar.stop(); // the bar's line ends before a message or the summary
+  }
   const message = new Map(found.map((b) => [b.index, b.message]));
   let fresh = 0;
   const bad: string[] = [];

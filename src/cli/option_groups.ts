@@ -64,9 +64,12 @@ export function addRunOptions(cmd: Command, o: { label: string; out?: string; on
   return cmd;
 }
 
-/** --nproc (train, eval): data parallelism on this machine (src/run/ddp.ts). */
-export function nprocOption(): Option {
-  return new Option('--nproc <n>', 'run as N local processes, data-parallel (Gloo; each gets its share of --threads; --batch-size is per process)').argParser(int(1));
+/**
+ * --nproc (search, train, eval): data parallelism on this machine (src/run/ddp.ts).
+ * shared: what the processes divide besides --threads (eval has no --batch-size).
+ */
+export function nprocOption(shared = '--batch-size is per process'): Option {
+  return new Option('--nproc <n>', `run as N local processes, data-parallel (Gloo; each gets its share of --threads; ${shared})`).argParser(int(1));
 }
 
 /** --device: where weights, optimiser state and batches live. */

@@ -23,6 +23,7 @@ import { BadInputError } from '../util/errors';
 import { readJsonFile } from '../util/json';
 import { int } from './options';
 import { budgetList, Children, flagName, flagValue, OWN_TRAIN, runRetrain, runSearch, splitArgs } from './trial_runs';
+import { percent } from '../util/format';
 
 interface TrialsFlags { trials: number; firstSeed: number; jobs: number; out: string; budgets?: number[]; retrainIterations: number; retrainArgs: string }
 
@@ -173,9 +174,9 @@ function summary(out: string, jobs: Job[]): string {
     const trials = g.trials.filter((t) => jobs.some((j) => j.seed === t.seed && (g.label === null ? j.budget === undefined : String(j.budget) === g.label)));
     const last = bandStats(trials.map((t) => t.mIoU)).pop();
     const points = trials.map((t) => tradeoffPoint(t, g.label)).filter((p) => p !== null);
-    return (last ? `  ${g.label === null ? '' : `budget ${g.label}: `}supernet mIoU at epoch ${last.epoch}: median ${(100 * last.median).toFixed(2)}, ` +
-      `min ${(100 * last.min).toFixed(2)}, max ${(100 * last.max).toFixed(2)}\n` : '') +
+    return (last ? `  ${g.label === null ? '' : `budget ${g.label}: `}supernet mIoU at epoch ${last.epoch}: median ${percent(last.median)}, ` +
+      `min ${percent(last.min)}, max ${percent(last.max)}\n` : '') +
       points.map((p) => `    seed ${p.seed}: ${p.unit === 'ms' ? `${p.cost.toFixed(2)} ms` : `${(p.cost / 1e9).toFixed(2)} B Multi-Adds`}, ` +
-        `mIoU ${(100 * p.mIoU).toFixed(2)} (${p.source === 'retrained' ? 'retrained, validation' : 'supernet, trainB'})\n`).join('');
+        `mIoU ${percent(p.mIoU)} (${p.source === 'retrained' ? 'retrained, validation' : 'supernet, trainB'})\n`).join('');
   }).join('');
 }

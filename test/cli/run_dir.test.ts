@@ -83,4 +83,26 @@ describe('run directory from the command line', () => {
     assertGenotypePrinted(stdout);
     fs.rmSync(out2, { recursive: true });
   });
+
+  it('--out on a read-only file system: search, train and trials exit 2 naming --out and EROFS, before any work', (t) => {
+    const mnt = tmp();
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', mnt]).status !== 0) {
+      fs.rmSync(mnt, { recursive: true });
+      t.skip('cannot mount a tmpfs here (not root)');
+      return;
+    }
+    try {
+      const TRAIN = ['train', '--arch', 'autodeeplab-s', '--filter-multiplier', '2', '--crop', '40', '--builtin-size', '8', '--builtin-image-size', '48', '--iterations', '2', '--threads', '1'];
+      for (const [args, out] of [[SEARCH, path.join(mnt, 'run')], [SEARCH, mnt], [TRAIN, path.join(mnt, 'a', 'b')],
+        [['trials', '--trials', '1', ...SEARCH.slice(1)], path.join(mnt, 'sweep')]] as const) {
+        const r = spawnSync(process.execPath, [CLI, ...args, '--out', out], { encoding: 'utf8', timeout: 60_000 });
+        assert.equal(r.status, 2, `${args[0]} --out ${out}: ${r.stderr}`);
+        assert.match(r.stderr, new RegExp(`--out: ${out} cannot be written: ${mnt} is on a read-only file system \\(EROFS\\)`));
+        assert.doesNotMatch(r.stderr, /ENOENT/);
+      }
+    } finally {
+      spawnSync('umount', [mnt]);
+      fs.rmSync(mnt, { recursive: true });
+    }
+  });
 });

@@ -79,6 +79,7 @@ before their first step.`)
         }
         const r = await checkSplit(ds, split, known);
         const again = ds.length - r.fresh;
+        if (ds.derivedSplit) process.stdout.write(`${split}: ${ds.derivedSplit.description}\n`);
         process.stdout.write(`${split}: ${ds.length} sample(s)${again ? ` (${again} checked under an earlier split)` : ''}, ${r.bad.length} bad\n` +
           r.bad.map((m) => `  ${m}\n`).join(''));
       }

@@ -18,6 +18,7 @@
 import * as path from 'node:path';
 import * as T from '../engine';
 import { BatchArrays, BatchSampler, splitHalves, toBatch } from '../data/pipeline';
+import { derivedSplitsRecord } from '../data/dataset';
 import { Checkpoint, prefixed, withPrefix } from '../run/checkpoint';
 import { batchSource, RunOptions, runLoop } from '../run/loop';
 import { RunDir } from '../run/run_dir';
@@ -136,7 +137,7 @@ async function searchIn(run: RunWriter, o: SearchRunOptions): Promise<SearchResu
       return ck.iteration;
     });
   } else {
-    run.begin({ ...cfg, dataset: o.dataset.name, datasetSize: o.dataset.length, device: T.getDefaultDevice(), ...(o.budget ? { budget: o.budget } : {}) });
+    run.begin({ ...cfg, dataset: o.dataset.name, datasetSize: o.dataset.length, ...derivedSplitsRecord(o.dataset), device: T.getDefaultDevice(), ...(o.budget ? { budget: o.budget } : {}) });
   }
   // Every rank starts from rank 0's weights, BN statistics, alpha and beta (after a resume too).
   broadcastFromMain(par, [...Object.values(net.weights.stateDict()), ...net.archParameters()]);

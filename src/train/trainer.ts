@@ -11,7 +11,7 @@
  */
 import * as path from 'node:path';
 import * as T from '../engine';
-import { IGNORE_INDEX, SegmentationDataset } from '../data/dataset';
+import { derivedSplitsRecord, IGNORE_INDEX, SegmentationDataset } from '../data/dataset';
 import { BatchSampler, toBatch } from '../data/pipeline';
 import { evaluateDataset } from '../eval/evaluate';
 import { AutoDeepLab, ModelConfig } from '../model/network';
@@ -75,7 +75,7 @@ async function trainIn(run: RunWriter, o: TrainRunOptions): Promise<TrainResult>
       return ck.iteration;
     });
   } else {
-    run.begin({ model: o.model, train: c, dataset: o.dataset.name });
+    run.begin({ model: o.model, train: c, dataset: o.dataset.name, ...derivedSplitsRecord(o.dataset, o.valDataset) });
   }
   // Every rank starts from rank 0's weights and BN statistics (after a resume too).
   broadcastFromMain(par, Object.values(model.weights.stateDict()));

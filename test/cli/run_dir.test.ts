@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { validateGenotype } from '../../src/arch/genotype';
+import { onTmpfs } from '../run/tmpfs';
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
 const SEARCH = ['search', '--epochs', '20', '--arch-start-epoch', '1', '--crop', '40', '--layers', '2', '--blocks', '2',
@@ -85,13 +86,7 @@ describe('run directory from the command line', () => {
   });
 
   it('--out on a read-only file system: search, train and trials exit 2 naming --out and EROFS, before any work', (t) => {
-    const mnt = tmp();
-    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', mnt]).status !== 0) {
-      fs.rmSync(mnt, { recursive: true });
-      t.skip('cannot mount a tmpfs here (not root)');
-      return;
-    }
-    try {
+    onTmpfs(t, 'ro,size=1m', (mnt) => {
       const TRAIN = ['train', '--arch', 'autodeeplab-s', '--filter-multiplier', '2', '--crop', '40', '--builtin-size', '8', '--builtin-image-size', '48', '--iterations', '2', '--threads', '1'];
       for (const [args, out] of [[SEARCH, path.join(mnt, 'run')], [SEARCH, mnt], [TRAIN, path.join(mnt, 'a', 'b')],
         [['trials', '--trials', '1', ...SEARCH.slice(1)], path.join(mnt, 'sweep')]] as const) {
@@ -100,9 +95,6 @@ describe('run directory from the command line', () => {
         assert.match(r.stderr, new RegExp(`--out: ${out} cannot be written: ${mnt} is on a read-only file system \\(EROFS\\)`));
         assert.doesNotMatch(r.stderr, /ENOENT/);
       }
-    } finally {
-      spawnSync('umount', [mnt]);
-      fs.rmSync(mnt, { recursive: true });
-    }
+    }, 'nothing else makes a folder unwritable for root');
   });
 });

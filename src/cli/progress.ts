@@ -21,7 +21,8 @@ export function progress(label: string, total: number, stream: NodeJS.WriteStrea
   let first: { done: number; at: number } | null = null;
   const eta = (done: number, now: number): string => {
     first ??= { done, at: now };
-    const rate = (done - first.done) / ((now - first.at) / 1000); // steps per second, this process only
+    const seconds = (now - first.at) / 1000;
+    const rate = seconds > 0 ? (done - first.done) / seconds : NaN; // steps per second, this process only
     return formatDuration(rate > 0 ? (total - done) / rate : NaN);
   };
   if (stream.isTTY) {

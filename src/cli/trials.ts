@@ -174,9 +174,9 @@ Run the same command again to continue: finished searches and retrainings are sk
       const unfinished = [['searches that did not finish (each resumes from its checkpoint)', failed], ['searches not started', notStarted],
         ['retrainings that did not finish (each resumes from its checkpoint)', failedRetrain]] as const;
       for (const [what, list] of unfinished) if (list.length) process.stderr.write(`trials: ${what}: ${list.join('; ')}\n`);
-      if (failed.length + notStarted.length + failedRetrain.length) process.stderr.write('trials: run the same command again to continue\n');
       const signalCode = children.signalExitCode();
       if (signalCode !== null) process.stderr.write(`trials: stopped by ${children.signal}; the stopped runs are resumable: run the same command again\n`);
+      else if (failed.length + failedRetrain.length) process.stderr.write('trials: run the same command again to continue\n');
       process.exitCode = signalCode ?? (failed.length || notStarted.length || failedRetrain.length ? 1 : 0);
     });
 }

@@ -60,8 +60,8 @@ function readClasses(file: string): ClassesFile {
 export const HELD_OUT = { fraction: 0.1, seed: 0 } as const;
 
 function heldOut(names: string[]): Set<string> {
-  const key = (n: string) => createHash('sha256').update(`${HELD_OUT.seed}:${n}`).digest('hex');
-  const order = [...names].sort((a, b) => (key(a) < key(b) ? -1 : 1));
+  const key = new Map(names.map((n) => [n, createHash('sha256').update(`${HELD_OUT.seed}:${n}`).digest('hex')]));
+  const order = [...names].sort((a, b) => (key.get(a)! < key.get(b)! ? -1 : 1));
   return new Set(order.slice(0, Math.max(1, Math.round(HELD_OUT.fraction * names.length))));
 }
 

@@ -23,6 +23,7 @@ async function checkSplit(ds: SegmentationDataset, split: string, known: Map<str
       full: true, progressEveryMs: 200, skip: (f) => known.has(key(f)),
       onProgress: (done, n, phase) => bar.update(phase === 'headers' ? done : n + done),
     });
+    bar.update(2 * ds.length); // both passes done (the last report may lag, or be skipped for a quick split)
   } finally {
     bar.stop(); // the bar's line ends before a message or the summary
   }

@@ -61,6 +61,7 @@ describe('progress when stderr is not a terminal', () => {
     assert.equal(r.status, 2, r.stderr);
     const lines = plainLines(r.stderr);
     for (const l of lines.slice(0, -1)) assert.match(l, /^check-data \w+ \d+\/\d+ /);
+    for (const split of ['train', 'val']) assert.match(r.stderr, new RegExp(`^check-data ${split} (\\d+)/\\1 `, 'm'), `${split}: no last line`);
     assert.match(lines[lines.length - 1], /check-data: 1 of \d+ sample\(s\) have bad files/);
     assert.match(r.stdout, /^train: \d+ sample\(s\), 1 bad\n {2}.*masks\/s2\.png/m);
     fs.rmSync(root, { recursive: true });

@@ -1,10 +1,12 @@
-/** `npm run bench -- <suite> [--threads N] [--device cpu|cuda|cuda:N|auto]`: suites are engine, search, data, soak and distributed. */
+/** `npm run bench -- <suite> [--threads N] [--device cpu|cuda|cuda:N|auto]`: suites are engine, search, profile, depthwise, data, soak and distributed. */
 import * as os from 'node:os';
 import { runEngineBench } from './engine';
 import { runSearchBench } from './search';
 import { runDataBench } from './data';
 import { runSoakBench } from './soak';
 import { runDistributedBench } from './distributed';
+import { runProfileBench } from './profile';
+import { runDepthwiseBench } from './depthwise';
 import * as T from '../src/engine';
 import { resolveDevice } from '../src/run/device';
 
@@ -28,6 +30,8 @@ const suites: Record<string, () => Promise<void>> = {
   data: () => runDataBench(threads, args),
   soak: () => runSoakBench(threads, args),
   distributed: () => runDistributedBench(args),
+  profile: () => runProfileBench(threads, args),
+  depthwise: () => runDepthwiseBench(threads),
 };
 const run = suites[suite];
 if (!run) {

@@ -30,10 +30,15 @@ export class PythonReference {
     return r.value;
   }
 
+  /** One request line, one answer line. */
+  async query(request: string): Promise<string> {
+    this.proc.stdin.write(`${request}\n`);
+    return this.next();
+  }
+
   /** One timed round of case `name`: seconds per iteration. */
   async time(name: string): Promise<number> {
-    this.proc.stdin.write(`${name}\n`);
-    return Number(await this.next());
+    return Number(await this.query(name));
   }
 
   close(): void {

@@ -6,18 +6,23 @@
  * `--crops 33 --tiny` checks that it runs (L=2, B=2, F=2). Compared with
  *  - the plain formulation of the same supernet (every arrow, edge and op on
  *    its own), run in this invocation at crop 64: the batching speed-up;
- *  - the public PyTorch implementation measured on this machine class
- *    (../shared/REFERENCE.md): 14.1 / 15.2 / 24.8 s and 0.9 / 1.3 / 3.4 GB.
+ *  - the public PyTorch implementation's own search step (bench/peer/, driven
+ *    by peer_search.py under Debian's python3-torch), run in this invocation
+ *    at crop 64 (`--peer-crops 32,64,128` for more, `--no-peer` to skip), in
+ *    its own process per crop, its rounds interleaved with our measurements
+ *    of the same crop so that machine noise hits both alike.
  */
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
-import { printTable } from './report';
+import { median, printTable } from './report';
+import { PythonReference } from './reference';
 
-const PEER: Record<number, { seconds: number; gb: number }> = {
-  32: { seconds: 14.1, gb: 0.9 }, 64: { seconds: 15.2, gb: 1.3 }, 128: { seconds: 24.8, gb: 3.4 },
-};
+const PEER_SCRIPT = path.join(__dirname, '..', '..', 'bench', 'peer_search.py');
+// The peer's forward reads the stride-32 level from layer 2 on, so its smallest supernet has L=3.
+const PEER_TINY = ['--layers', '3', '--block', '2', '--step', '2', '--filter', '2'];
 
 interface Measurement { crop: number; mode: string; secondsPerIteration: number; peakRssBytes: number; estimateBytes: number; params: number }
+interface PeerMeasurement { secondsPerIteration: number; peakRssBytes: number }
 
 /** One worker process; cells 'shared' or 'untied'; tiny: a small supernet, to check that the bench runs. */
 function measure(crop: number, mode: string, iterations: number, threads: number, cells = 'shared', tiny = false): Measurement {
@@ -28,39 +33,81 @@ function measure(crop: number, mode: string, iterations: number, threads: number
 
 const gb = (bytes: number) => (bytes / 2 ** 30).toFixed(2);
 
+/**
+ * Our measurements at one crop (recompute and keep, shared and untied cells)
+ * and, when `withPeer`, `iterations` timed peer iterations (after its warm-up),
+ * one before each of our modes and the rest after: the median and its peak RSS.
+ */
+async function measureCrop(crop: number, iterations: number, threads: number, tiny: boolean, withPeer: boolean) {
+  const peerArgs = [String(crop), String(threads), ...(tiny ? PEER_TINY : [])];
+  const peer = withPeer ? await PythonReference.start(PEER_SCRIPT, peerArgs, threads).catch((e: Error) => {
+    throw new Error(`${e.message}; --no-peer skips the peer`);
+  }) : undefined;
+  const rounds: number[] = [];
+  const peerRound = async () => {
+    if (peer && rounds.length < iterations) rounds.push(await peer.time('iteration'));
+  };
+  try {
+    const ours: { mode: string; shared: Measurement; untied: Measurement }[] = [];
+    for (const mode of ['recompute', 'keep']) {
+      await peerRound();
+      ours.push({ mode, shared: measure(crop, mode, iterations, threads, 'shared', tiny), untied: measure(crop, mode, iterations, threads, 'untied', tiny) });
+    }
+    while (peer && rounds.length < iterations) await peerRound();
+    const peerResult: PeerMeasurement | undefined = peer && { secondsPerIteration: median(rounds), peakRssBytes: Number(await peer.query('peak_rss')) };
+    return { ours, peer: peerResult };
+  } finally {
+    peer?.close();
+  }
+}
+
 export async function runSearchBench(threads: number, args: string[]): Promise<void> {
   const iterations = Number(args[args.indexOf('--iterations') + 1]) || 3;
-  const ci = args.indexOf('--crops');
-  const crops = ci >= 0 ? args[ci + 1].split(',').map(Number) : [32, 64, 128];
+  const listArg = (flag: string, fallback: number[]) => {
+    const i = args.indexOf(flag);
+    return i >= 0 ? args[i + 1].split(',').map(Number) : fallback;
+  };
+  const crops = listArg('--crops', [32, 64, 128]);
+  const peerCrops = args.includes('--no-peer') ? [] : listArg('--peer-crops', [64]);
+  for (const c of peerCrops.filter((c) => !crops.includes(c))) console.error(`search bench: peer crop ${c} skipped: not among --crops`);
   const tiny = args.includes('--tiny');
   const rows: Record<string, string>[] = [];
   const results: Measurement[] = [];
   const untiedResults: Measurement[] = [];
+  const peers = new Map<number, PeerMeasurement>();
   for (const crop of crops) {
-    for (const mode of ['recompute', 'keep']) {
-      const m = measure(crop, mode, iterations, threads, 'shared', tiny);
-      const u = measure(crop, mode, iterations, threads, 'untied', tiny);
+    const { ours, peer } = await measureCrop(crop, iterations, threads, tiny, peerCrops.includes(crop));
+    if (peer) peers.set(crop, peer);
+    for (const { mode, shared: m, untied: u } of ours) {
       results.push(m);
       untiedResults.push(u);
-      const peer = PEER[crop];
       rows.push({
         crop: String(crop), mode, 's/it': m.secondsPerIteration.toFixed(2), 'peak RSS GB': gb(m.peakRssBytes), 'estimate GB': gb(m.estimateBytes),
         'untied s/it': u.secondsPerIteration.toFixed(2), 'untied GB': gb(u.peakRssBytes),
-        'peer s/it': peer?.seconds.toFixed(1) ?? '-', 'peer GB': peer?.gb.toFixed(1) ?? '-',
-        'speed-up': peer ? (peer.seconds / m.secondsPerIteration).toFixed(1) : '-', 'memory ratio': peer ? (m.peakRssBytes / 2 ** 30 / peer.gb).toFixed(2) : '-',
+        'peer s/it': peer?.secondsPerIteration.toFixed(2) ?? '-', 'peer GB': peer ? gb(peer.peakRssBytes) : '-',
+        'speed-up': peer ? (peer.secondsPerIteration / m.secondsPerIteration).toFixed(1) : '-',
+        'memory ratio': peer ? (m.peakRssBytes / peer.peakRssBytes).toFixed(2) : '-',
       });
     }
   }
   printTable(rows);
   console.log(`supernet weights: ${(results[0].params / 1e6).toFixed(1)}M shared, ${(untiedResults[0].params / 1e6).toFixed(1)}M untied; ` +
-    `threads=${threads}; iterations=${iterations} (median, after one warm-up)`);
-  if (tiny || !crops.includes(64) || !crops.includes(128)) return; // the comparisons below need the paper's supernet at crops 64 and 128
+    `threads=${threads}; iterations=${iterations} (median, after one warm-up; peer: ${peers.size ? 'same rounds, interleaved' : 'not run'})`);
+  if (tiny) return; // the comparisons below need the paper's supernet on both sides
+  const at = (crop: number, mode: string) => results.find((r) => r.crop === crop && r.mode === mode)!;
+  if (peers.size > 0) {
+    const ratios = [...peers].map(([c, p]) => `speedup_vs_peer_crop${c}=${(p.secondsPerIteration / at(c, 'recompute').secondsPerIteration).toFixed(2)}`);
+    const memory = Math.max(...[...peers].map(([c, p]) => at(c, 'recompute').peakRssBytes / p.peakRssBytes));
+    const p64 = peers.get(64);
+    if (p64) {
+      console.log(`peer at crop 64 (same invocation): ${p64.secondsPerIteration.toFixed(2)} s/it, ${gb(p64.peakRssBytes)} GB; ours (recompute) ` +
+        `${at(64, 'recompute').secondsPerIteration.toFixed(2)} s/it: ${(p64.secondsPerIteration / at(64, 'recompute').secondsPerIteration).toFixed(1)}x faster`);
+    }
+    console.log(`${ratios.join(' ')} max_memory_ratio_vs_peer=${memory.toFixed(2)}`);
+  }
+  if (!crops.includes(64)) return; // the plain formulation is compared at crop 64
   const plain = measure(64, 'plain', 1, threads);
-  const batched64 = results.find((r) => r.crop === 64 && r.mode === 'keep')!;
+  const batched64 = at(64, 'keep');
   console.log(`plain formulation at crop 64 (same invocation): ${plain.secondsPerIteration.toFixed(2)} s/it, ` +
     `${gb(plain.peakRssBytes)} GB; batched is ${(plain.secondsPerIteration / batched64.secondsPerIteration).toFixed(1)}x faster`);
-  const at = (crop: number, mode: string) => results.find((r) => r.crop === crop && r.mode === mode)!;
-  console.log(`speedup_vs_peer_crop64=${(PEER[64].seconds / at(64, 'recompute').secondsPerIteration).toFixed(2)} ` +
-    `speedup_vs_peer_crop128=${(PEER[128].seconds / at(128, 'recompute').secondsPerIteration).toFixed(2)} ` +
-    `max_memory_ratio_vs_peer=${Math.max(...crops.filter((c) => PEER[c]).map((c) => at(c, 'recompute').peakRssBytes / 2 ** 30 / PEER[c].gb)).toFixed(2)}`);
 }

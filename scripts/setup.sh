@@ -19,21 +19,46 @@ if [ -z "${LIBTORCH:-}" ] && { [ ! -e /usr/include/torch/csrc/api/include/torch/
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libtorch-dev libgloo-dev >/dev/null
 fi
 
+# A fast BLAS for Debian's libtorch: it is built with BLAS_INFO=generic and calls libblas.so.3, which a
+# fresh Debian points at the reference BLAS (sgemm 1024: 6.4 GFLOP/s on these machines). Debian's OpenBLAS,
+# OpenMP flavour (threads follow libtorch's OpenMP settings), takes over that alternative: 85-145 GFLOP/s
+# (README, "libtorch"; `autodeeplab doctor` prints it). A BLAS the user chose (not the reference) is kept.
+BLAS_LINK=/usr/lib/x86_64-linux-gnu/libblas.so.3
+OPENBLAS=/usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3
+if [ -z "${LIBTORCH:-}" ] && [ "$(uname -m)" = x86_64 ] && { [ ! -e "$OPENBLAS" ] || [ "$(readlink -f "$BLAS_LINK")" = /usr/lib/x86_64-linux-gnu/blas/libblas.so.3 ]; }; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  if [ ! -e "$OPENBLAS" ]; then
+    say "installing Debian's OpenBLAS (libopenblas0-openmp) for libtorch's matrix products (the reference BLAS is 10-20x slower)"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libopenblas0-openmp >/dev/null
+  fi
+  if [ "$(readlink -f "$BLAS_LINK")" = /usr/lib/x86_64-linux-gnu/blas/libblas.so.3 ]; then
+    say "pointing libblas.so.3 and liblapack.so.3 at OpenBLAS (update-alternatives)"
+    $SUDO update-alternatives --quiet --set libblas.so.3-x86_64-linux-gnu "$OPENBLAS"
+    $SUDO update-alternatives --quiet --set liblapack.so.3-x86_64-linux-gnu /usr/lib/x86_64-linux-gnu/openblas-openmp/liblapack.so.3
+  fi
+fi
+
+# Debian packages for the tests only (never the runtime): apt_for_tests PACKAGE WHY.
+apt_for_tests() {
+  say "installing Debian's $1 $2"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$1" >/dev/null
+}
 # --with-browser: the report test renders pages in Debian's headless Chromium.
 if [ "${1:-}" = "--with-browser" ] && ! command -v chromium >/dev/null; then
-  say "installing Debian's chromium for the report rendering test"
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  apt_for_tests chromium "for the report rendering test"
 fi
-# ...and the tests (never the runtime) use Debian's PyTorch: torchrun's agent store in the distributed test.
+# ...the tests' PyTorch reference: torchrun's agent store in the distributed test.
 if [ "${1:-}" = "--with-browser" ] && ! /usr/bin/python3 -c 'import torch.distributed' >/dev/null 2>&1; then
-  say "installing Debian's python3-torch for the tests' PyTorch reference"
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-torch >/dev/null
+  apt_for_tests python3-torch "for the tests' PyTorch reference"
+fi
+# ...and `ip` for the two-host test (network namespaces joined by veth pairs).
+if [ "${1:-}" = "--with-browser" ] && ! command -v ip >/dev/null; then
+  apt_for_tests iproute2 "for the two-host test's network namespaces"
 fi
 
 if [ ! -f node_modules/.package-lock.json ] || [ package.json -nt node_modules/.package-lock.json ] \
@@ -45,3 +70,5 @@ fi
 
 node native/build.js
 ./node_modules/.bin/tsc -p tsconfig.json --incremental --tsBuildInfoFile dist/.tsbuildinfo
+# Which BLAS libtorch runs on and its sgemm speed (a warning when it is the slow reference BLAS).
+node dist/src/cli/main.js doctor 2>&1 | sed 's/^/autodeeplab setup: /' >&2 || true

@@ -217,6 +217,7 @@ Napi::Value Call(const Napi::CallbackInfo& info) {
     }
   ADL_CATCH(env, schema.name())
   const bool discard = info.Length() > 2 && info[2].ToBoolean().Value();
+  profilerNoteCall(stack);  // libtorch's boxed calls do not hand their inputs to the profiler
   try {
     op.callBoxed(&stack);
   } catch (const c10::Error& e) {

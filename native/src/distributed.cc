@@ -4,6 +4,7 @@
 // every argument and chooses the Gloo device).
 #include "distributed.h"
 
+#include <future>
 #include <thread>
 
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
@@ -22,24 +23,29 @@ int64_t nextGroup = 1;
 std::string str(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::String>().Utf8Value(); }
 int64_t num(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::Number>().Int64Value(); }
 
-c10::intrusive_ptr<PgBase> makeGroup(const Napi::Object& o, const c10::intrusive_ptr<c10d::Store>& store, int rank, int size, Ms timeout) {
-  const std::string backend = str(o, "backend");
-  if (backend == "gloo") {
+using Clock = std::chrono::steady_clock;
+
+// What makeGroup needs, read from the JS options on the main thread (N-API values stay there).
+struct GroupSpec {
+  std::string backend, deviceKind, deviceName;
+  int threads;
+};
+
+c10::intrusive_ptr<PgBase> makeGroup(const GroupSpec& g, const c10::intrusive_ptr<c10d::Store>& store, int rank, int size, Ms timeout) {
+  if (g.backend == "gloo") {
 #ifdef ADL_HAVE_GLOO
     using G = c10d::ProcessGroupGloo;
     auto opts = G::Options::create(timeout);
-    auto dev = o.Get("device").As<Napi::Object>();
-    const std::string kind = str(dev, "kind");
-    opts->devices.push_back(kind == "interface"  ? G::createDeviceForInterface(str(dev, "name"))
-                            : kind == "hostname" ? G::createDeviceForHostname(str(dev, "name"))
-                                                 : G::createDefaultDevice());
-    opts->threads = static_cast<int>(num(o, "threads"));
+    opts->devices.push_back(g.deviceKind == "interface"  ? G::createDeviceForInterface(g.deviceName)
+                            : g.deviceKind == "hostname" ? G::createDeviceForHostname(g.deviceName)
+                                                         : G::createDefaultDevice());
+    opts->threads = g.threads;
     return c10::make_intrusive<G>(store, rank, size, opts);
 #else
     throw std::runtime_error("this build has no Gloo (its headers were missing at build time: apt-get install libgloo-dev, then rebuild)");
 #endif
   }
-  if (backend == "nccl") {
+  if (g.backend == "nccl") {
 #ifdef ADL_HAVE_NCCL
     auto opts = c10d::ProcessGroupNCCL::Options::create();
     opts->timeout = timeout;
@@ -48,16 +54,30 @@ c10::intrusive_ptr<PgBase> makeGroup(const Napi::Object& o, const c10::intrusive
     throw std::runtime_error("this build has no NCCL (it needs a CUDA libtorch and nccl.h at build time)");
 #endif
   }
-  throw std::runtime_error("unknown backend '" + backend + "'");
+  throw std::runtime_error("unknown backend '" + g.backend + "'");
+}
+
+// Builds the group on its own thread and waits until the deadline: Gloo 0.0~git2022's pair connect can
+// wait past its own timeout (a peer that advertised an address this host cannot reach, e.g. its loopback
+// one). On expiry the thread is left behind, detached (it holds its own references), and this throws.
+c10::intrusive_ptr<PgBase> makeGroupBy(Clock::time_point deadline, const GroupSpec& g, const c10::intrusive_ptr<c10d::Store>& store,
+                                       int rank, int size, Ms timeout) {
+  auto task = std::make_shared<std::packaged_task<c10::intrusive_ptr<PgBase>()>>([=] { return makeGroup(g, store, rank, size, timeout); });
+  auto built = task->get_future();
+  std::thread([task] { (*task)(); }).detach();
+  if (built.wait_until(deadline) == std::future_status::timeout) {
+    throw std::runtime_error("timed out after " + std::to_string(timeout.count()) + " ms connecting the ranks' " + g.backend +
+                             " transport (the ranks reached the store but not each other)");
+  }
+  return built.get();
 }
 
 // Counts this rank in at key and waits until all size ranks have (as torch.distributed's
-// store-based barrier), up to timeout; the error says how many came.
-void storeBarrier(c10d::Store& store, const std::string& key, int size, Ms timeout, const char* what) {
+// store-based barrier), up to the deadline; the error says how many came.
+void storeBarrier(c10d::Store& store, const std::string& key, int size, Clock::time_point deadline, Ms timeout, const char* what) {
   store.add(key, 1);
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (int64_t n; (n = store.add(key, 0)) < size;) {
-    if (std::chrono::steady_clock::now() > deadline) {
+    if (Clock::now() > deadline) {
       throw std::runtime_error("timed out after " + std::to_string(timeout.count()) + " ms waiting for the ranks to " + what + ": " +
                                std::to_string(n) + " of " + std::to_string(size) + " did");
     }
@@ -67,7 +87,7 @@ void storeBarrier(c10d::Store& store, const std::string& key, int size, Ms timeo
 
 // distInit({backend, host, port, rank, worldSize, timeoutMs, device: {kind, name}, threads, storeServer?, storePrefix?}) -> group id.
 // Rank 0 serves the TCPStore unless storeServer says otherwise (torchrun's agent may serve it, the workers'
-// keys then under storePrefix); each step (connect, all ranks in, group built) is bounded by the timeout.
+// keys then under storePrefix); the whole join (connect, all ranks in, group built) is bounded by the timeout.
 Napi::Value DistInit(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   ADL_TRY
@@ -75,6 +95,9 @@ Napi::Value DistInit(const Napi::CallbackInfo& info) {
     const int rank = static_cast<int>(num(o, "rank"));
     const int size = static_cast<int>(num(o, "worldSize"));
     const Ms timeout(num(o, "timeoutMs"));
+    const auto deadline = Clock::now() + timeout;
+    auto dev = o.Get("device").As<Napi::Object>();
+    const GroupSpec spec{str(o, "backend"), str(dev, "kind"), str(dev, "name"), static_cast<int>(num(o, "threads"))};
     c10d::TCPStoreOptions so;
     so.port = static_cast<std::uint16_t>(num(o, "port"));
     so.isServer = o.Has("storeServer") ? o.Get("storeServer").As<Napi::Boolean>().Value() : rank == 0;
@@ -83,9 +106,9 @@ Napi::Value DistInit(const Napi::CallbackInfo& info) {
     so.timeout = timeout;
     c10::intrusive_ptr<c10d::Store> store = c10::make_intrusive<c10d::TCPStore>(str(o, "host"), so);
     if (o.Has("storePrefix")) store = c10::make_intrusive<c10d::PrefixStore>(str(o, "storePrefix"), store);
-    storeBarrier(*store, "adl/joined", size, timeout, "join");
-    auto pg = makeGroup(o, store, rank, size, timeout);
-    storeBarrier(*store, "adl/ready", size, timeout, "build the process group");
+    storeBarrier(*store, "adl/joined", size, deadline, timeout, "join");
+    auto pg = makeGroupBy(deadline, spec, store, rank, size, timeout);
+    storeBarrier(*store, "adl/ready", size, deadline, timeout, "build the process group");
     const int64_t id = nextGroup++;
     groups.emplace(id, Group{store, pg, timeout, rank, size});
     return Napi::Number::New(env, static_cast<double>(id));

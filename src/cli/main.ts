@@ -16,6 +16,8 @@ import { searchCommand } from './search';
 import { trialsCommand } from './trials';
 import { compareCommand } from './compare';
 import { latencyTableCommand } from './latency_table';
+import { doctorCommand } from './doctor';
+import { watchLauncher } from '../run/launch';
 
 export function buildProgram(): Command {
   const program = new Command('autodeeplab')
@@ -51,6 +53,7 @@ export function buildProgram(): Command {
   program.addCommand(reportCommand());
   program.addCommand(diagramCommand());
   program.addCommand(exportCommand());
+  program.addCommand(doctorCommand());
 
   return program;
 }
@@ -68,6 +71,7 @@ export function exitCodeOf(e: unknown): number {
 }
 
 if (require.main === module) {
+  watchLauncher(); // a rank of --nproc dies with its launcher, from its first second on
   const program = buildProgram();
   for (const cmd of [program, ...program.commands]) cmd.exitOverride();
   program.parseAsync(process.argv).catch((e: unknown) => {

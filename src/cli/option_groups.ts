@@ -12,7 +12,7 @@ import { DatasetOptions } from '../data/registry';
 import { ConfigLayer } from '../run/config';
 import { DEVICE_HELP } from '../run/device';
 import { BadInputError } from '../util/errors';
-import { int, num, readJsonConfig, threadsArg, MAX_THREADS } from './options';
+import { int, num, nprocArg, readJsonConfig, scaleList, threadsArg, MAX_THREADS } from './options';
 
 export interface DatasetFlags {
   dataset: string;
@@ -64,12 +64,19 @@ export function addRunOptions(cmd: Command, o: { label: string; out?: string; on
   return cmd;
 }
 
+/** --scales, --flip (eval, predict): DeepLab's multi-scale inference with flips (src/eval/evaluate.ts). */
+export function addInferenceOptions(cmd: Command): Command {
+  return cmd
+    .option('--scales <list>', 'inference scales, 1 to 8 in [0.25, 4], e.g. 0.5,0.75,1,1.25,1.5,1.75', scaleList, [1])
+    .option('--flip', 'also average horizontally flipped inputs');
+}
+
 /**
  * --nproc (search, train, eval): data parallelism on this machine (src/run/ddp.ts).
  * shared: what the processes divide besides --threads (eval has no --batch-size).
  */
 export function nprocOption(shared = '--batch-size is per process'): Option {
-  return new Option('--nproc <n>', `run as N local processes, data-parallel (Gloo; each gets its share of --threads; ${shared})`).argParser(int(1));
+  return new Option('--nproc <n>', `run as N local processes, data-parallel (Gloo; each gets its share of --threads; ${shared})`).argParser(nprocArg);
 }
 
 /** --device: where weights, optimiser state and batches live. */

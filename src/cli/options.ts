@@ -43,13 +43,14 @@ export function numIn(lo: number, hi: number, loOpen = false) {
 /** More libtorch threads than cores only slows down; thousands of them hang the process (and Ctrl-C). */
 export const MAX_THREADS = os.availableParallelism();
 
-export function threadsArg(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) {
-    throw new InvalidArgumentError(`expected an integer in 1..${MAX_THREADS} (the cores of this machine), got '${v}'`);
-  }
-  return n;
-}
+export const threadsArg = intIn(1, MAX_THREADS, 'the cores of this machine');
+
+/**
+ * --nproc: each local process needs a thread of its own, so more processes
+ * than cores only thrash (and hundreds of them exhaust memory before they
+ * join: issue 22).
+ */
+export const nprocArg = intIn(1, MAX_THREADS, 'the cores of this machine: each process needs at least one thread');
 
 /** Reads a JSON config file; errors name the file. */
 export function readJsonConfig(file: string): Record<string, unknown> {

@@ -8,6 +8,7 @@ import { resolveSearchConfig } from '../search/config';
 import { runSearch } from '../search/search';
 import { useDevice } from '../run/device';
 import { joinJob, launchSelf, leaveJob, quietStop } from '../run/ddp';
+import { estimateSearchBytes } from '../search/memory';
 import { addDatasetOptions, addRunOptions, configLayers, DatasetFlags, datasetOptions, nprocOption, RunFlags } from './option_groups';
 import { gracefulStop, int, num, timestamp } from './options';
 import { lateProgress } from './progress';
@@ -56,12 +57,13 @@ checkpoint.safetensors to the run directory; genotype.json also on every stop.`)
       const device = useDevice(flags.device);
       const base = datasetBaseResize(flags.dataset, 'search');
       const layers = configLayers(command, CONFIG_FLAGS, { threads: os.availableParallelism(), baseScale: base.scale, baseLongerSide: base.longerSide }, ['budget']);
-      const { seed, threads } = resolveSearchConfig(layers); // the dataset's seed, before its class count is known
+      const early = resolveSearchConfig(layers); // the dataset's seed, before its class count is known
+      const { seed, threads } = early;
       if (flags.nproc !== undefined && flags.nproc > 1) {
-        process.exitCode = await launchSelf(flags.nproc, threads);
+        process.exitCode = await launchSelf(flags.nproc, threads, { bytes: estimateSearchBytes(early, 0), what: 'the search\'s estimate without its weights' });
         return;
       }
-      const parallel = joinJob(device) ?? undefined; // a rank of --nproc, torchrun or Slurm: only rank 0 writes and prints
+      const parallel = (await joinJob(device)) ?? undefined; // a rank of --nproc, torchrun or Slurm: only rank 0 writes and prints
       const main = !parallel || parallel.rank === 0;
       const dsOptions = datasetOptions(flags, seed);
       const dataset = openDataset(flags.dataset, dsOptions);

@@ -15,8 +15,9 @@ import { BadInputError } from '../util/errors';
 import { readGenotypeFile } from './genotype_file';
 import { useDevice } from '../run/device';
 import { joinJob, launchSelf, leaveJob, quietStop } from '../run/ddp';
-import { addDatasetOptions, addRunOptions, configLayers, DatasetFlags, datasetOptions, nprocOption, RunFlags } from './option_groups';
-import { gracefulStop, int, num, numIn, scaleList, timestamp } from './options';
+import { PROCESS_BYTES } from '../run/launch';
+import { addDatasetOptions, addInferenceOptions, addRunOptions, configLayers, DatasetFlags, datasetOptions, nprocOption, RunFlags } from './option_groups';
+import { gracefulStop, int, num, numIn, timestamp } from './options';
 import { progress } from './progress';
 import { percent } from '../util/format';
 
@@ -69,10 +70,11 @@ Writes config.json, metrics.jsonl, checkpoint.safetensors and, at the end, model
       const train = resolveTrainConfig(configLayers(command, CONFIG_FLAGS, { threads: os.availableParallelism(), baseScale: base.scale, baseLongerSide: base.longerSide }));
       const dropPathKeep = dropPathKeepOf(f);
       if (f.nproc !== undefined && f.nproc > 1) {
-        process.exitCode = await launchSelf(f.nproc, train.threads);
+        // At least a bare process and its batch (float32 RGB + int64 labels, 20 bytes a pixel), as checkTrainFits' first bound.
+        process.exitCode = await launchSelf(f.nproc, train.threads, { bytes: PROCESS_BYTES + train.batchSize * train.crop ** 2 * 20, what: 'a process and its batch' });
         return;
       }
-      const parallel = joinJob(device) ?? undefined; // a rank of --nproc, torchrun or Slurm: only rank 0 writes and prints
+      const parallel = (await joinJob(device)) ?? undefined; // a rank of --nproc, torchrun or Slurm: only rank 0 writes and prints
       const main = !parallel || parallel.rank === 0;
       try {
         const trainOptions = datasetOptions(f, train.seed);
@@ -112,9 +114,7 @@ export function evalCommand(): Command {
   const cmd = new Command('eval')
     .description('mIoU, per-class IoU, pixel accuracy and confusion matrix on a split, single- or multi-scale (+ flip)')
     .requiredOption('--checkpoint <file>', 'model.safetensors or checkpoint.safetensors from train');
-  addDatasetOptions(cmd, { split: 'val', builtinSize: 1, seed: 'dataset seed (builtin scenes)' })
-    .option('--scales <list>', 'inference scales, 1 to 8 in [0.25, 4], e.g. 0.5,0.75,1,1.25,1.5,1.75', scaleList, [1])
-    .option('--flip', 'also average horizontally flipped inputs')
+  addInferenceOptions(addDatasetOptions(cmd, { split: 'val', builtinSize: 1, seed: 'dataset seed (builtin scenes)' }))
     .option('--json', 'print JSON (mIoU, pixelAccuracy and perClassIoU as fractions in [0, 1], not percent)');
   return addRunOptions(cmd, { label: 'eval', only: ['threads', 'device'] }).addOption(nprocOption('each predicts every N-th image'))
     .addHelpText('after', `
@@ -130,7 +130,7 @@ Examples:
         return;
       }
       T.setNumThreads(o.threads ?? os.availableParallelism());
-      const parallel = joinJob(useDevice(o.device)) ?? undefined; // each rank predicts images rank, rank + N, ...
+      const parallel = (await joinJob(useDevice(o.device))) ?? undefined; // each rank predicts images rank, rank + N, ...
       const main = !parallel || parallel.rank === 0;
       const { model, classNames } = loadModel(o.checkpoint);
       try {

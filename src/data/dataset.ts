@@ -47,6 +47,9 @@ export interface SampleFiles {
   label: string;
 }
 
+/** An image of a split without its label (a test split: predict). */
+export type SplitImage = Omit<SampleFiles, 'label'>;
+
 /** Per-channel mean and std of 0..1 RGB (ImageNet's, the DeepLab convention). */
 export const NORMALIZE_MEAN = [0.485, 0.456, 0.406] as const;
 export const NORMALIZE_STD = [0.229, 0.224, 0.225] as const;

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { BadInputError } from '../util/errors';
 import { writeFileAtomic } from '../util/files';
+import { palettePng } from './png';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.bmp', '.tif', '.tiff'];
 
@@ -33,6 +34,18 @@ export async function readRgb(file: string): Promise<RgbImage> {
 export async function writeRgbPng(file: string, img: RgbImage): Promise<void> {
   const png = await sharp(Buffer.from(img.data), { raw: { width: img.width, height: img.height, channels: 3 } }).png().toBuffer();
   writeFileAtomic(file, png);
+}
+
+/** An 8-bit grey PNG of values (H*W) (class or label ids), complete or not at all. */
+export async function writeGreyPng(file: string, width: number, height: number, values: Uint8Array): Promise<void> {
+  // b-w: sharp would otherwise store one raw channel as RGB, and the benchmarks' scripts read (H, W, 3) arrays.
+  const png = await sharp(Buffer.from(values), { raw: { width, height, channels: 1 } }).toColourspace('b-w').png().toBuffer();
+  writeFileAtomic(file, png);
+}
+
+/** A palette PNG whose pixels are indices (H*W) into palette, complete or not at all. */
+export function writePalettePng(file: string, width: number, height: number, indices: Uint8Array, palette: readonly (readonly number[])[]): void {
+  writeFileAtomic(file, palettePng(width, height, indices, palette));
 }
 
 /** Image files of a folder (sorted), or the file itself. */

@@ -1,13 +1,14 @@
 /** Datasets by name, as the CLI's --dataset and --data-root name them. */
 import { BuiltinScenes } from './builtin';
-import { Sample, SampleFiles, SegmentationDataset } from './dataset';
-import { ADE20K } from './readers/ade20k';
-import { Cityscapes } from './readers/cityscapes';
+import { Sample, SampleFiles, SegmentationDataset, SplitImage } from './dataset';
+import { ADE20K, ade20kImages } from './readers/ade20k';
+import { Cityscapes, cityscapesImages } from './readers/cityscapes';
 import { DatasetError } from './readers/files';
 import { FolderDataset } from './readers/folder';
-import { PascalVOC } from './readers/voc';
+import { PascalVOC, vocImages } from './readers/voc';
 import { BaseResize, NO_RESIZE } from './pipeline';
 import { BadInputError } from '../util/errors';
+import * as path from 'node:path';
 
 export const DATASETS = ['builtin', 'cityscapes', 'voc', 'ade20k', 'folder'] as const;
 export type DatasetName = (typeof DATASETS)[number];
@@ -71,6 +72,23 @@ function open(name: string, o: DatasetOptions): SegmentationDataset {
     default:
       throw new BadInputError(`--dataset: unknown dataset '${name}'; available: ${DATASETS.join(', ')}`);
   }
+}
+
+/** The datasets whose splits `predict` reads images of, labels or not (a test split). */
+export const IMAGE_SPLIT_DATASETS = ['cityscapes', 'voc', 'ade20k'] as const;
+
+/** The images of a split of an on-disk benchmark, without their labels (test splits have none). */
+export function splitImages(name: (typeof IMAGE_SPLIT_DATASETS)[number], root: string, split: string): SplitImage[] {
+  return { cityscapes: cityscapesImages, voc: vocImages, ade20k: ade20kImages }[name](root, split);
+}
+
+/**
+ * The folder an on-disk dataset was opened from, absolute (none for builtin):
+ * runs record it in config.json so that `report` finds the data again.
+ */
+export function dataRootOf(ds: SegmentationDataset): { dataRoot?: string } {
+  const { root } = (ds instanceof SkipBad ? ds.inner : ds) as { root?: unknown };
+  return typeof root === 'string' ? { dataRoot: path.resolve(root) } : {};
 }
 
 /** --skip-bad: a sample that fails to load is replaced by the next good one, and remembered. */

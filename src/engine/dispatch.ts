@@ -55,6 +55,11 @@ export function traceOps<R>(onCall: (c: TracedCall) => void, body: () => R): R {
   }
 }
 
+/** Whether ops are being traced (graph export, cost counting): shape-dependent shortcuts must not run then. */
+export function isTracing(): boolean {
+  return tracer !== null;
+}
+
 /** Call an operator that returns one tensor, e.g. `callTensor('aten::relu', [x])`. */
 export function callTensor(qualified: string, args: readonly OpArg[]): Tensor {
   const r = native.call(opId(qualified), toArgs(args));

@@ -34,6 +34,8 @@ export interface ProcessGroupOptions {
    * serves masterPort, every rank is a client, keys under /worker/attempt_N.
    */
   agentStore?: { restartCount: number };
+  /** The interface Gloo binds (its address is the one the other ranks are told); GLOO_SOCKET_IFNAME's first one when unset. */
+  glooInterface?: string;
 }
 
 /** What torchrun (and Slurm or Kubernetes set-ups that follow its contract) puts in the environment. */
@@ -87,12 +89,29 @@ export function distributedEnv(env: NodeJS.ProcessEnv = process.env): Distribute
   };
 }
 
-/** Which address Gloo's transport binds: GLOO_SOCKET_IFNAME, loopback for a local job, else this host's name (as PyTorch). */
-function glooDevice(masterAddr: string, env: NodeJS.ProcessEnv): NativeDistInit['device'] {
-  const iface = env.GLOO_SOCKET_IFNAME?.split(',')[0];
+/**
+ * Which address Gloo's transport binds: the given interface, GLOO_SOCKET_IFNAME's,
+ * loopback for a job on loopback that is all on this machine (LOCAL_WORLD_SIZE
+ * = WORLD_SIZE: --nproc, torchrun --standalone), else this host's name (as
+ * PyTorch). A loopback MASTER_ADDR alone proves nothing: Kubernetes' PyTorchJob
+ * gives its master pod MASTER_ADDR=localhost while the workers are elsewhere.
+ */
+function glooDevice(masterAddr: string, env: NodeJS.ProcessEnv, glooInterface?: string): NativeDistInit['device'] {
+  const iface = glooInterface ?? env.GLOO_SOCKET_IFNAME?.split(',')[0];
   if (iface) return { kind: 'interface', name: iface };
-  if (/^(localhost|127\.\d+\.\d+\.\d+|::1)$/.test(masterAddr)) return { kind: 'hostname', name: masterAddr === '::1' ? '::1' : '127.0.0.1' };
+  const local = env.LOCAL_WORLD_SIZE !== undefined && env.LOCAL_WORLD_SIZE === env.WORLD_SIZE;
+  if (local && /^(localhost|127\.\d+\.\d+\.\d+|::1)$/.test(masterAddr)) return { kind: 'hostname', name: masterAddr === '::1' ? '::1' : '127.0.0.1' };
   return { kind: 'default', name: '' };
+}
+
+/** What to check when a rank could not join (the native message alone, e.g. "Stop_waiting response is expected", names no cause). */
+function joinHints(masterAddr: string, masterPort: number, rank: number, backend: Backend, device: NativeDistInit['device']): string {
+  const bound = device.kind === 'interface' ? `interface ${device.name}` : device.kind === 'hostname' ? `address ${device.name}` : "this host name's address";
+  const store = `${masterAddr}:${masterPort}`;
+  const first = rank === 0 ? `MASTER_PORT ${masterPort} is free on this machine, and every rank reaches ${store}`
+    : `rank 0 is running and serves ${store} (no other program or earlier job does), and every rank reaches it`;
+  return `check: ${first} (a firewall may block it, and the ports Gloo picks); every rank has the same MASTER_ADDR, MASTER_PORT and WORLD_SIZE; ` +
+    (backend === 'gloo' ? `Gloo uses ${bound} and tells the other ranks its address: GLOO_SOCKET_IFNAME names the interface the other machines reach` : 'NCCL_SOCKET_IFNAME names the interface the other machines reach');
 }
 
 /** The process groups this build has ('gloo' with Gloo's headers at build time; 'nccl' in CUDA builds). */
@@ -107,7 +126,7 @@ export function availableBackends(): Backend[] {
 export function initProcessGroup(options: ProcessGroupOptions): void {
   const fn = 'initProcessGroup';
   if (typeof options !== 'object' || options === null) fail(fn, 'options', 'an object', options);
-  const { rank, worldSize, masterAddr, masterPort, timeoutMs = DEFAULT_TIMEOUT_MS, backend = 'gloo', agentStore } = options;
+  const { rank, worldSize, masterAddr, masterPort, timeoutMs = DEFAULT_TIMEOUT_MS, backend = 'gloo', agentStore, glooInterface } = options;
   if (group) throw new Error(`${fn}: a process group is already initialised (rank ${group.rank} of ${group.worldSize}); destroy() it first`);
   if (!isInt(worldSize, 1, 65535)) fail(fn, 'worldSize', 'an integer in 1..65535', worldSize);
   if (!isInt(rank, 0, worldSize - 1)) fail(fn, 'rank', `an integer in 0..${worldSize - 1} (worldSize ${worldSize})`, rank);
@@ -120,12 +139,15 @@ export function initProcessGroup(options: ProcessGroupOptions): void {
     throw new Error(`${fn}: backend '${backend}' is not in this build (it has: ${availableBackends().join(', ') || 'none'}); ` +
       (backend === 'gloo' ? 'install libgloo-dev and rebuild (npm run setup)' : 'NCCL needs a CUDA libtorch'));
   }
+  if (glooInterface !== undefined && (typeof glooInterface !== 'string' || !/^[^\s/]{1,15}$/.test(glooInterface))) fail(fn, 'glooInterface', 'a network interface name', glooInterface);
   let id: number;
+  const device = glooDevice(masterAddr, process.env, glooInterface);
   try {
     const store = agentStore ? { storeServer: false, storePrefix: `/worker/attempt_${agentStore.restartCount}` } : {};
-    id = native.distInit({ backend, host: masterAddr, port: masterPort, rank, worldSize, timeoutMs, device: glooDevice(masterAddr, process.env), threads: 2, ...store });
+    id = native.distInit({ backend, host: masterAddr, port: masterPort, rank, worldSize, timeoutMs, device, threads: 2, ...store });
   } catch (e) {
-    throw new Error(`${fn}: rank ${rank} of ${worldSize} could not join the job at ${masterAddr}:${masterPort} (${backend}, timeout ${timeoutMs} ms): ${(e as Error).message}`);
+    throw new Error(`${fn}: rank ${rank} of ${worldSize} could not join the job at ${masterAddr}:${masterPort} (${backend}, timeout ${timeoutMs} ms): ` +
+      `${(e as Error).message}\n${joinHints(masterAddr, masterPort, rank, backend, device)}`);
   }
   group = { id, rank, worldSize, backend };
 }

@@ -15,6 +15,8 @@ export * from './ops/elementwise';
 export * from './ops/reduce';
 export * from './ops/activation';
 export * from './ops/conv';
+export * from './ops/same_conv';
+export * from './ops/depthwise';
 export * from './ops/norm';
 export * from './ops/pool';
 export * from './ops/resize';

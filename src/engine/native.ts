@@ -46,6 +46,10 @@ export interface NativeBinding {
   cudaDeviceCount(): number;
   cudaSynchronize(): void;
   buildInfo(): { torchVersion: string; cudaCompiled: boolean; config: string };
+  /** Operator profiler (native/src/profiler.cc): start recording, then stop and take the events. */
+  profileStart(): void;
+  /** [name, depth, inside a backward node, microseconds, arguments as JSON] per operator, in completion order. */
+  profileStop(): [string, number, boolean, number, string][];
 
   // c10d (native/src/distributed.cc, collectives.cc); checked by engine/distributed.ts.
   distBackends(): string[];

@@ -4,13 +4,14 @@
  */
 import { DType, dtypeOfScalarType, TypedArray, viewAs } from './dtype';
 import { Handle, native } from './native';
-import { track, Tracked } from './scope';
+import { setBatchFree, track, Tracked } from './scope';
 
 // Safety net only: a tensor that is garbage collected without dispose() frees
 // its native memory here. Scopes and dispose() are the real mechanism.
 const finalizer = new FinalizationRegistry<Handle>((h) => {
   native.free(h);
 });
+setBatchFree((handles) => native.freeMany(handles));
 
 export class Tensor implements Tracked {
   private handle: Handle;
@@ -68,9 +69,15 @@ export class Tensor implements Tracked {
   /** Free the native tensor now. Idempotent. */
   dispose(): void {
     if (this.handle < 0) return;
-    native.free(this.handle);
+    native.free(this.release());
+  }
+
+  /** Marks this tensor disposed and returns its handle, which the caller must free (tidy frees many at once). */
+  release(): Handle {
+    const h = this.id;
     finalizer.unregister(this);
     this.handle = -1;
+    return h;
   }
 
   // ---- data transfer -----------------------------------------------------

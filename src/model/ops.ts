@@ -43,7 +43,8 @@ function separable(k: number): OpFactory {
       forward(x, training) {
         let h = x;
         for (const l of layers) {
-          h = T.conv2d(T.relu(h), l.dw, { stride: l.stride, padding: (k - 1) / 2, groups: l.dw.shape[0] });
+          h = l.stride === 1 ? T.sameConv2d(T.relu(h), l.dw, { groups: l.dw.shape[0] })
+            : T.conv2d(T.relu(h), l.dw, { stride: l.stride, padding: (k - 1) / 2, groups: l.dw.shape[0] });
           h = l.bn.forward(T.conv2d(h, l.pw), training);
         }
         return h;
@@ -63,9 +64,9 @@ function atrous(k: number): OpFactory {
         if (s.stride === 2) {
           const [, , H, W] = h.shape;
           h = T.resizeBilinear(h, [Math.ceil(H / 2), Math.ceil(W / 2)], true);
-          return bn.forward(T.conv2d(h, w, { padding: (k - 1) / 2 }), training);
+          return bn.forward(T.sameConv2d(h, w), training);
         }
-        return bn.forward(T.conv2d(h, w, { padding: k - 1, dilation: 2 }), training);
+        return bn.forward(T.sameConv2d(h, w, { dilation: 2 }), training);
       },
     };
   };

@@ -57,7 +57,8 @@ export class ReLUConvBN {
   forward(x: T.Tensor, training: boolean, updateStats = true): T.Tensor {
     const d = this.o.dilation ?? 1;
     const h = this.o.relu === false ? x : T.relu(x);
-    const y = T.conv2d(h, this.weight, { stride: this.o.stride ?? 1, padding: (d * (this.o.kernel - 1)) / 2, dilation: d });
+    const stride = this.o.stride ?? 1;
+    const y = stride === 1 ? T.sameConv2d(h, this.weight, { dilation: d }) : T.conv2d(h, this.weight, { stride, padding: (d * (this.o.kernel - 1)) / 2, dilation: d });
     return this.bn.forward(y, training, updateStats);
   }
 }
@@ -75,6 +76,6 @@ export class ConvBNReLU {
 
   forward(x: T.Tensor, training: boolean, updateStats = true): T.Tensor {
     const d = this.o.dilation ?? 1;
-    return T.relu(this.bn.forward(T.conv2d(x, this.weight, { padding: (d * (this.o.kernel - 1)) / 2, dilation: d }), training, updateStats));
+    return T.relu(this.bn.forward(T.sameConv2d(x, this.weight, { dilation: d }), training, updateStats));
   }
 }

@@ -7,7 +7,7 @@
  */
 import { genotypeCost, MultiAddsTable } from '../arch/cost_table';
 import { AUTO_DEEPLAB_GENOTYPE } from '../arch/genotype';
-import { lineChart, scatter } from './svg';
+import { lineChart, scatter } from './charts';
 
 type Line = Record<string, unknown>;
 interface BudgetLine { limit: number; unit: string; expected: number; cost: number }
@@ -26,14 +26,15 @@ export function budgetSections(epochs: Line[], config: Line): string {
   if (!lines.length) return '';
   const { unit, limit } = lines[0].b;
   const [scale, label] = unit === 'ms' ? [1, 'ms'] : [1e-9, 'B Multi-Adds'];
-  const out = ['<h2>Cost budget</h2>', lineChart(`cost per epoch (${label})`, 'epoch', [
+  const out = ['<h2>Cost budget</h2>', lineChart({ title: `cost per epoch (${label})`, x: 'epoch', y: label, series: [
     { name: 'expected (relaxed)', color: '#1f77b4', points: lines.map((l) => [l.epoch, l.b.expected * scale]) },
     { name: 'decoded (exact)', color: '#d62728', points: lines.map((l) => [l.epoch, l.b.cost * scale]) },
     { name: 'budget', color: '#2ca02c', points: lines.map((l) => [l.epoch, limit * scale]) },
-  ])];
+  ] })];
   const b = config.budget as { size?: [number, number] } | undefined;
   const markers = unit === 'ms' || !b?.size ? [] : releasedMultiAdds(config.numClasses as number, b.size).map(([n, c]): [string, number] => [n, c * scale]);
-  out.push(scatter('each epoch\'s decoded architecture: cost and trainB mIoU (released S / M / L dashed)', label, 'supernet mIoU',
-    lines.map((l) => ({ x: l.b.cost * scale, y: l.mIoU, title: `epoch ${l.epoch}` })), [...markers, ['budget', limit * scale]]));
+  out.push(scatter({ title: 'each epoch\'s decoded architecture: cost and trainB mIoU', subtitle: `dashed: ${markers.length ? 'the released S / M / L and ' : ''}the budget`,
+    x: label, y: 'supernet trainB mIoU (%)', groups: [['decoded architecture', '#d62728']], markers: [...markers, ['budget', limit * scale]],
+    points: lines.map((l) => ({ x: l.b.cost * scale, y: 100 * l.mIoU, group: 'decoded architecture', label: `epoch ${l.epoch}: ${(l.b.cost * scale).toFixed(2)} ${label}, mIoU ${(100 * l.mIoU).toFixed(2)}` })) }));
   return out.join('\n');
 }

@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Comparison, COMPARISON_FILE } from '../train/baseline';
 import { readJsonFile } from '../util/json';
-import { esc, svg } from './svg';
+import { esc } from './svg';
+import { chart } from './vega';
 
 export function isComparisonFolder(dir: string): boolean {
   return fs.existsSync(path.join(dir, COMPARISON_FILE));
@@ -17,33 +18,26 @@ export function readComparison(dir: string): Comparison {
   return readJsonFile(path.join(dir, COMPARISON_FILE), 'comparison') as Comparison;
 }
 
-/** A strip plot: one dot per architecture at its mIoU (%), the searched one red, labelled. */
-export function comparisonChart(c: Comparison, width = 560, height = 150): string {
-  const pad = { l: 40, r: 24 };
-  const values = c.entries.map((e) => 100 * e.mIoU);
-  if (values.length === 0) return svg(width, 60, ['<text x="10" y="35" font-size="13">no architecture evaluated yet</text>']);
-  const lo = Math.floor(Math.min(...values) / 5) * 5;
-  const hi = Math.max(lo + 5, Math.ceil(Math.max(...values) / 5) * 5);
-  const sx = (v: number) => pad.l + ((v - lo) / (hi - lo)) * (width - pad.l - pad.r);
-  const axisY = 100;
-  const body = [
-    `<text x="${width / 2}" y="18" font-size="14" text-anchor="middle">held-out mIoU (%): searched (red) vs ${values.length - 1} random (grey)</text>`,
-    `<line x1="${pad.l}" y1="${axisY}" x2="${width - pad.r}" y2="${axisY}" stroke="#444"/>`,
-  ];
-  for (let t = lo; t <= hi; t += 5) {
-    body.push(`<line x1="${sx(t)}" y1="${axisY}" x2="${sx(t)}" y2="${axisY + 4}" stroke="#444"/>`,
-      `<text x="${sx(t)}" y="${axisY + 16}" font-size="10" text-anchor="middle">${t}</text>`);
-  }
-  c.entries.forEach((e, i) => {
-    const x = sx(100 * e.mIoU).toFixed(1);
-    if (e.kind === 'searched') {
-      body.push(`<circle class="searched" cx="${x}" cy="${axisY - 30}" r="7" fill="#d62728"><title>${esc(e.name)}: ${(100 * e.mIoU).toFixed(2)}</title></circle>`,
-        `<text x="${x}" y="${axisY - 44}" font-size="11" text-anchor="middle" fill="#d62728">searched ${(100 * e.mIoU).toFixed(1)}</text>`);
-    } else {
-      body.push(`<circle class="random" cx="${x}" cy="${axisY - 12 - (i % 3) * 6}" r="5" fill="#888" fill-opacity="0.8"><title>${esc(e.name)}: ${(100 * e.mIoU).toFixed(2)}</title></circle>`);
-    }
+/** A strip plot: one dot per architecture at its mIoU (%), the searched one red and labelled, names on hover. */
+export function comparisonChart(c: Comparison): string {
+  const values = c.entries.map((e) => ({ name: e.name, kind: e.kind === 'searched' ? 'searched' : 'random', mIoU: 100 * e.mIoU, pixelAccuracy: 100 * e.pixelAccuracy }));
+  if (!values.length) return '<p class="empty">No architecture evaluated yet.</p>';
+  const x = { field: 'mIoU', type: 'quantitative', title: 'held-out mIoU (%)', scale: { zero: false, padding: 20 } };
+  const y = { field: 'kind', type: 'nominal', title: null, sort: ['searched', 'random'] };
+  return chart({
+    title: { text: 'held-out mIoU: the searched architecture vs random ones', subtitle: `${values.length - 1} random architectures, the same schedule and seed` },
+    width: 560, height: { step: 40 }, data: { values }, encoding: { x, y },
+    layer: [
+      {
+        mark: { type: 'circle', size: 90, opacity: 0.85 },
+        encoding: {
+          color: { field: 'kind', type: 'nominal', scale: { domain: ['searched', 'random'], range: ['#d62728', '#888'] }, legend: null },
+          tooltip: [{ field: 'name', title: 'architecture' }, { field: 'mIoU', title: 'mIoU %', format: '.2f' }, { field: 'pixelAccuracy', title: 'pixel acc. %', format: '.2f' }],
+        },
+      },
+      { transform: [{ filter: "datum.kind === 'searched'" }], mark: { type: 'text', dy: -14, color: '#d62728', fontSize: 11 }, encoding: { text: { field: 'mIoU', format: '.1f' } } },
+    ],
   });
-  return svg(width, height, body, 'searched vs random');
 }
 
 export function comparisonSections(c: Comparison): string[] {
@@ -54,7 +48,7 @@ export function comparisonSections(c: Comparison): string[] {
     `<td>${e.genotype.path.map((k) => 4 * 2 ** k).join(' ')}</td></tr>`).join('');
   return [
     `<h2>Searched vs random architectures</h2><p>Each architecture retrained with the same schedule and seed (F=${c.filterMultiplier}, ` +
-      `${c.train.iterations} iterations, batch ${c.train.batchSize}, crop ${c.train.crop}) and evaluated on the same ${c.evalImages} held-out images.</p>`,
+      `${c.train.iterations} iterations, batch ${c.train.batchSize}, crop ${c.train.crop}) and evaluated on the same ${c.evalImages} held-out images; the table gives mIoU, pixel accuracy and each class's IoU in %.</p>`,
     comparisonChart(c),
     `<table class="comparison"><tr><th>architecture</th><th>mIoU %</th><th>pixel acc. %</th>${classes.map((k) => `<th>${esc(k)}</th>`).join('')}` +
       `<th>path (output strides)</th></tr>${rows}</table>`,

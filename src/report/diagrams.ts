@@ -50,38 +50,72 @@ export function trellisSvg(genotype: Genotype, betaHat?: number[][][]): string {
     if (l >= 0) body.push(`<text x="${x(l)}" y="${height - 38}" font-size="11" text-anchor="middle">${l + 1}</text>`);
   }
   body.push(`<text x="${x(-1)}" y="${height - 38}" font-size="11" text-anchor="middle">stem</text>`,
-    `<text x="${width / 2}" y="${height - 14}" font-size="12" text-anchor="middle">layer (path: ${genotype.path.join(' ')})</text>`);
+    `<text x="${width / 2}" y="${height - 14}" font-size="12" text-anchor="middle">layer; path (output stride per layer): ${genotype.path.map((k) => STRIDES[k]).join(' ')}</text>`);
   return svg(width, height, body, 'network path');
 }
 
-/** The cell: inputs prevPrev (h1) and prev (h0), blocks, concat; edges coloured and labelled by op. */
+/** Cell diagram geometry: a column per block, its two op boxes on a top and a bottom row, the block's sum between them. */
+const COL = 190;
+const colX = (c: number) => 70 + c * COL;
+const OP_W = 80;
+const NODE_W = 56;
+const LANE = 10;
+
+/**
+ * The cell as a layered DAG (the inputs prevPrev and prev, then one column
+ * per block): each branch is a box named by its op on the edge from its input
+ * to the block, so that no two labels can meet; an edge that skips columns
+ * runs in its own lane above or below the rows. Every block feeds the concat
+ * (Auto-DeepLab's cell output) along a bus at the bottom.
+ */
 export function cellSvg(cell: CellGenotype, title = 'cell'): string {
   const B = cell.blocks.length;
-  const width = 200 + B * 120;
-  const height = 320;
-  const pos = new Map<string, [number, number]>([['prevPrev', [60, 90]], ['prev', [60, 230]]]);
-  cell.blocks.forEach((_, i) => pos.set(`block${i}`, [200 + i * 120, i % 2 === 0 ? 110 : 210]));
-  const out: [number, number] = [200 + B * 120 - 20, 160];
-  const body: string[] = [];
-  cell.blocks.forEach((block, i) => {
-    const [tx, ty] = pos.get(`block${i}`)!;
-    block.forEach((br) => {
-      const [sx, sy] = pos.get(br.input)!;
-      const color = OP_COLORS[br.op] ?? '#000';
-      body.push(`<line x1="${sx}" y1="${sy}" x2="${tx - 26}" y2="${ty}" stroke="${color}" stroke-width="2.2"/>`,
-        `<text x="${(sx + tx) / 2 - 10}" y="${(sy + ty) / 2 - 4}" font-size="11" fill="${color}" text-anchor="middle">${esc(br.op)}</text>`);
-    });
-    body.push(`<line x1="${tx + 26}" y1="${ty}" x2="${out[0] - 30}" y2="${out[1]}" stroke="#bbb" stroke-dasharray="3 3"/>`);
-  });
-  for (const [name, [px, py]] of pos) {
-    const isInput = !name.startsWith('block');
-    body.push(`<rect x="${px - 26}" y="${py - 16}" width="52" height="32" rx="6" fill="${isInput ? '#eee' : '#cfe0f7'}" stroke="#333"/>`,
-      `<text x="${px}" y="${py + 4}" font-size="11" text-anchor="middle">${name === 'prevPrev' ? 'H(l-2)' : name === 'prev' ? 'H(l-1)' : `b${name.slice(5)}`}</text>`);
+  const column = (input: string) => (input === 'prevPrev' || input === 'prev' ? 0 : Number(input.slice(5)) + 1);
+  const branches = cell.blocks.flatMap((block, i) => block.map((br, r) => ({ ...br, i, top: r === 0, long: i + 1 - column(br.input) > 1 })));
+  const nTop = branches.filter((b) => b.long && b.top).length;
+  const nBottom = branches.filter((b) => b.long && !b.top).length;
+  const T = 30 + LANE * nTop;
+  const mid = T + 45;
+  const rowY = (top: boolean) => (top ? T : T + 90);
+  const busY = T + 90 + 30 + LANE * nBottom;
+  const width = colX(B) + 190;
+  const height = busY + 48;
+  const source = (input: string): [number, number] =>
+    input === 'prevPrev' ? [colX(0) + 32, T] : input === 'prev' ? [colX(0) + 32, T + 90] : [colX(column(input)) + 10 + NODE_W, mid];
+  const lines: string[] = [];
+  const boxes: string[] = [];
+  const lanes = { top: 0, bottom: 0 };
+  for (const b of branches) {
+    const color = OP_COLORS[b.op] ?? '#000';
+    const [xs, ys] = source(b.input);
+    const [xt, yt] = [colX(b.i + 1) - OP_W - 10, rowY(b.top)];
+    const d = b.long
+      ? (() => {
+        const yl = b.top ? T - 20 - LANE * lanes.top++ : T + 110 + LANE * lanes.bottom++;
+        return `M${xs},${ys} H${xs + 8} V${yl} H${xt - 10} V${yt} H${xt}`;
+      })()
+      : `M${xs},${ys} C${xs + 30},${ys} ${xt - 30},${yt} ${xt},${yt}`;
+    lines.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2" stroke-linejoin="round"/>`,
+      `<line x1="${xt + OP_W}" y1="${yt}" x2="${colX(b.i + 1) + 10}" y2="${mid}" stroke="${color}" stroke-width="2"/>`);
+    boxes.push(`<rect x="${xt}" y="${yt - 13}" width="${OP_W}" height="26" rx="4" fill="white" stroke="${color}" stroke-width="2"/>`,
+      `<text x="${xt + OP_W / 2}" y="${yt + 4}" font-size="11" text-anchor="middle">${esc(b.op)}</text>`);
   }
-  body.push(`<rect x="${out[0] - 30}" y="${out[1] - 16}" width="60" height="32" rx="6" fill="#fde9c9" stroke="#333"/>`,
-    `<text x="${out[0]}" y="${out[1] + 4}" font-size="11" text-anchor="middle">concat</text>`,
-    `<text x="${width / 2}" y="${height - 12}" font-size="12" text-anchor="middle">${esc(title)}: ${B} blocks, each the sum of two ops</text>`);
-  return svg(width, height, body, 'cell');
+  for (let i = 0; i < B; i++) {
+    const x = colX(i + 1) + 10;
+    lines.push(`<path d="M${x + NODE_W / 2},${mid + 14} V${busY}" fill="none" stroke="#bbb" stroke-dasharray="3 3"/>`);
+    boxes.push(`<rect x="${x}" y="${mid - 14}" width="${NODE_W}" height="28" rx="6" fill="#cfe0f7" stroke="#333"/>`,
+      `<text x="${x + NODE_W / 2}" y="${mid + 4}" font-size="11" text-anchor="middle">block${i}</text>`);
+  }
+  const concatX = colX(B) + 110;
+  lines.push(`<path d="M${colX(1) + 10 + NODE_W / 2},${busY} H${concatX}" fill="none" stroke="#bbb" stroke-dasharray="3 3"/>`);
+  for (const [name, y] of [['prevPrev', T], ['prev', T + 90]] as const) {
+    boxes.push(`<rect x="${colX(0) - 32}" y="${y - 14}" width="64" height="28" rx="6" fill="#eee" stroke="#333"/>`,
+      `<text x="${colX(0)}" y="${y + 4}" font-size="11" text-anchor="middle">${name}</text>`);
+  }
+  boxes.push(`<rect x="${concatX}" y="${busY - 14}" width="60" height="28" rx="6" fill="#fde9c9" stroke="#333"/>`,
+    `<text x="${concatX + 30}" y="${busY + 4}" font-size="11" text-anchor="middle">concat</text>`,
+    `<text x="8" y="${height - 10}" font-size="12">${esc(title)}: ${B} blocks, each the sum of two ops; the output concatenates every block</text>`);
+  return svg(width, height, [...lines, ...boxes], 'cell');
 }
 
 /**

@@ -20,7 +20,8 @@ import { LatencyTable, validateLatencyTable } from '../arch/latency_table';
 import { readRunDir } from '../run/run_dir';
 import { readJsonFile } from '../util/json';
 import { RELEASED, releasedMultiAdds } from './budget';
-import { esc, scatter } from './svg';
+import { scatter } from './charts';
+import { esc } from './svg';
 import { readTrials, Trial, trialsSections } from './trials';
 
 export const BUDGET_PREFIX = 'budget-';
@@ -117,11 +118,16 @@ export function tradeoffSections(dir: string, groups: TrialGroup[] = readGroups(
   const yLabel = sources.size === 2 ? 'mIoU: retrained (disc), supernet trainB (ring)' : sources.has('retrained') ? 'retrained validation mIoU' : 'supernet trainB mIoU';
   const b = points[0].budget;
   const where = unit === 'ms' ? 'ms from the searches\' latency table' : `B Multi-Adds at ${(b?.size ?? DEFAULT_COST_SHAPE.size).join('x')}, F = ${b?.filterMultiplier ?? DEFAULT_COST_SHAPE.filterMultiplier}`;
-  const plot = scatter(`decoded architectures: cost and mIoU (${points.length} trials)`, where, yLabel,
-    points.map((p) => ({ x: p.cost * scale, y: p.mIoU, color: colorOf(p.group), hollow: sources.size === 2 && p.source === 'supernet',
-      title: `${p.budget ? `budget ${fmt(p.budget.limit, unit)}, ` : ''}seed ${p.seed}: ${fmt(p.cost, unit)}, mIoU ${(100 * p.mIoU).toFixed(2)} (${p.source})` })),
-    [...markers.map(([n, c]): [string, number] => [n, c * scale]), ...labelled.map((g): [string, number] => [short(budgetOf(g)!.limit, unit), budgetOf(g)!.limit * scale])],
-    labelled.map((g) => [`budget ${short(budgetOf(g)!.limit, unit)}`, colorOf(g.label)]));
+  const groupName = (g: string | null) => {
+    const grp = groups.find((x) => x.label === g);
+    const lim = grp && budgetOf(grp)?.limit;
+    return lim ? `budget ${short(lim, unit)}` : 'trials';
+  };
+  const plot = scatter({ title: `decoded architectures: cost and mIoU (${points.length} trials)`, subtitle: yLabel, x: where, y: 'mIoU (%)',
+    points: points.map((p) => ({ x: p.cost * scale, y: 100 * p.mIoU, group: groupName(p.group), hollow: sources.size === 2 && p.source === 'supernet',
+      label: `${p.budget ? `budget ${fmt(p.budget.limit, unit)}, ` : ''}seed ${p.seed}: ${fmt(p.cost, unit)}, mIoU ${(100 * p.mIoU).toFixed(2)} (${p.source})` })),
+    markers: [...markers.map(([n, c]): [string, number] => [n, c * scale]), ...labelled.map((g): [string, number] => [short(budgetOf(g)!.limit, unit), budgetOf(g)!.limit * scale])],
+    groups: [...new Set(points.map((p) => p.group))].map((g): [string, string] => [groupName(g), colorOf(g)]) });
   const rows = points.map((p) => `<tr><td>${p.budget ? fmt(p.budget.limit, unit) : '-'}</td><td>${p.seed}</td><td>${fmt(p.cost, unit)}</td>` +
     `<td>${(100 * p.mIoU).toFixed(2)}</td><td>${p.source}</td></tr>`).join('');
   const left = all.length - points.length;

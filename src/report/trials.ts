@@ -9,9 +9,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cellOfLayer, distinctCells, Genotype, STRIDES, validateGenotype } from '../arch/genotype';
 import { CELL_OPS } from '../arch/random';
+import { NetworkTrellis } from '../arch/trellis';
 import { readRunDir } from '../run/run_dir';
 import { cellSvg, trellisSvg } from './diagrams';
-import { esc, heatmap, svg } from './svg';
+import { heatmap, shareBars } from './charts';
+import { esc } from './svg';
+import { chart } from './vega';
 
 export interface Trial {
   seed: number;
@@ -77,31 +80,24 @@ export function levelFrequencies(genotypes: readonly Genotype[]): number[][] {
   return Array.from({ length: L }, (_, l) => STRIDES.map((_, k) => genotypes.filter((g) => g.path[l] === k).length / Math.max(1, genotypes.length)));
 }
 
-/** The band chart: min-max shaded, median drawn, each trial a thin line. */
-export function bandChart(title: string, band: BandPoint[], series: readonly (readonly number[])[], width = 560, height = 280): string {
-  if (band.length === 0) return svg(width, 60, [`<text x="10" y="35" font-size="13">${esc(title)}: no finished epoch yet</text>`]);
-  const pad = { l: 56, r: 16, t: 28, b: 40 };
-  const y0 = Math.min(...band.map((p) => p.min));
-  const y1 = Math.max(...band.map((p) => p.max));
-  const sx = (e: number) => pad.l + ((e - 1) / Math.max(1, band.length - 1)) * (width - pad.l - pad.r);
-  const sy = (v: number) => height - pad.b - ((v - y0) / (y1 - y0 || 1)) * (height - pad.t - pad.b);
-  const pts = (xs: [number, number][]) => xs.map(([e, v]) => `${sx(e).toFixed(1)},${sy(v).toFixed(1)}`).join(' ');
-  const body = [
-    `<text x="${width / 2}" y="18" font-size="14" text-anchor="middle">${esc(title)}</text>`,
-    `<line x1="${pad.l}" y1="${height - pad.b}" x2="${width - pad.r}" y2="${height - pad.b}" stroke="#444"/>`,
-    `<line x1="${pad.l}" y1="${pad.t}" x2="${pad.l}" y2="${height - pad.b}" stroke="#444"/>`,
-    `<text x="${width / 2}" y="${height - 8}" font-size="12" text-anchor="middle">search epoch</text>`,
-    `<polygon class="band" fill="#2ca02c" fill-opacity="0.25" stroke="none" points="${pts([...band.map((p) => [p.epoch, p.max] as [number, number]), ...[...band].reverse().map((p) => [p.epoch, p.min] as [number, number])])}"/>`,
-    ...series.map((s) => `<polyline class="trial" fill="none" stroke="#999" stroke-width="0.8" points="${pts(s.map((v, e) => [e + 1, v]))}"/>`),
-    `<polyline class="median" fill="none" stroke="#1a7a1a" stroke-width="2.2" points="${pts(band.map((p) => [p.epoch, p.median]))}"/>`,
-    `<text x="${pad.l + 10}" y="${pad.t + 8}" font-size="11">median (line), min-max (band), each trial (grey); ${series.length} trials</text>`,
-  ];
-  for (let i = 0; i <= 4; i++) {
-    const v = y0 + ((y1 - y0) * i) / 4;
-    body.push(`<text x="${pad.l - 6}" y="${sy(v) + 4}" font-size="10" text-anchor="end">${v.toPrecision(3)}</text>`);
-  }
-  band.forEach((p) => body.push(`<text x="${sx(p.epoch)}" y="${height - pad.b + 14}" font-size="10" text-anchor="middle">${p.epoch}</text>`));
-  return svg(width, height, body, title);
+/** The band chart: min-max shaded, median drawn, each trial a thin grey line (values in %; hover for each). */
+export function bandChart(title: string, band: BandPoint[], series: readonly (readonly number[])[]): string {
+  if (band.length === 0) return `<p class="empty">${esc(title)}: no finished epoch yet.</p>`;
+  const x = { field: 'epoch', type: 'quantitative', title: 'search epoch', axis: { tickMinStep: 1, format: 'd' } };
+  const y = { type: 'quantitative', title: 'mIoU (%)', scale: { zero: false } };
+  const bandValues = band.map((p) => ({ epoch: p.epoch, median: 100 * p.median, min: 100 * p.min, max: 100 * p.max, trials: p.trials }));
+  const trialValues = series.flatMap((s, i) => s.map((v, e) => ({ epoch: e + 1, mIoU: 100 * v, trial: `trial ${i + 1}` })));
+  return chart({
+    title: { text: title, subtitle: `median (green line), min-max (band), each trial (grey); ${series.length} trials` }, width: 560, height: 260,
+    layer: [
+      { data: { values: bandValues }, mark: { type: 'area', color: '#2ca02c', opacity: 0.25 }, encoding: { x, y: { ...y, field: 'min' }, y2: { field: 'max' } } },
+      { data: { values: trialValues }, mark: { type: 'line', color: '#999', strokeWidth: 0.8 }, encoding: { x, y: { ...y, field: 'mIoU' }, detail: { field: 'trial' } } },
+      {
+        data: { values: bandValues }, mark: { type: 'line', color: '#1a7a1a', strokeWidth: 2.2, point: true },
+        encoding: { x, y: { ...y, field: 'median' }, tooltip: [{ field: 'epoch' }, { field: 'median', format: '.2f' }, { field: 'min', format: '.2f' }, { field: 'max', format: '.2f' }, { field: 'trials' }] },
+      },
+    ],
+  });
 }
 
 /** The HTML body of a trials folder's report. */
@@ -111,17 +107,20 @@ export function trialsSections(trials: Trial[]): string[] {
   const decoded = trials.filter((t) => t.genotype) as (Trial & { genotype: Genotype })[];
   const genotypes = decoded.map((t) => t.genotype);
   const freq = opFrequencies(genotypes);
+  const trellis = new NetworkTrellis(genotypes[0]?.path.length ?? 0);
   const rows = band.map((p) => `<tr><td>${p.epoch}</td><td>${(100 * p.median).toFixed(2)}</td><td>${(100 * p.min).toFixed(2)}</td>` +
     `<td>${(100 * p.max).toFixed(2)}</td><td>${p.trials}</td></tr>`).join('');
   return [
     `<h2>Validation mIoU over the search epochs (Fig. 4)</h2>`, bandChart('validation (trainB) mIoU across trials', band, series),
     `<table class="band"><tr><th>epoch</th><th>median mIoU %</th><th>min</th><th>max</th><th>trials</th></tr>${rows}</table>`,
-    `<h2>Decoded architectures</h2><table class="trials"><tr>${decoded.map((t) => `<th>seed ${t.seed} (${t.mIoU.length}/${t.epochs} epochs)</th>`).join('')}</tr>` +
-      `<tr>${decoded.map((t) => `<td>${trellisSvg(t.genotype)}</td>`).join('')}</tr><tr>${decoded.map((t) => `<td>${distinctCells(t.genotype).map((c) => cellSvg(c.cell)).join('')}</td>`).join('')}</tr></table>`,
+    `<h2>Decoded architectures</h2><div class="trials-grid">${decoded.map((t) => `<div><h3>seed ${t.seed} (${t.mIoU.length}/${t.epochs} epochs)</h3>` +
+      `${trellisSvg(t.genotype)}${distinctCells(t.genotype).map((c) => cellSvg(c.cell)).join('')}</div>`).join('')}</div>`,
     `<h2>How often each choice was made</h2>`,
-    `<table class="ops"><tr><th>op</th><th>share of branches</th></tr>${CELL_OPS.map((op) => `<tr><td>${op}</td><td>${(100 * freq[op]).toFixed(1)}%</td></tr>`).join('')}</table>`,
-    heatmap('level chosen per layer: share of trials', levelFrequencies(genotypes), genotypes[0]?.path.map((_, l) => `layer ${l + 1}`) ?? [],
-      STRIDES.map((s) => `stride ${s}`), 22),
+    shareBars({ title: 'share of the decoded cells\' branches using each op', x: 'share of branches', bars: CELL_OPS.map((op) => ({ name: op, share: freq[op] })) }),
+    heatmap({ title: 'level chosen per layer: share of trials', rowTitle: 'layer', colTitle: 'output stride', colStep: 64,
+      rows: genotypes[0]?.path.map((_, l) => `layer ${l + 1}`) ?? [], cols: STRIDES.map((st) => `stride ${st}`),
+      subtitle: 'grey: a level the layer cannot reach', cells: levelFrequencies(genotypes).flatMap((row, l) => row.flatMap((value, k) =>
+        (trellis.levelsAt(l).includes(k) ? [{ row: `layer ${l + 1}`, col: `stride ${STRIDES[k]}`, value }] : []))) }),
   ];
 }
 

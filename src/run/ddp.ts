@@ -16,7 +16,8 @@ import * as T from '../engine';
 import { Shard } from '../data/pipeline';
 import { BadInputError } from '../util/errors';
 import { Checkpoint, loadCheckpoint } from './checkpoint';
-import { launchLocal, watchLauncher } from './launch';
+import { checkNprocFits, launchLocal, PROCESS_BYTES, watchLauncher } from './launch';
+import { glooInterfaceFor } from './network';
 import { CHECKPOINT, RunDir } from './run_dir';
 
 /** This process's place in a data-parallel job. */
@@ -27,16 +28,20 @@ export type Parallel = Shard;
  * MASTER_ADDR, MASTER_PORT; the ranks that --nproc starts have it too), or
  * returns null when there is none. A rank started by launchLocal exits when
  * its launcher is gone. On a CUDA device each rank uses cuda:LOCAL_RANK
- * (unless a device index was given) and NCCL when the build has it.
+ * (unless a device index was given) and NCCL when the build has it. Gloo
+ * binds the interface that reaches MASTER_ADDR when the host name resolves to
+ * loopback (glooInterfaceFor), saying so in one line on stderr.
  */
-export function joinJob(device: T.Device, timeoutMs = Number(process.env.AUTODEEPLAB_DIST_TIMEOUT_MS) || undefined): Parallel | null {
+export async function joinJob(device: T.Device, timeoutMs = Number(process.env.AUTODEEPLAB_DIST_TIMEOUT_MS) || undefined): Promise<Parallel | null> {
   const job = T.dist.distributedEnv();
   if (!job) return null;
-  if (process.env.AUTODEEPLAB_LAUNCHER_PID) watchLauncher();
+  watchLauncher();
   const cuda = device.startsWith('cuda');
   if (device === 'cuda') T.setDefaultDevice(`cuda:${job.localRank}` as T.Device);
   const backend = cuda && T.dist.availableBackends().includes('nccl') ? 'nccl' : 'gloo';
-  T.dist.initProcessGroup({ ...job, timeoutMs, backend });
+  const chosen = backend === 'gloo' ? await glooInterfaceFor(job.masterAddr) : null;
+  if (chosen) process.stderr.write(`rank ${job.rank}: ${chosen.note}\n`);
+  T.dist.initProcessGroup({ ...job, timeoutMs, backend, glooInterface: chosen?.iface });
   return { rank: job.rank, worldSize: job.worldSize };
 }
 
@@ -183,10 +188,13 @@ export function rankArgv(argv: string[], share: number): string[] {
 /**
  * `--nproc N`: runs this very command as N local ranks (each with
  * floor(threads / N) threads) and returns the job's exit code (1 naming the
- * rank when one fails). Refused inside a job that is already distributed.
+ * rank when one fails). Refused inside a job that is already distributed, and
+ * (exit 2 naming --nproc) when N ranks of `rank.bytes` each (the command's
+ * estimate of one rank; by default a bare process's) exceed this machine's memory.
  */
-export async function launchSelf(nproc: number, threads: number): Promise<number> {
+export async function launchSelf(nproc: number, threads: number, rank = { bytes: PROCESS_BYTES, what: 'a bare process' }): Promise<number> {
   if (T.dist.distributedEnv()) throw new BadInputError('--nproc: this process is already a rank of a distributed job (RANK and WORLD_SIZE are set); drop --nproc');
+  checkNprocFits(nproc, rank.bytes, rank.what);
   const share = Math.max(1, Math.floor(threads / nproc));
   const { code } = await launchLocal({ nproc, threads, argv: rankArgv(process.argv.slice(1), share) });
   return code;

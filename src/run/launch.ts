@@ -8,13 +8,19 @@
  * `[rank K]` prefix and their stdout dropped. If a rank fails, the others are
  * stopped and the job ends with code 1, naming the rank. Ctrl-C (SIGINT) and
  * SIGTERM reach every rank exactly once: each rank runs in its own process
- * group, so a terminal's Ctrl-C reaches the launcher only, which forwards it.
+ * group, so a terminal's Ctrl-C reaches the launcher only, which forwards it;
+ * after SIGTERM, ranks still running `termGraceMs` later are killed (as
+ * torchrun does). Ranks watch their launcher (watchLauncher) and die with it,
+ * even a SIGKILLed one.
  * @example
  *   const { code } = await launchLocal({ nproc: 2, threads: 4, argv: ['dist/src/cli/main.js', 'train', ...] });
  *   process.exitCode = code;
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import * as net from 'node:net';
+import * as os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { BadInputError } from '../util/errors';
 
 export interface LaunchOptions {
   /** Processes to start (ranks 0..nproc-1). */
@@ -31,6 +37,8 @@ export interface LaunchOptions {
   label?: string;
   /** After stopping a rank with SIGTERM, SIGKILL follows this much later (default 5000 ms). */
   killGraceMs?: number;
+  /** After a SIGTERM to the launcher, ranks still running this much later get SIGKILL (default 30 s, torchrun's). */
+  termGraceMs?: number;
 }
 
 export interface LaunchResult {
@@ -40,6 +48,36 @@ export interface LaunchResult {
    */
   code: number;
   failedRank?: number;
+}
+
+/** Resident memory of a rank before any model or batch: node, libtorch, sharp, the data pipeline (measured). */
+export const PROCESS_BYTES = 0.36e9;
+
+/**
+ * Refuses (exit 2, naming --nproc) more local ranks than this machine's
+ * memory holds at `rankBytes` each (a command's own estimate of one rank, or
+ * PROCESS_BYTES), with 10% to spare as the commands' own checks.
+ */
+export function checkNprocFits(nproc: number, rankBytes: number, what: string, totalBytes = os.totalmem()): void {
+  const most = Math.floor((0.9 * totalBytes) / rankBytes);
+  if (nproc <= most) return;
+  const gb = (b: number) => `${(b / 1e9).toFixed(1)} GB`;
+  throw new BadInputError(`--nproc: ${nproc} processes need about ${gb(nproc * rankBytes)} of memory (${gb(rankBytes)} each: ${what}) ` +
+    `but this machine has ${gb(totalBytes)}; at most ${Math.max(most, 0)} fit`);
+}
+
+/**
+ * Ranks of this job on this machine, which share its memory: LOCAL_WORLD_SIZE
+ * (--nproc and torchrun set it) in a job, else 1.
+ */
+export function ranksHere(inJob: boolean, env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.LOCAL_WORLD_SIZE);
+  return inJob && Number.isInteger(n) && n > 1 ? n : 1;
+}
+
+/** How a memory refusal says that the machine is shared by `ranks` processes ('' for one). */
+export function sharedBy(ranks: number, totalBytes: number): string {
+  return ranks > 1 ? ` for ${ranks} processes (--nproc, LOCAL_WORLD_SIZE), ${(totalBytes / ranks / 1e9).toFixed(1)} GB each` : '';
 }
 
 /** A TCP port nobody listens on at this moment (as torchrun --standalone picks one). */
@@ -80,7 +118,7 @@ function prefixLines(stream: NodeJS.ReadableStream, prefix: string, out: NodeJS.
 
 /** Starts the ranks and resolves when every one has exited. */
 export async function launchLocal(options: LaunchOptions): Promise<LaunchResult> {
-  const { nproc, threads, argv = process.argv.slice(1), env = process.env, label = 'autodeeplab launch', killGraceMs = 5000 } = options;
+  const { nproc, threads, argv = process.argv.slice(1), env = process.env, label = 'autodeeplab launch', killGraceMs = 5000, termGraceMs = 30_000 } = options;
   if (!Number.isInteger(nproc) || nproc < 1) throw new RangeError(`launchLocal: nproc must be a positive integer, got ${nproc}`);
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`launchLocal: threads must be a positive integer, got ${threads}`);
   const port = options.masterPort ?? (await freePort());
@@ -90,15 +128,17 @@ export async function launchLocal(options: LaunchOptions): Promise<LaunchResult>
   let interrupted = false;
   let firstCode = 0;
 
+  const killLater = (graceMs: number) => {
+    for (const r of alive) setTimeout(() => alive.has(r) && children[r].kill('SIGKILL'), graceMs).unref();
+  };
   const stopOthers = () => {
-    for (const r of alive) {
-      children[r].kill('SIGTERM');
-      setTimeout(() => alive.has(r) && children[r].kill('SIGKILL'), killGraceMs).unref();
-    }
+    for (const r of alive) children[r].kill('SIGTERM');
+    killLater(killGraceMs);
   };
   const forward = (signal: NodeJS.Signals) => () => {
     interrupted = true;
     for (const r of alive) children[r].kill(signal);
+    if (signal === 'SIGTERM') killLater(termGraceMs); // a rank blocked in a collective cannot act on it
   };
   const onInt = forward('SIGINT');
   const onTerm = forward('SIGTERM');
@@ -140,17 +180,28 @@ export async function launchLocal(options: LaunchOptions): Promise<LaunchResult>
   return { code: interrupted ? firstCode : 0 };
 }
 
+let watching = false;
+
 /**
- * In a rank started by launchLocal: exits (code 1) when the launcher is gone
- * (killed with SIGKILL, say), so that no rank outlives its job. Checks once a
- * second without keeping the process alive.
+ * In a rank started by launchLocal: exits when the launcher is gone (killed
+ * with SIGKILL, say), so that no rank outlives its job. A worker thread
+ * checks the parent twice a second, so a rank blocked in native code (a
+ * collective, a join) dies too; it kills its own process with SIGKILL (a
+ * worker cannot exit the process otherwise, and the main thread may not be
+ * listening). Idempotent; nothing outside such a rank.
  */
 export function watchLauncher(env: NodeJS.ProcessEnv = process.env): void {
   const pid = Number(env.AUTODEEPLAB_LAUNCHER_PID);
-  if (!Number.isInteger(pid) || pid <= 0 || process.ppid !== pid) return;
-  setInterval(() => {
-    if (process.ppid === pid) return;
-    process.stderr.write(`rank ${env.RANK ?? '?'}: its launcher (pid ${pid}) is gone; exiting\n`);
-    process.exit(1);
-  }, 1000).unref();
+  if (watching || env.RANK === undefined || !Number.isInteger(pid) || pid <= 0) return;
+  watching = true;
+  const note = `rank ${env.RANK}: its launcher (pid ${pid}) is gone; exiting\n`;
+  const watcher = new Worker(`
+    const fs = require('node:fs');
+    const gone = () => {
+      try { fs.writeSync(2, ${JSON.stringify(note)}); } catch {} // its reader may be gone too
+      process.kill(process.pid, 'SIGKILL');
+    };
+    if (process.ppid !== ${pid}) gone();
+    setInterval(() => process.ppid !== ${pid} && gone(), 500);`, { eval: true, stdout: false, stderr: false });
+  watcher.unref();
 }

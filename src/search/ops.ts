@@ -1,7 +1,8 @@
 /**
  * The search-time op kernels shared by the fused cell and the reference one,
  * so that both compute exactly the same thing: pools, depthwise convolutions,
- * and atrous convolutions.
+ * and atrous convolutions ('same' padding; taps that only read padding on
+ * small maps are skipped: engine/ops/same_conv.ts).
  */
 import * as T from '../engine';
 import { ATROUS_RATE, KERNEL, AtrousOp, PoolOp } from '../arch/primitives';
@@ -14,10 +15,11 @@ export const POOLS: Readonly<Record<PoolOp, (x: T.Tensor) => T.Tensor>> = Object
 
 /** Depthwise kxk convolution, 'same' padding; w: (channels, 1, k, k). */
 export function depthwise(x: T.Tensor, w: T.Tensor): T.Tensor {
-  return T.conv2d(x, w, { padding: (w.shape[3] - 1) / 2, groups: w.shape[0] });
+  return T.sameConv2d(x, w, { groups: w.shape[0] });
 }
 
 /** Regular kxk convolution at the atrous rate, 'same' padding (groups > 1: one per untied arrow). */
 export function atrousConv(x: T.Tensor, w: T.Tensor, op: AtrousOp, groups = 1): T.Tensor {
-  return T.conv2d(x, w, { padding: (ATROUS_RATE * (KERNEL[op] - 1)) / 2, dilation: ATROUS_RATE, groups });
+  if (w.shape[3] !== KERNEL[op]) throw new RangeError(`atrousConv: ${op} needs a ${KERNEL[op]}x${KERNEL[op]} kernel, got [${w.shape}]`);
+  return T.sameConv2d(x, w, { dilation: ATROUS_RATE, groups });
 }

@@ -15,10 +15,12 @@
  * gradients over the ranks, the per-epoch evaluation shares out its batches,
  * and only rank 0 writes `out`.
  */
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as T from '../engine';
 import { BatchArrays, BatchSampler, splitHalves, toBatch } from '../data/pipeline';
 import { derivedSplitsRecord } from '../data/dataset';
+import { dataRootOf } from '../data/registry';
 import { Checkpoint, prefixed, withPrefix } from '../run/checkpoint';
 import { batchSource, RunOptions, runLoop } from '../run/loop';
 import { RunDir } from '../run/run_dir';
@@ -32,6 +34,7 @@ import { Supernet } from './supernet';
 import { alphaRows } from './decode';
 import { checkSearchFits } from './memory';
 import { restoreRngState, rngStateTensors } from '../run/device';
+import { ranksHere } from '../run/launch';
 import { writeFileAtomic } from '../util/files';
 import { BadInputError, ConfigError } from '../util/errors';
 import { CostTable } from '../arch/cost_table';
@@ -113,7 +116,7 @@ async function searchIn(run: RunWriter, o: SearchRunOptions): Promise<SearchResu
   T.setNumThreads(cfg.threads);
   T.manualSeed(cfg.seed);
   const net = new Supernet(cfg, { archInitScale: cfg.archInitScale, recompute: cfg.recompute });
-  checkSearchFits(cfg, net.weights.count()); // before the first step, not in the OOM killer's hands
+  checkSearchFits(cfg, net.weights.count(), os.totalmem(), ranksHere(o.parallel !== undefined)); // before the first step, not in the OOM killer's hands
   const budget = o.budget ? new SearchBudget(o.budget, cfg, net, o.costTable, o.budgetSource) : null; // refuses a budget nothing fits
   const wOpt = new T.SGD(net.weights.parameters(), { lr: cfg.weightLr, momentum: cfg.weightMomentum, weightDecay: cfg.weightDecay });
   const aOpt = new T.Adam(net.archParameters(), { lr: cfg.archLr, betas: cfg.archBetas, weightDecay: cfg.archWeightDecay });
@@ -137,7 +140,7 @@ async function searchIn(run: RunWriter, o: SearchRunOptions): Promise<SearchResu
       return ck.iteration;
     });
   } else {
-    run.begin({ ...cfg, dataset: o.dataset.name, datasetSize: o.dataset.length, ...derivedSplitsRecord(o.dataset), device: T.getDefaultDevice(), ...(o.budget ? { budget: o.budget } : {}) });
+    run.begin({ ...cfg, dataset: o.dataset.name, ...dataRootOf(o.dataset), datasetSize: o.dataset.length, ...derivedSplitsRecord(o.dataset), device: T.getDefaultDevice(), ...(o.budget ? { budget: o.budget } : {}) });
   }
   // Every rank starts from rank 0's weights, BN statistics, alpha and beta (after a resume too).
   broadcastFromMain(par, [...Object.values(net.weights.stateDict()), ...net.archParameters()]);

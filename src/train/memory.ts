@@ -10,6 +10,7 @@
 import * as os from 'node:os';
 import * as T from '../engine';
 import { AutoDeepLab } from '../model/network';
+import { sharedBy } from '../run/launch';
 import { ConfigError } from '../util/errors';
 
 /** Elements of every convolution output of one crop x crop image. */
@@ -21,12 +22,13 @@ export function convOutputElements(model: AutoDeepLab, crop: number): number {
   return n;
 }
 
-export function checkTrainFits(model: AutoDeepLab, crop: number, batch: number, totalBytes = os.totalmem()): void {
+/** `ranks`: processes of this job on this machine, which share its memory. */
+export function checkTrainFits(model: AutoDeepLab, crop: number, batch: number, totalBytes = os.totalmem(), ranks = 1): void {
   const refuse = (atLeast: number, what: string) => {
-    if (atLeast <= 0.9 * totalBytes) return;
+    if (atLeast <= (0.9 * totalBytes) / ranks) return;
     const gb = (b: number) => `${b < 1e12 ? (b / 1e9).toFixed(1) : (b / 1e9).toExponential(1)} GB`;
     throw new ConfigError(`train: needs at least ${gb(atLeast)} of memory (crop ${crop}, batch ${batch}: ${what}) ` +
-      `but this machine has ${gb(totalBytes)}; use a smaller --crop or --batch-size`);
+      `but this machine has ${gb(totalBytes)}${sharedBy(ranks, totalBytes)}; use a smaller --crop or --batch-size`);
   };
   // The batch itself first (float32 RGB + int64 labels, 20 bytes a pixel): shapes too large for libtorch's strides stop here.
   refuse(batch * crop ** 2 * 20, 'the batch itself');

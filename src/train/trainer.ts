@@ -9,10 +9,12 @@
  * its shard of each global batch with gradients averaged over the ranks;
  * only rank 0 writes `out`.
  */
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as T from '../engine';
 import { derivedSplitsRecord, IGNORE_INDEX, SegmentationDataset } from '../data/dataset';
 import { BatchSampler, toBatch } from '../data/pipeline';
+import { dataRootOf } from '../data/registry';
 import { evaluateDataset } from '../eval/evaluate';
 import { AutoDeepLab, ModelConfig } from '../model/network';
 import { prefixed, withPrefix } from '../run/checkpoint';
@@ -23,6 +25,7 @@ import { saveModel } from '../model/saved';
 import { TrainConfig } from './config';
 import { polyLr } from '../run/schedule';
 import { restoreRngState, rngStateTensors } from '../run/device';
+import { ranksHere } from '../run/launch';
 import { checkTrainFits } from './memory';
 import { BadInputError, ConfigError } from '../util/errors';
 
@@ -56,7 +59,7 @@ async function trainIn(run: RunWriter, o: TrainRunOptions): Promise<TrainResult>
   T.setNumThreads(c.threads);
   T.manualSeed(c.seed);
   const model = new AutoDeepLab(o.model);
-  checkTrainFits(model, c.crop, c.batchSize); // before the first step, not in the OOM killer's hands
+  checkTrainFits(model, c.crop, c.batchSize, os.totalmem(), ranksHere(o.parallel !== undefined)); // before the first step, not in the OOM killer's hands
   const opt = new T.SGD(model.weights.parameters(), { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay });
   const indices = Array.from({ length: o.dataset.length }, (_, i) => i);
   if (indices.length < c.batchSize * par.worldSize) {
@@ -75,7 +78,7 @@ async function trainIn(run: RunWriter, o: TrainRunOptions): Promise<TrainResult>
       return ck.iteration;
     });
   } else {
-    run.begin({ model: o.model, train: c, dataset: o.dataset.name, ...derivedSplitsRecord(o.dataset, o.valDataset) });
+    run.begin({ model: o.model, train: c, dataset: o.dataset.name, ...dataRootOf(o.dataset), ...derivedSplitsRecord(o.dataset, o.valDataset) });
   }
   // Every rank starts from rank 0's weights and BN statistics (after a resume too).
   broadcastFromMain(par, Object.values(model.weights.stateDict()));

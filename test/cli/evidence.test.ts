@@ -13,6 +13,7 @@ import { validateGenotype } from '../../src/arch/genotype';
 import { openDataset } from '../../src/data/registry';
 import { Comparison, evaluateSaved, randomArchitectures } from '../../src/train/baseline';
 import { readTrials } from '../../src/report/trials';
+import { specsOf } from '../../src/report/vega';
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
@@ -43,7 +44,8 @@ describe('evidence commands', () => {
     assert.equal(rep.status, 0, rep.stderr);
     const html = fs.readFileSync(path.join(dir, 'report.html'), 'utf8');
     assert.match(html, /Fig\. 4/);
-    assert.equal((html.match(/class="trial"/g) ?? []).length, 3);
+    const band = specsOf(html)[0] as { layer: { data: { values: { trial?: string }[] } }[] };
+    assert.equal(new Set(band.layer[1].data.values.map((v) => v.trial)).size, 3, 'a line per trial');
     const clash = run('trials', '--trials', '1', '--out', dir, '--seed', '1');
     assert.equal(clash.status, 2);
     assert.match(clash.stderr, /--seed is set by trials/);
@@ -85,8 +87,8 @@ describe('evidence commands', () => {
     const rep = run('report', out);
     assert.equal(rep.status, 0, rep.stderr);
     const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
-    assert.equal((html.match(/class="searched"/g) ?? []).length, 1);
-    assert.equal((html.match(/class="random"/g) ?? []).length, 2);
+    const kinds = (specsOf(html)[0] as { data: { values: { kind: string }[] } }).data.values.map((v) => v.kind).sort();
+    assert.deepEqual(kinds, ['random', 'random', 'searched']);
     fs.rmSync(dir, { recursive: true });
   });
 });

@@ -18,6 +18,7 @@ import { cheapestCost } from '../../src/search/budget_decode';
 import { trainArgs } from '../../src/cli/trial_runs';
 import { assembleTable } from '../../src/deploy/latency';
 import { readTrials } from '../../src/report/trials';
+import { specsOf } from '../../src/report/vega';
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
@@ -105,7 +106,8 @@ describe('trials --budgets', () => {
     assert.equal(rep.status, 0, rep.stderr);
     const html = fs.readFileSync(path.join(dir, 'report.html'), 'utf8');
     assert.match(html, /Cost \/ accuracy trade-off/);
-    assert.equal((html.match(/class="point"/g) ?? []).length, 2);
+    const plot = specsOf(html).find((s) => (s.title as { text: string }).text.startsWith('decoded architectures')) as { layer: { data: { values: unknown[] } }[] };
+    assert.equal(plot.layer[2].data.values.length, 2, 'a point per trial');
     assert.equal((html.match(/<td>retrained<\/td>/g) ?? []).length, 2);
 
     const clash = run('trials', '--trials', '1', '--budgets', '300', '--out', dir, '--budget', '250');

@@ -53,3 +53,45 @@ export async function folderDataset(n: number, size: number, faults: Record<numb
   }
   return root;
 }
+
+export type Benchmark = 'cityscapes' | 'voc' | 'ade20k';
+
+/**
+ * Where sample `name` of a split keeps its image and label in a benchmark's
+ * official layout under root (as src/data/readers read them). Cityscapes
+ * names are {city}_{seq}_{frame}; ADE20K's test images are release_test/testing/*.jpg.
+ */
+export function benchmarkFiles(b: Benchmark, root: string, split: string, name: string): { image: string; label: string } {
+  if (b === 'cityscapes') {
+    const city = name.split('_')[0];
+    return { image: path.join(root, 'leftImg8bit', split, city, `${name}_leftImg8bit.png`), label: path.join(root, 'gtFine', split, city, `${name}_gtFine_labelIds.png`) };
+  }
+  if (b === 'voc') {
+    const base = path.join(root, 'VOCdevkit', 'VOC2012');
+    return { image: path.join(base, 'JPEGImages', `${name}.jpg`), label: path.join(base, 'SegmentationClass', `${name}.png`) };
+  }
+  const dir = split === 'train' ? 'training' : split === 'val' ? 'validation' : split;
+  const ade = path.join(root, 'ADEChallengeData2016');
+  return {
+    image: split === 'test' ? path.join(root, 'release_test', 'testing', `${name}.jpg`) : path.join(ade, 'images', dir, `${name}.jpg`),
+    label: path.join(ade, 'annotations', dir, `${name}.png`),
+  };
+}
+
+/** Writes the images of a split (w x h, patterned) and VOC's split list; no labels. Returns the image files. */
+export async function writeBenchmarkImages(b: Benchmark, root: string, split: string, names: string[], w: number, h: number): Promise<string[]> {
+  const images = names.map((n) => benchmarkFiles(b, root, split, n).image);
+  for (const [i, image] of images.entries()) await writeRgb(image, w, h, i + 1);
+  if (b === 'voc') {
+    const list = path.join(root, 'VOCdevkit', 'VOC2012', 'ImageSets', 'Segmentation', `${split}.txt`);
+    fs.mkdirSync(path.dirname(list), { recursive: true });
+    fs.writeFileSync(list, names.join('\n') + '\n');
+  }
+  return images;
+}
+
+/** Copies a file to where a label goes (making its folders): a prediction read back as a label. */
+export function placeAsLabel(file: string, label: string): void {
+  fs.mkdirSync(path.dirname(label), { recursive: true });
+  fs.copyFileSync(file, label);
+}

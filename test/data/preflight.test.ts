@@ -14,7 +14,7 @@ import { DatasetError } from '../../src/data/readers/files';
 import { vocColormap } from '../../src/data/readers/voc';
 import { openDataset, SkipBad } from '../../src/data/registry';
 import { folderDataset } from './fixtures';
-import { palettePng } from './png';
+import { palettePng } from '../../src/data/png';
 
 /** Indices whose decoding fails, by trying each one. */
 async function failingByDecoding(ds: SegmentationDataset): Promise<number[]> {

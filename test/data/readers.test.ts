@@ -8,10 +8,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { openDataset, SkipBad } from '../../src/data/registry';
+import { openDataset, SkipBad, splitImages } from '../../src/data/registry';
 import { vocColormap } from '../../src/data/readers/voc';
 import { DatasetError } from '../../src/data/readers/files';
-import { palettePng } from './png';
+import { palettePng } from '../../src/data/png';
 
 const W = 8;
 const H = 6;
@@ -90,6 +90,23 @@ describe('dataset readers (official layouts)', () => {
     assert.deepEqual([...(await ds.get(0)).label.slice(0, 4)], [255, 0, 149, 41]);
     await grey(file(...base, 'annotations', 'validation', 'ADE_val_00000001.png'), fill([0, 151]));
     await assert.rejects(ds.get(0), /ADE_val_00000001.png: label 151 at pixel \(1, 0\) is out of range \(expected 0..149 or 255\)/);
+  });
+
+  it("splitImages: a split's images without labels (test splits have none), the same files and ids as the readers", async () => {
+    const strip = ({ id, image }: { id: string; image: string }) => ({ id, image });
+    for (const [name, dir, split] of [['cityscapes', 'cs', 'train'], ['voc', 'voc', 'train'], ['ade20k', 'ade', 'val']] as const) {
+      const ds = openDataset(name, { root: path.join(root, dir), split });
+      assert.deepEqual(splitImages(name, path.join(root, dir), split), Array.from({ length: ds.length }, (_, i) => strip(ds.files!(i)!)), name);
+    }
+    const id = 'berlin_000000_000019';
+    await rgb(file('cs', 'leftImg8bit', 'test', 'berlin', `${id}_leftImg8bit.png`));
+    assert.deepEqual(splitImages('cityscapes', path.join(root, 'cs'), 'test'), [{ id: `berlin/${id}`, image: path.join(root, 'cs', 'leftImg8bit', 'test', 'berlin', `${id}_leftImg8bit.png`) }]);
+    assert.throws(() => openDataset('cityscapes', { root: path.join(root, 'cs'), split: 'test' }), /gtFine\/test: folder not found/);
+    fs.writeFileSync(file('voc', 'VOCdevkit', 'VOC2012', 'ImageSets', 'Segmentation', 'test.txt'), '2008_000001\n');
+    assert.deepEqual(splitImages('voc', path.join(root, 'voc'), 'test'), [{ id: '2008_000001', image: path.join(root, 'voc', 'VOCdevkit', 'VOC2012', 'JPEGImages', '2008_000001.jpg') }]);
+    assert.throws(() => splitImages('ade20k', path.join(root, 'ade'), 'test'), /ade\/release_test\/testing: folder not found \(expected release_test\/testing\/\*\.jpg/);
+    await rgb(file('ade', 'release_test', 'testing', 'ADE_test_00000001.jpg'));
+    assert.deepEqual(splitImages('ade20k', path.join(root, 'ade'), 'test'), [{ id: 'ADE_test_00000001', image: path.join(root, 'ade', 'release_test', 'testing', 'ADE_test_00000001.jpg') }]);
   });
 
   it('folder: images/, masks/, classes.json with its ignore value, optional split lists', async () => {

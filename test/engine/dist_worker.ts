@@ -85,7 +85,7 @@ function fault(kind: 'die' | 'die-during' | 'hang', timeoutMs: number): object {
 
 async function launched(mode: string): Promise<void> {
   if (process.env.RANK === undefined) {
-    const res = await launchLocal({ nproc: 2, threads: 3, argv: [__filename, 'launch', mode], killGraceMs: 2000 });
+    const res = await launchLocal({ nproc: 2, threads: 3, argv: [__filename, 'launch', mode], killGraceMs: 2000, termGraceMs: 2000 });
     process.stderr.write(`launcher result ${JSON.stringify(res)}\n`);
     process.exitCode = res.code;
     return;
@@ -106,6 +106,12 @@ async function launched(mode: string): Promise<void> {
     watchLauncher();
     setTimeout(() => process.exit(5), 20_000);
     process.stderr.write(`rank ${r} ready pid=${process.pid}\n`);
+  } else if (mode === 'blocked') {
+    // A rank stuck in native code (a join, a collective): its JS never runs again, and it takes no notice of SIGTERM.
+    watchLauncher();
+    process.on('SIGTERM', () => {});
+    process.stderr.write(`rank ${r} ready pid=${process.pid}\n`);
+    setTimeout(() => sleep(30_000), 200);
   } else if (mode === 'sigint') {
     let count = 0;
     process.on('SIGINT', () => {

@@ -124,12 +124,13 @@ describe('distributed: faults end in errors, not hangs', () => {
     }
   });
 
-  it('an unreachable master is an error after the timeout, naming host and port', async () => {
+  it('an unreachable master is an error after the timeout, naming host, port and what to check', async () => {
     const port = await freePort(); // nobody listens there
     const r1 = await run(['init', '2000'], rankEnv(process.env, 1, 2, port, 2), 30_000);
     assert.equal(r1.code, 1);
     assert.match(r1.json.error, /distInit: .*(timed out|timeout)/i);
     assert.match(r1.json.error, new RegExp(`127\\.0\\.0\\.1.*${port}`));
+    assert.match(r1.json.error, new RegExp(`\ncheck: rank 0 is running and serves 127\\.0\\.0\\.1:${port} .*every rank reaches it .*firewall.*same MASTER_ADDR, MASTER_PORT.*GLOO_SOCKET_IFNAME`));
     assert.ok(r1.ms < 2000 + 15_000, `took ${r1.ms} ms`);
   });
 });

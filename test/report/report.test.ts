@@ -1,13 +1,12 @@
-/** The run report renders in headless Chromium: charts drawn, diagrams present, no console errors. */
+/** The run report's diagrams and errors (its rendering in Chromium: render.test.ts). */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import sharp from 'sharp';
 import { AUTO_DEEPLAB_GENOTYPE } from '../../src/arch/genotype';
 import { cellSvg, trellisSvg } from '../../src/report/diagrams';
+import { configTable } from '../../src/report/config_table';
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
 
@@ -22,35 +21,23 @@ describe('run report', () => {
     for (const b of AUTO_DEEPLAB_GENOTYPE.cell.blocks) for (const br of b) assert.ok(c.includes(`>${br.op}<`));
   });
 
-  it('renders in headless Chromium with non-empty charts and no console errors', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adl-report-'));
-    const run = path.join(dir, 'search');
-    const r = spawnSync(process.execPath, [CLI, 'search', '--epochs', '2', '--arch-start-epoch', '1', '--crop', '40', '--layers', '3',
-      '--blocks', '3', '--filter-multiplier', '2', '--builtin-size', '8', '--builtin-image-size', '48', '--threads', '2', '--out', run], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    const rep = spawnSync(process.execPath, [CLI, 'report', run], { encoding: 'utf8' });
-    assert.equal(rep.status, 0, rep.stderr);
-    const html = fs.readFileSync(path.join(run, 'report.html'), 'utf8');
-    assert.ok((html.match(/<svg /g) ?? []).length >= 6, 'curves, diagrams and heatmaps');
-    assert.match(html, /data:image\/png;base64,/);
-    const shot = path.join(dir, 'shot.png');
-    const chrome = spawnSync('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${path.join(dir, 'profile')}`,
-      '--enable-logging=stderr', '--v=0', '--window-size=1000,2400', `--screenshot=${shot}`, `file://${path.join(run, 'report.html')}`],
-    { encoding: 'utf8', timeout: 60_000 });
-    assert.equal(chrome.status, 0, chrome.stderr);
-    assert.doesNotMatch(chrome.stderr, /CONSOLE\(\d+\)|Uncaught/, 'console errors');
-    const { data, info } = await sharp(shot).raw().toBuffer({ resolveWithObject: true });
-    let nonWhite = 0;
-    let pathBlue = 0;
-    for (let p = 0; p < info.width * info.height; p++) {
-      const [r0, g0, b0] = [data[p * info.channels], data[p * info.channels + 1], data[p * info.channels + 2]];
-      if (r0 < 240 || g0 < 240 || b0 < 240) nonWhite++;
-      if (Math.abs(r0 - 0x1f) < 12 && Math.abs(g0 - 0x5f) < 12 && Math.abs(b0 - 0xbf) < 12) pathBlue++;
+  it('the configuration table groups fields by purpose, nested ones by their dotted name, a genotype as the CLI prints it', () => {
+    const html = configTable({ dataset: 'voc', dataRoot: '/data/voc', layers: 4, weightLr: 0.1, seed: 3, budget: { limit: 2e11, unit: 'multiAdds' },
+      model: { genotype: AUTO_DEEPLAB_GENOTYPE, bn: { momentum: 0.1 } }, train: { lr: 0.05, crop: 769, evalEvery: 10 }, odd: true });
+    const groups: Record<string, string[]> = {};
+    let group = '';
+    for (const m of html.matchAll(/<th colspan="2">([^<]+)<\/th>|<tr><td>([^<]+)<\/td>/g)) {
+      if (m[1]) group = m[1];
+      else (groups[group] ??= []).push(m[2]);
     }
-    assert.ok(nonWhite / (info.width * info.height) > 0.03, `only ${nonWhite} non-white pixels`);
-    assert.ok(pathBlue > 200, `the network path is not drawn (${pathBlue} pixels)`);
-    fs.rmSync(dir, { recursive: true });
+    assert.deepEqual(groups, {
+      Data: ['dataset', 'dataRoot', 'train.crop'], 'Cost budget': ['budget.limit', 'budget.unit'],
+      Network: ['layers', 'model.genotype', 'model.bn.momentum'], 'Schedule and optimisers': ['weightLr', 'train.lr'],
+      Run: ['seed', 'train.evalEvery'], Other: ['odd'],
+    });
+    assert.deepEqual(Object.keys(groups), ['Data', 'Cost budget', 'Network', 'Schedule and optimisers', 'Run', 'Other'], 'groups in order');
+    assert.ok(html.includes('block0 = atrous5x5(prevPrev) + sep3x3(prev)'), 'the genotype as the CLI prints it');
+    assert.ok(html.includes('path (output stride per layer): 4 4 4 8 16 8 16 16 32 32 16 8'));
   });
 
   it('a folder that is not a run directory is a clear error', () => {

@@ -11,40 +11,25 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MultiAddsTable, networkCost } from '../../src/arch/cost_table';
-import { AUTO_DEEPLAB_GENOTYPE, Genotype } from '../../src/arch/genotype';
+import { AUTO_DEEPLAB_GENOTYPE } from '../../src/arch/genotype';
 import { sampleGenotype } from '../../src/arch/random';
 import { LatencyTable } from '../../src/arch/latency_table';
 import { assembleTable } from '../../src/deploy/latency';
 import { Rng } from '../../src/util/random';
 import { buildReport } from '../../src/report/report';
 import { isSweepFolder, readGroups, tradeoffPoint } from '../../src/report/tradeoff';
+import { specsOf } from '../../src/report/vega';
+import { Budget, fakeRetrain, fakeTrial } from './fakes';
 
 const TABLE2_B = { S: 315.14, M: 431.0, L: 647.08 };
-type Budget = { limit: number; unit: 'multiAdds' | 'ms'; size: [number, number]; filterMultiplier: number; weight: number };
+const COSTED = { config: { blocks: 5, numClasses: 19 } };
 
-/** A fake search run: config (with its budget), one epoch line per mIoU, the genotype and the logged cost of each. */
-function fakeTrial(dir: string, seed: number, mIoU: number[], g: Genotype, budget?: Budget, loggedCost = 0): string {
-  const d = path.join(dir, `trial-${seed}`);
-  fs.mkdirSync(d, { recursive: true });
-  fs.writeFileSync(path.join(d, 'config.json'), JSON.stringify({ epochs: mIoU.length, seed, layers: g.path.length, blocks: 5, numClasses: 19, ...(budget ? { budget } : {}) }));
-  const lines = mIoU.map((v, e) => JSON.stringify({ type: 'epoch', epoch: e, mIoU: v, genotype: g, ...(budget ? { budget: { limit: budget.limit, unit: budget.unit, expected: 0, cost: loggedCost } } : {}) }));
-  fs.writeFileSync(path.join(d, 'metrics.jsonl'), lines.join('\n') + '\n');
-  return d;
-}
-
-/** A finished retraining of a trial: the model file and a validation line. */
-function fakeRetrain(trialDir: string, mIoU: number): void {
-  const d = path.join(trialDir, 'retrain');
-  fs.mkdirSync(d);
-  fs.writeFileSync(path.join(d, 'model.safetensors'), '');
-  fs.writeFileSync(path.join(d, 'metrics.jsonl'), `${JSON.stringify({ type: 'validation', iteration: 5, mIoU: 0.01 })}\n${JSON.stringify({ type: 'validation', iteration: 10, mIoU })}\n`);
-}
-
-/** Pixel x of each marker line and point (by its title), from the first scatter of the page. */
+/** x (in the plot's unit: B or ms) of each marker and point (by its tooltip), from the trade-off scatter's Vega-Lite spec. */
 function positions(html: string): { markers: Record<string, number>; points: Record<string, number> } {
-  const plot = html.slice(html.indexOf('decoded architectures: cost and mIoU'));
-  const markers = Object.fromEntries([...plot.matchAll(/<line class="marker" x1="([0-9.]+)"[^>]*\/><text[^>]*>([^<]+)<\/text>/g)].map((m) => [m[2], Number(m[1])]));
-  const points = Object.fromEntries([...plot.matchAll(/<circle class="point" cx="([0-9.]+)"[^>]*><title>([^<]+)<\/title>/g)].map((m) => [m[2], Number(m[1])]));
+  const plot = specsOf(html).find((s) => (s.title as { text: string }).text.startsWith('decoded architectures: cost and mIoU'))!;
+  const layers = plot.layer as { data: { values: { x: number; name?: string; label?: string }[] } }[];
+  const markers = Object.fromEntries(layers[0].data.values.map((m) => [m.name!, m.x]));
+  const points = Object.fromEntries(layers[2].data.values.map((p) => [p.label!, p.x]));
   return { markers, points };
 }
 
@@ -54,9 +39,9 @@ describe('report: cost / accuracy trade-off', () => {
     const rng = new Rng(11);
     const gs = Array.from({ length: 3 }, () => sampleGenotype(rng, { blocks: 5, layers: 6 }));
     const budget = (b: number): Budget => ({ limit: b * 1e9, unit: 'multiAdds', size: [1024, 2048], filterMultiplier: 20, weight: 1 });
-    fakeTrial(path.join(dir, 'budget-400'), 0, [0.2, 0.3], gs[0], budget(400));
-    fakeRetrain(fakeTrial(path.join(dir, 'budget-400'), 1, [0.25, 0.35], gs[1], budget(400)), 0.42);
-    fakeTrial(path.join(dir, 'budget-500'), 0, [0.1, 0.4], gs[2], budget(500));
+    fakeTrial(path.join(dir, 'budget-400'), 0, [0.2, 0.3], gs[0], { ...COSTED, budget: budget(400) });
+    fakeRetrain(fakeTrial(path.join(dir, 'budget-400'), 1, [0.25, 0.35], gs[1], { ...COSTED, budget: budget(400) }), 0.42);
+    fakeTrial(path.join(dir, 'budget-500'), 0, [0.1, 0.4], gs[2], { ...COSTED, budget: budget(500) });
     assert.ok(isSweepFolder(dir));
     assert.deepEqual(readGroups(dir).map((g) => [g.label, g.trials.length]), [['400', 2], ['500', 1]]);
     const oracle = new MultiAddsTable({ filterMultiplier: 20, blocks: 5, numClasses: 19, size: [1024, 2048] });
@@ -67,7 +52,7 @@ describe('report: cost / accuracy trade-off', () => {
     const { markers, points } = positions(html);
     assert.deepEqual(Object.keys(markers).sort(), ['400 B', '500 B', 'L', 'M', 'S']);
     assert.equal(Object.keys(points).length, 3, 'one point per trial');
-    // Pixels are an affine function of cost: fix it by S and L at Table 2's figures, then everything else must sit on it.
+    // Positions are an affine function of cost: fix it by S and L at Table 2's figures, then everything else must sit on it.
     const a = (markers.L - markers.S) / (TABLE2_B.L - TABLE2_B.S);
     const px = (billions: number) => markers.S + a * (billions - TABLE2_B.S);
     assert.ok(Math.abs(markers.M - px(TABLE2_B.M)) < 0.05, `M at ${markers.M}, Table 2 at ${px(TABLE2_B.M)}`);
@@ -87,7 +72,7 @@ describe('report: cost / accuracy trade-off', () => {
   it('plain trials are costed at 1024x2048, F = 20; ms sweeps mark only the released network of the table\'s F', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adl-sweep-'));
     const g = sampleGenotype(new Rng(4), { blocks: 5, layers: 4 });
-    fakeTrial(dir, 7, [0.3], g);
+    fakeTrial(dir, 7, [0.3], g, COSTED);
     const html = await buildReport(dir);
     assert.match(html, /Fig\. 4/);
     const c = networkCost(new MultiAddsTable({ filterMultiplier: 20, blocks: 5, numClasses: 19, size: [1024, 2048] }), g.cell!, g.path);
@@ -98,7 +83,7 @@ describe('report: cost / accuracy trade-off', () => {
     const shape = { filterMultiplier: 32, blocks: 5, numClasses: 19, size: [64, 128] as [number, number] };
     const table = assembleTable(shape, 'libtorch', 1, 'cpu', (key) => key.length / 10); // synthetic, distinct per part
     const budget: Budget = { limit: 50, unit: 'ms', size: shape.size, filterMultiplier: 32, weight: 1 };
-    fakeTrial(path.join(ms, 'budget-50'), 0, [0.2], g, budget, 41.5);
+    fakeTrial(path.join(ms, 'budget-50'), 0, [0.2], g, { ...COSTED, budget, loggedCost: 41.5 });
     const noTable = await buildReport(ms);
     assert.match(noTable, /S \/ M \/ L not marked: no latency-table\.json/);
     fs.writeFileSync(path.join(ms, 'latency-table.json'), JSON.stringify(table));

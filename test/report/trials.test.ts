@@ -7,25 +7,18 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AUTO_DEEPLAB_GENOTYPE, Genotype } from '../../src/arch/genotype';
+import { AUTO_DEEPLAB_GENOTYPE } from '../../src/arch/genotype';
 import { sampleGenotype } from '../../src/arch/random';
 import { Rng } from '../../src/util/random';
 import { bandStats, levelFrequencies, opFrequencies, readTrials, trialsSections } from '../../src/report/trials';
 import { buildReport } from '../../src/report/report';
+import { specsOf } from '../../src/report/vega';
+import { fakeTrial } from './fakes';
 
 /** A plain median: sort, then the middle one or the mean of the middle two. */
 function plainMedian(xs: number[]): number {
   const s = xs.slice().sort((a, b) => a - b);
   return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
-/** Writes a fake search run: config, one epoch line per mIoU value with a genotype. */
-function fakeTrial(dir: string, seed: number, mIoU: number[], genotype: Genotype, epochs = 4): void {
-  const d = path.join(dir, `trial-${seed}`);
-  fs.mkdirSync(d, { recursive: true });
-  fs.writeFileSync(path.join(d, 'config.json'), JSON.stringify({ epochs, seed, layers: genotype.path.length }));
-  const lines = mIoU.map((v, e) => JSON.stringify({ type: 'epoch', epoch: e, iteration: e + 1, mIoU: v, genotype }));
-  fs.writeFileSync(path.join(d, 'metrics.jsonl'), lines.join('\n') + '\n');
 }
 
 describe('trials report', () => {
@@ -58,21 +51,23 @@ describe('trials report', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adl-trials-'));
     const rng = new Rng(9);
     const g1 = sampleGenotype(rng, { blocks: 5, layers: 12 });
-    fakeTrial(dir, 0, [0.2, 0.3, 0.35, 0.4], AUTO_DEEPLAB_GENOTYPE);
-    fakeTrial(dir, 1, [0.1, 0.25, 0.3, 0.5], g1);
-    fakeTrial(dir, 2, [0.15, 0.2], g1); // unfinished
+    fakeTrial(dir, 0, [0.2, 0.3, 0.35, 0.4], AUTO_DEEPLAB_GENOTYPE, { epochs: 4 });
+    fakeTrial(dir, 1, [0.1, 0.25, 0.3, 0.5], g1, { epochs: 4 });
+    fakeTrial(dir, 2, [0.15, 0.2], g1, { epochs: 4 }); // unfinished
     fs.mkdirSync(path.join(dir, 'not-a-trial'));
     const trials = readTrials(dir);
     assert.deepEqual(trials.map((t) => t.seed), [0, 1, 2]);
     assert.deepEqual(trials[2].mIoU, [0.15, 0.2]);
     const html = trialsSections(trials).join('\n');
     assert.match(html, /seed 2 \(2\/4 epochs\)/);
-    assert.equal((html.match(/class="trial"/g) ?? []).length, 3);
+    const band = specsOf(html)[0] as { layer: { data: { values: { trial?: string }[] } }[] };
+    assert.equal(new Set(band.layer[1].data.values.map((v) => v.trial)).size, 3, 'a line per trial');
     assert.match(html, /<tr><td>1<\/td><td>15\.00<\/td><td>10\.00<\/td><td>20\.00<\/td><td>3<\/td><\/tr>/);
     assert.match(html, /<tr><td>4<\/td><td>45\.00<\/td><td>40\.00<\/td><td>50\.00<\/td><td>2<\/td><\/tr>/);
     const page = await buildReport(dir);
     assert.match(page, /Fig\. 4/);
-    assert.ok((page.match(/<svg /g) ?? []).length >= 1 + 2 * 3 + 1, 'band, a path and a cell per trial, the level heatmap');
+    assert.equal((page.match(/<svg xmlns=/g) ?? []).length, 2 * 3, 'a path and a cell per trial');
+    assert.equal(specsOf(page).length, 3, 'the band, the op shares, the level heatmap');
     fs.rmSync(dir, { recursive: true });
   });
 });

@@ -45,4 +45,17 @@ describe('search memory estimate', () => {
     });
     assert.throws(() => checkSearchFits(paper({ crop: 1e9 }), 48e6, 24e9), /needs about/);
   });
+
+  it('with N ranks of a job on this machine, each gets 1/N of it: a crop that fits alone is refused, and the crop suggested fits the share', () => {
+    // The smallest crop over half the budget: fits one rank, not two.
+    let crop = 321;
+    while (estimateSearchBytes(paper({ crop }), 48e6) <= 0.45 * 24e9) crop += 16;
+    assert.doesNotThrow(() => checkSearchFits(paper({ crop }), 48e6, 24e9, 1));
+    assert.throws(() => checkSearchFits(paper({ crop }), 48e6, 24e9, 2), (e: Error) => {
+      assert.match(e.message, /but this machine has 24\.0 GB for 2 processes \(--nproc, LOCAL_WORLD_SIZE\), 12\.0 GB each; use a smaller --crop/);
+      const fits = Number(/about (\d+) fits/.exec(e.message)![1]);
+      assert.ok(estimateSearchBytes(paper({ crop: fits }), 48e6) <= 0.45 * 24e9 && estimateSearchBytes(paper({ crop: fits + 1 }), 48e6) > 0.45 * 24e9);
+      return true;
+    });
+  });
 });

@@ -38,7 +38,7 @@ export function evalSampler(cfg: SearchConfig, dataset: ReturnType<typeof openDa
 }
 
 async function rank(out: string): Promise<void> {
-  const parallel = joinJob('cpu');
+  const parallel = await joinJob('cpu');
   if (!parallel) throw new Error('no RANK/WORLD_SIZE in the environment');
   const dataset = openDataset('builtin', SETUP.dataset);
   for (const variant of Object.keys(SETUP.variants)) {

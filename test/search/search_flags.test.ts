@@ -46,7 +46,7 @@ describe('search --untied-cells --alpha-per-layer', () => {
     assert.equal(report.status, 0, report.stderr);
     const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
     assert.match(html, /cell of layers? [0-9, ]+: 2 blocks/);
-    assert.ok(html.includes('L3 b1 '), 'alpha rows of layer 3');
+    assert.ok(html.includes('L3 block1 ← '), 'alpha rows of layer 3');
     assert.match(html, /data:image\/png;base64,/);
     fs.rmSync(out, { recursive: true });
   });

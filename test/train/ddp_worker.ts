@@ -23,7 +23,7 @@ export const SETUP = {
 };
 
 async function rank(out: string): Promise<void> {
-  const parallel = joinJob('cpu');
+  const parallel = await joinJob('cpu');
   if (!parallel) throw new Error('no RANK/WORLD_SIZE in the environment');
   const dataset = openDataset('builtin', SETUP.dataset);
   const train = resolveTrainConfig(SETUP.train);

@@ -2,10 +2,11 @@
  * ADE20K (SceneParsing, ADEChallengeData2016) in its official layout:
  *   ADEChallengeData2016/images/{training,validation}/*.jpg
  *   ADEChallengeData2016/annotations/{training,validation}/*.png
+ *   release_test/testing/*.jpg                             (the challenge's test images, --split test)
  * Annotation 0 is "other" (ignored); 1..150 are the classes, shifted to 0..149.
  */
 import * as path from 'node:path';
-import { IGNORE_INDEX } from '../dataset';
+import { IGNORE_INDEX, SplitImage } from '../dataset';
 import { vocColormap } from './voc';
 import { DatasetError, findFiles, PairedFilesDataset, requireDir } from './files';
 
@@ -33,6 +34,24 @@ export function ade20kLabel(raw: number): number {
   return raw <= 150 ? raw - 1 : -1;
 }
 
+const splitFolder = (split: string) => (split === 'train' ? 'training' : split === 'val' ? 'validation' : split);
+
+/**
+ * The images of a split: ADEChallengeData2016/images/{training,validation}/*.jpg,
+ * and for test the challenge's release_test/testing/*.jpg (no annotations).
+ */
+export function ade20kImages(root: string, split: string): SplitImage[] {
+  let images: string;
+  if (split === 'test') images = requireDir(path.join(root, 'release_test', 'testing'), 'release_test/testing/*.jpg (the test images) under --data-root');
+  else {
+    const base = requireDir(path.join(root, 'ADEChallengeData2016'), 'ADEChallengeData2016 under --data-root');
+    images = requireDir(path.join(base, 'images', splitFolder(split)), `ADEChallengeData2016/images/${splitFolder(split)}/*.jpg`);
+  }
+  const found = findFiles(images, '.jpg');
+  if (found.length === 0) throw new DatasetError(`${images}: empty split (expected *.jpg files)`);
+  return found.map((image) => ({ image, id: path.basename(image, '.jpg') }));
+}
+
 export class ADE20K extends PairedFilesDataset {
   readonly name = 'ade20k';
   readonly numClasses = 150;
@@ -42,15 +61,10 @@ export class ADE20K extends PairedFilesDataset {
 
   constructor(readonly root: string, readonly split: string) {
     super();
-    const dir = split === 'train' ? 'training' : split === 'val' ? 'validation' : split;
-    const base = requireDir(path.join(root, 'ADEChallengeData2016'), 'ADEChallengeData2016 under --data-root');
-    const images = requireDir(path.join(base, 'images', dir), `ADEChallengeData2016/images/${dir}/*.jpg`);
-    const annotations = requireDir(path.join(base, 'annotations', dir), `ADEChallengeData2016/annotations/${dir}/*.png`);
-    this.pairs = findFiles(images, '.jpg').map((image) => {
-      const id = path.basename(image, '.jpg');
-      return { image, label: path.join(annotations, `${id}.png`), id };
-    });
-    if (this.pairs.length === 0) throw new DatasetError(`${images}: empty split (expected *.jpg files)`);
+    const dir = splitFolder(split);
+    const images = ade20kImages(root, split);
+    const annotations = requireDir(path.join(root, 'ADEChallengeData2016', 'annotations', dir), `ADEChallengeData2016/annotations/${dir}/*.png`);
+    this.pairs = images.map(({ image, id }) => ({ image, label: path.join(annotations, `${id}.png`), id }));
   }
 
   protected mapLabel(raw: number): number {

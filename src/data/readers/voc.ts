@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { IGNORE_INDEX, Sample, SampleFiles, SegmentationDataset } from '../dataset';
+import { IGNORE_INDEX, Sample, SampleFiles, SegmentationDataset, SplitImage } from '../dataset';
 import { DatasetError, makeSample, readImage, readLabelIds, readPaletteLabels, requireDir } from './files';
 
 export const VOC_CLASSES = ['background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
@@ -35,6 +35,27 @@ function vocLabel(raw: number): number {
   return raw <= 20 ? raw : -1;
 }
 
+function vocBase(root: string): string {
+  return requireDir(path.join(root, 'VOCdevkit', 'VOC2012'), 'VOCdevkit/VOC2012 under --data-root');
+}
+
+/** The names listed in ImageSets/Segmentation/{split}.txt (train_aug's lines are 'image label' paths). */
+function splitNames(base: string, split: string): string[] {
+  const list = path.join(base, 'ImageSets', 'Segmentation', `${split}.txt`);
+  if (!fs.existsSync(list)) throw new DatasetError(`${list}: split list not found (expected one of train, val, trainval, train_aug; test for predict)`);
+  const names = fs.readFileSync(list, 'utf8').split(/\r?\n/).map((l) => l.trim().split(/\s+/)[0]).filter(Boolean)
+    .map((n) => path.basename(n, path.extname(n)));
+  if (names.length === 0) throw new DatasetError(`${list}: empty split`);
+  return names;
+}
+
+/** The images of a split (JPEGImages/{name}.jpg for each name of its list; test has no labels). */
+export function vocImages(root: string, split: string): SplitImage[] {
+  const base = vocBase(root);
+  const dir = requireDir(path.join(base, 'JPEGImages'), 'VOCdevkit/VOC2012/JPEGImages');
+  return splitNames(base, split).map((id) => ({ id, image: path.join(dir, `${id}.jpg`) }));
+}
+
 export class PascalVOC implements SegmentationDataset {
   readonly name = 'voc';
   readonly numClasses = 21;
@@ -45,16 +66,12 @@ export class PascalVOC implements SegmentationDataset {
   private readonly aug: boolean;
 
   constructor(readonly root: string, readonly split: string) {
-    this.base = requireDir(path.join(root, 'VOCdevkit', 'VOC2012'), 'VOCdevkit/VOC2012 under --data-root');
+    this.base = vocBase(root);
     this.aug = split === 'train_aug';
     requireDir(path.join(this.base, 'JPEGImages'), 'VOCdevkit/VOC2012/JPEGImages');
     requireDir(path.join(this.base, this.aug ? 'SegmentationClassAug' : 'SegmentationClass'),
       `VOCdevkit/VOC2012/${this.aug ? 'SegmentationClassAug (the SBD-augmented labels)' : 'SegmentationClass'}`);
-    const list = path.join(this.base, 'ImageSets', 'Segmentation', `${split}.txt`);
-    if (!fs.existsSync(list)) throw new DatasetError(`${list}: split list not found (expected one of train, val, trainval, train_aug)`);
-    this.names = fs.readFileSync(list, 'utf8').split(/\r?\n/).map((l) => l.trim().split(/\s+/)[0]).filter(Boolean)
-      .map((n) => path.basename(n, path.extname(n)));
-    if (this.names.length === 0) throw new DatasetError(`${list}: empty split`);
+    this.names = splitNames(this.base, split);
   }
 
   get length(): number {

@@ -1,4 +1,9 @@
-/** A minimal PNG writer for fixtures: 8-bit palette (colour type 3) files, as VOC ships them. */
+/**
+ * Palette PNGs (colour type 3, 8 bits), the format of VOC's SegmentationClass
+ * and of the VOC server's submissions: each pixel stores its class index, and
+ * the PLTE chunk its colour. sharp cannot write a given palette (it
+ * quantises), so the few chunks are written here.
+ */
 import * as zlib from 'node:zlib';
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
@@ -22,13 +27,14 @@ function chunk(type: string, data: Buffer): Buffer {
   return Buffer.concat([len, td, crc]);
 }
 
-/** indices: (H*W) palette indices; palette: RGB triples. */
+/** indices: (H*W) palette indices, each below palette.length (at most 256 RGB triples). */
 export function palettePng(width: number, height: number, indices: ArrayLike<number>, palette: readonly (readonly number[])[]): Buffer {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = 8; // bit depth
   ihdr[9] = 3; // palette
+  // Each row: filter type 0 (none), then its W indices.
   const raw = Buffer.alloc(height * (width + 1));
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) raw[y * (width + 1) + 1 + x] = indices[y * width + x];
   return Buffer.concat([

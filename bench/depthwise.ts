@@ -1,0 +1,44 @@
+/**
+ * `npm run bench -- depthwise [--threads N]`: depthwise convolution forward +
+ * backward at the supernet's shapes (F=8 at crop 64: 6 images x arrows, 5
+ * edges x C channels, maps 16..4, and 32 at crop 128), libtorch's conv2d
+ * against depthwiseConv2d (the addon's own weight gradient), rounds of both
+ * interleaved, best round of each. Decides which kernels sameConv2d routes
+ * through depthwiseConv2d.
+ */
+import * as T from '../src/engine';
+import { printTable } from './report';
+
+function bestMs(f: () => void, n = 10, rounds = 3): number {
+  f();
+  let best = Infinity;
+  for (let r = 0; r < rounds; r++) {
+    const t = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) f();
+    best = Math.min(best, Number(process.hrtime.bigint() - t) / 1e6 / n);
+  }
+  return best;
+}
+
+export async function runDepthwiseBench(threads: number): Promise<void> {
+  T.setNumThreads(threads);
+  const rows: Record<string, string>[] = [];
+  for (const [b, c, h] of [[6, 40, 16], [6, 80, 8], [6, 160, 4], [6, 40, 32]]) for (const k of [3, 5]) {
+    const x = T.randn([b, c, h, h]).keep().setRequiresGrad();
+    const w = T.randn([c, 1, k, k]).keep().setRequiresGrad();
+    const g = T.randn([b, c, h, h]).keep();
+    const step = (conv: () => T.Tensor) => () => T.tidy(() => {
+      T.backward(T.sum(T.mul(conv(), g)));
+      T.dispose([x.grad, w.grad]);
+      x.zeroGrad();
+      w.zeroGrad();
+    });
+    const lib = step(() => T.conv2d(x, w, { padding: (k - 1) / 2, groups: c }));
+    const own = step(() => T.depthwiseConv2d(x, w, { padding: (k - 1) / 2 }));
+    const [a, o] = [bestMs(lib), bestMs(own)];
+    rows.push({ shape: `(${b}, ${c}, ${h}, ${h})`, kernel: `${k}x${k}`, 'libtorch ms': a.toFixed(3), 'own weight grad ms': o.toFixed(3), ratio: (a / o).toFixed(2) });
+    T.dispose([x, w, g]);
+  }
+  printTable(rows);
+  console.log(`forward + input and weight gradients, ${threads} thread(s); ratio = libtorch / own (above 1: own faster)`);
+}

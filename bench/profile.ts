@@ -1,0 +1,89 @@
+/**
+ * `npm run bench -- profile [--crop C] [--what search|train] [--threads N] [--full-kernels]`:
+ * where one iteration's time goes, per op family (convolutions by kind, batch
+ * norm, pooling, elementwise, views, backward), with calls, time, FLOPs and
+ * achieved GFLOP/s beside the machine's sgemm GFLOP/s on 1 and N threads (the
+ * roofline), and the JS side: the iteration's wall time less the time inside
+ * libtorch's operators, with the addon calls it made.
+ */
+import * as T from '../src/engine';
+import { native } from '../src/engine/native';
+import { profileOps } from '../src/engine/profile';
+import { AUTO_DEEPLAB_GENOTYPE } from '../src/arch/genotype';
+import { buildModel } from '../src/model/presets';
+import { IGNORE_INDEX } from '../src/data/dataset';
+import { summarise } from './op_families';
+import { printTable } from './report';
+import { searchWorkload } from './search_setup';
+import { sgemmGflops } from '../src/engine/blas';
+
+/** The quickstart's retraining step: the released path and cells at F=8, batch 8, SGD. */
+function trainIteration(crop: number): () => void {
+  T.manualSeed(0);
+  const model = buildModel({ genotype: AUTO_DEEPLAB_GENOTYPE, filterMultiplier: 8, numClasses: 19 });
+  const opt = new T.SGD(model.weights.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 4e-5 });
+  return () => T.tidy(() => {
+    opt.zeroGrad();
+    const loss = T.crossEntropy(model.forward(T.randn([8, 3, crop, crop]), true), T.randint(0, 19, [8, crop, crop]), { ignoreIndex: IGNORE_INDEX });
+    T.backward(loss);
+    opt.step();
+  });
+}
+
+/** Counts the addon's calls by function while body runs. */
+function countAddonCalls(body: () => void): Record<string, number> {
+  const counts: Record<string, number> = {};
+  const binding = native as unknown as Record<string, unknown>;
+  const saved = new Map<string, (...a: unknown[]) => unknown>();
+  for (const [name, fn] of Object.entries(binding)) {
+    if (typeof fn !== 'function' || name.startsWith('profile')) continue;
+    saved.set(name, fn as (...a: unknown[]) => unknown);
+    binding[name] = (...a: unknown[]) => {
+      counts[name] = (counts[name] ?? 0) + 1;
+      return (fn as (...a: unknown[]) => unknown)(...a);
+    };
+  }
+  try {
+    body();
+  } finally {
+    for (const [name, fn] of saved) binding[name] = fn;
+  }
+  return counts;
+}
+
+export async function runProfileBench(threads: number, args: string[]): Promise<void> {
+  const flag = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+  const crop = Number(flag('--crop', '64'));
+  const what = flag('--what', 'search');
+  if (!Number.isInteger(crop) || crop < 16) throw new Error(`--crop: expected a whole number >= 16, got '${flag('--crop', '')}'`);
+  if (what !== 'search' && what !== 'train') throw new Error(`--what: expected search or train, got '${what}'`);
+  T.setNumThreads(threads);
+  // --full-kernels: every 'same' convolution runs its whole kernel (the formulation before sameConv2d).
+  if (args.includes('--full-kernels')) T.setSameConvShortcuts(false);
+  const iteration = what === 'search' ? searchWorkload(crop, 'recompute').iteration : trainIteration(crop);
+  iteration(); // warm-up: allocator, kernels' first-call set-up
+  const t0 = process.hrtime.bigint();
+  iteration();
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const calls = countAddonCalls(iteration);
+  const t1 = process.hrtime.bigint();
+  const { events } = profileOps(iteration);
+  const profiledWall = Number(process.hrtime.bigint() - t1) / 1e6;
+  const rows = summarise(events);
+  const insideMs = rows.reduce((s, r) => s + r.micros, 0) / 1e3;
+  const [one, all] = [sgemmGflops(1), sgemmGflops(threads)];
+  T.setNumThreads(threads);
+  printTable(rows.map((r) => ({
+    family: r.family, calls: String(r.calls), ms: (r.micros / 1e3).toFixed(1), share: `${((r.micros / 1e3 / profiledWall) * 100).toFixed(1)}%`,
+    GFLOP: r.flops ? (r.flops / 1e9).toFixed(2) : '', 'GFLOP/s': r.flops ? (r.flops / 1e3 / r.micros).toFixed(1) : '',
+  })));
+  const conv = rows.filter((r) => r.family.startsWith('conv'));
+  const convMs = conv.reduce((s, r) => s + r.micros, 0) / 1e3;
+  const convFlops = conv.reduce((s, r) => s + r.flops, 0);
+  const totalCalls = Object.values(calls).reduce((s, n) => s + n, 0);
+  console.log(`${what} iteration at crop ${crop}, ${threads} thread(s): ${wallMs.toFixed(0)} ms unprofiled, ${profiledWall.toFixed(0)} ms profiled, ` +
+    `${insideMs.toFixed(0)} ms inside libtorch operators; JS side ${(profiledWall - insideMs).toFixed(0)} ms (${(((profiledWall - insideMs) / profiledWall) * 100).toFixed(0)}%)`);
+  console.log(`convolutions fwd+bwd: ${(convFlops / 1e9).toFixed(2)} GFLOP in ${convMs.toFixed(0)} ms = ${(convFlops / 1e6 / convMs).toFixed(1)} GFLOP/s; ` +
+    `roofline: sgemm 1024 ${one.toFixed(1)} GFLOP/s on 1 thread, ${all.toFixed(1)} on ${threads}`);
+  console.log(`addon calls: ${totalCalls} (${Object.entries(calls).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, n]) => `${k} ${n}`).join(', ')})`);
+}

@@ -1,0 +1,52 @@
+/**
+ * 'Same' convolutions (padding d*(k-1)/2, stride 1) on maps smaller than
+ * their kernel's reach, computed without the taps that only ever read padding.
+ * At a 2x2 map a 5x5 kernel's outer ring, and at a 1x1 map all but its centre,
+ * multiply zeros for every output position: dropping them changes no value and
+ * no gradient (theirs is exactly 0), and libtorch's kernels for the smaller
+ * kernel are much faster (README, "Performance"). A 1x1 depthwise kernel is a
+ * per-channel scale; larger depthwise kernels on the CPU go through
+ * depthwiseConv2d (its own weight gradient; ./depthwise.ts). `conv2d` with the full padding is the reference; a test
+ * proves them equal in values and gradients. While ops are traced (ONNX
+ * export, Multi-Adds counting) the full kernel runs: a graph must not bake in
+ * the traced size, and cost counts every tap by the paper's convention.
+ */
+import { isTracing } from '../dispatch';
+import { Tensor } from '../tensor';
+import { conv2d } from './conv';
+import { depthwiseConv2d } from './depthwise';
+import { mul } from './elementwise';
+import { narrow, reshape } from './shape';
+
+let shortcuts = true;
+/** Turns the shortcut off (every call runs the full kernel), for benchmarks and equivalence tests. */
+export function setSameConvShortcuts(on: boolean): void {
+  shortcuts = on;
+}
+
+/** Taps kept either side of the centre on an axis of length n, for a kernel of k taps at dilation d. */
+export function keptReach(n: number, k: number, d: number): number {
+  return Math.min((k - 1) / 2, Math.floor((n - 1) / d));
+}
+
+export interface SameConvOptions {
+  dilation?: number;
+  groups?: number;
+}
+
+/** x (B, Cin, H, W) * weight (Cout, Cin / groups, k, k), k odd, stride 1, 'same' padding -> (B, Cout, H, W). */
+export function sameConv2d(x: Tensor, weight: Tensor, o: SameConvOptions = {}): Tensor {
+  const d = o.dilation ?? 1;
+  const groups = o.groups ?? 1;
+  const [, , kh, kw] = weight.shape;
+  if (kh % 2 === 0 || kw % 2 === 0) throw new RangeError(`sameConv2d: kernel ${kh}x${kw} has no centre (odd sizes only)`);
+  const [rh, rw] = isTracing() || !shortcuts ? [(kh - 1) / 2, (kw - 1) / 2] : [keptReach(x.shape[2], kh, d), keptReach(x.shape[3], kw, d)];
+  const full = rh === (kh - 1) / 2 && rw === (kw - 1) / 2;
+  const w = full ? weight : narrow(narrow(weight, 2, (kh - 1) / 2 - rh, 2 * rh + 1), 3, (kw - 1) / 2 - rw, 2 * rw + 1);
+  const [cout, cinPerGroup] = weight.shape;
+  const depthwise = cinPerGroup === 1 && cout === groups && x.shape[1] === groups;
+  if (depthwise && !full && rh === 0 && rw === 0) return mul(x, reshape(w, [1, cout, 1, 1])); // a scale per channel
+  // Own weight gradient for kernels over 3x3 only: libtorch's 3x3 one is as fast or faster (bench depthwise).
+  if (depthwise && (2 * rh + 1) * (2 * rw + 1) > 9 && shortcuts && !isTracing() && x.device === 'cpu') return depthwiseConv2d(x, w, { padding: [rh * d, rw * d], dilation: d });
+  return conv2d(x, w, { padding: [rh * d, rw * d], dilation: d, groups });
+}

@@ -1,0 +1,72 @@
+/** The operator profiler and the profile bench's op families, against shapes counted by hand. */
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as T from '../../src/engine';
+import { profileOps } from '../../src/engine/profile';
+import { native } from '../../src/engine/native';
+import { convFlops, convKind, ConvGeometry, summarise } from '../../bench/op_families';
+
+const geometry = (input: number[], weight: number[], groups: number, o: Partial<ConvGeometry> = {}): ConvGeometry =>
+  ({ input, weight, groups, stride: [1, 1], padding: [0, 0], dilation: [1, 1], ...o });
+
+/** Multiply-adds of a convolution counted position by position (every tap, padded ones included). */
+function bruteForceMacs(g: ConvGeometry, out: number[]): number {
+  let macs = 0;
+  const [, cinPerGroup, kh, kw] = g.weight;
+  for (let b = 0; b < out[0]; b++) for (let co = 0; co < out[1]; co++) for (let y = 0; y < out[2]; y++) for (let x = 0; x < out[3]; x++) {
+    for (let ci = 0; ci < cinPerGroup; ci++) for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) macs++;
+  }
+  return macs;
+}
+
+describe('op families', () => {
+  it('tells convolution kinds apart', () => {
+    assert.equal(convKind(geometry([1, 8, 4, 4], [16, 8, 3, 3], 1)), 'dense kxk');
+    assert.equal(convKind(geometry([1, 8, 4, 4], [16, 8, 1, 1], 1)), '1x1');
+    assert.equal(convKind(geometry([1, 8, 4, 4], [8, 2, 1, 1], 4)), 'grouped 1x1');
+    assert.equal(convKind(geometry([1, 8, 4, 4], [8, 2, 3, 3], 4)), 'grouped kxk');
+    assert.equal(convKind(geometry([1, 8, 4, 4], [8, 1, 5, 5], 8)), 'depthwise');
+  });
+
+  it('counts FLOPs as a loop over output positions and taps does (stride, padding, dilation, odd sizes)', () => {
+    const cases: [number[], number[], number, Partial<ConvGeometry>][] = [
+      [[2, 6, 9, 7], [6, 1, 5, 5], 6, { padding: [2, 2] }],
+      [[1, 4, 11, 5], [8, 2, 3, 3], 2, { stride: [2, 2], padding: [2, 2], dilation: [2, 2] }],
+      [[3, 3, 8, 8], [5, 3, 1, 1], 1, {}],
+    ];
+    for (const [input, weight, groups, o] of cases) {
+      const g = geometry(input, weight, groups, o);
+      const y = T.conv2d(T.randn(input), T.randn(weight), { groups, stride: g.stride as [number, number], padding: g.padding as [number, number], dilation: g.dilation as [number, number] });
+      assert.equal(convFlops(g), 2 * bruteForceMacs(g, y.shape), `conv ${JSON.stringify({ input, weight, groups, o })}`);
+      y.dispose();
+    }
+  });
+});
+
+describe('profileOps', () => {
+  it('records a convolution forward from JS and its backward node, with FLOPs in closed form', () => {
+    const x = T.randn([2, 6, 9, 7]).setRequiresGrad();
+    const w = T.randn([6, 1, 5, 5]).setRequiresGrad();
+    const { events } = profileOps(() => T.tidy(() => T.backward(T.sum(T.conv2d(x, w, { padding: 2, groups: 6 })))));
+    const conv = events.find((e) => e.name === 'aten::conv2d');
+    assert.ok(conv, 'aten::conv2d recorded');
+    assert.equal(conv.depth, 0);
+    assert.equal(conv.backward, false);
+    assert.deepEqual(conv.args.slice(0, 2), [[2, 6, 9, 7], [6, 1, 5, 5]]);
+    const rows = summarise(events);
+    const fwd = rows.find((r) => r.family === 'conv depthwise fwd');
+    const bwd = rows.find((r) => r.family === 'conv depthwise bwd');
+    const flops = 2 * 2 * 6 * 9 * 7 * 25;
+    assert.deepEqual([fwd?.calls, fwd?.flops], [1, flops]);
+    assert.deepEqual([bwd?.calls, bwd?.flops], [1, 2 * flops], 'input and weight gradients: two forwards of FLOPs');
+    assert.ok(events.every((e) => e.micros >= 0));
+    T.dispose([x, w]);
+  });
+
+  it('turns misuse into JS errors and stops cleanly after a throwing body', () => {
+    assert.throws(() => profileOps(() => { throw new Error('body failed'); }), /body failed/);
+    assert.throws(() => native.profileStop(), /profileStop: the profiler is not running/);
+    assert.throws(() => profileOps(() => profileOps(() => 1)), /profileStart: the profiler is already running/);
+    assert.equal(profileOps(() => 7).result, 7, 'usable again after both failures');
+  });
+});

@@ -1,0 +1,74 @@
+/** depthwiseConv2d (the addon's own weight gradient) against libtorch's conv2d with groups = channels. */
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as T from '../../src/engine';
+import { assertClose } from '../helpers';
+
+interface Case { b: number; c: number; h: number; w: number; kh: number; kw: number; p: [number, number]; d: [number, number] }
+
+const cases: Case[] = [
+  { b: 2, c: 6, h: 9, w: 7, kh: 5, kw: 5, p: [2, 2], d: [1, 1] },
+  { b: 1, c: 3, h: 16, w: 16, kh: 3, kw: 3, p: [1, 1], d: [1, 1] },
+  { b: 3, c: 5, h: 4, w: 11, kh: 5, kw: 3, p: [2, 1], d: [1, 1] },
+  { b: 2, c: 4, h: 8, w: 6, kh: 5, kw: 5, p: [4, 4], d: [2, 2] },
+  { b: 2, c: 2, h: 5, w: 5, kh: 3, kw: 3, p: [0, 0], d: [1, 1] }, // valid: output smaller than input
+  { b: 1, c: 7, h: 3, w: 2, kh: 5, kw: 5, p: [3, 2], d: [1, 1] }, // uneven padding, output taller than the input
+  { b: 4, c: 40, h: 33, w: 17, kh: 5, kw: 5, p: [2, 2], d: [1, 1] }, // long rows: the vector lanes and their tail
+];
+
+function grads(f: (x: T.Tensor, w: T.Tensor) => T.Tensor, x0: T.Tensor, w0: T.Tensor, g: T.Tensor, needX = true, needW = true) {
+  return T.tidy(() => {
+    const x = T.clone(x0).setRequiresGrad(needX);
+    const w = T.clone(w0).setRequiresGrad(needW);
+    const y = f(x, w);
+    T.backward(T.sum(T.mul(y, g)));
+    const out = { y: y.toArray(), gx: x.grad?.toArray() ?? null, gw: w.grad?.toArray() ?? null };
+    T.dispose([x.grad, w.grad]);
+    return out;
+  });
+}
+
+describe('depthwiseConv2d', () => {
+  for (const dtype of ['float32', 'float64'] as const) for (const c of cases) {
+    it(`${dtype}: values and gradients equal conv2d's for ${c.b}x${c.c}x${c.h}x${c.w}, ${c.kh}x${c.kw}, padding ${c.p}, dilation ${c.d}`, () => {
+      T.setDefaultFloatDType(dtype);
+      try {
+        T.manualSeed(c.h * 7 + c.w);
+        const x = T.randn([c.b, c.c, c.h, c.w]);
+        const w = T.randn([c.c, 1, c.kh, c.kw]);
+        const ref0 = T.conv2d(x, w, { padding: c.p, dilation: c.d, groups: c.c });
+        const g = T.randn(ref0.shape);
+        const ref = grads((a, b) => T.conv2d(a, b, { padding: c.p, dilation: c.d, groups: c.c }), x, w, g);
+        const got = grads((a, b) => T.depthwiseConv2d(a, b, { padding: c.p, dilation: c.d }), x, w, g);
+        const tol = dtype === 'float32' ? 1e-5 : 1e-12;
+        assertClose(got.y, ref.y, tol, 'output');
+        assertClose(got.gx!, ref.gx!, tol, 'input gradient');
+        // Relative to the gradient's scale: float32 sums of hundreds of products in another order.
+        const scale = Math.max(...ref.gw!.map(Math.abs));
+        assertClose(got.gw!.map((v) => v / scale), ref.gw!.map((v) => v / scale), tol, 'weight gradient');
+        T.dispose([x, w, g, ref0]);
+      } finally {
+        T.setDefaultFloatDType('float32');
+      }
+    });
+  }
+
+  it('computes only the gradients asked for', () => {
+    const x = T.randn([2, 3, 6, 6]);
+    const w = T.randn([3, 1, 5, 5]);
+    const g = T.randn([2, 3, 6, 6]);
+    const f = (a: T.Tensor, b: T.Tensor) => T.depthwiseConv2d(a, b, { padding: 2 });
+    const onlyW = grads(f, x, w, g, false, true);
+    const onlyX = grads(f, x, w, g, true, false);
+    const both = grads(f, x, w, g);
+    assert.equal(onlyW.gx, null);
+    assert.equal(onlyX.gw, null);
+    assertClose(onlyW.gw!, both.gw!, 0, 'weight gradient alone');
+    assertClose(onlyX.gx!, both.gx!, 0, 'input gradient alone');
+    T.dispose([x, w, g]);
+  });
+
+  it('refuses a weight that is not (C, 1, kH, kW) with a message naming it', () => {
+    assert.throws(() => T.depthwiseConv2d(T.randn([1, 4, 5, 5]), T.randn([4, 2, 3, 3])), /depthwiseConv2d: weight \[4,2,3,3\] must be \(4, 1, kH, kW\)/);
+  });
+});

@@ -22,3 +22,12 @@ export function minCrop(levels: number): number {
   while (levelSizes(crop, levels)[levels - 1] < 2) crop++;
   return crop;
 }
+
+/**
+ * B, the blocks of a cell, that search and latency-table accept: at least 2
+ * (decoding keeps two inputs per block), at most twice the paper's 5 (Sec.
+ * 4.1). A supernet cell of B blocks has B(B + 3) / 2 mixed ops (20 at B = 5,
+ * 65 at B = 10) and its outputs B * F * 2^k channels, so time and memory grow
+ * with B^2; beyond 10 a search or a 1024x2048 latency table takes days.
+ */
+export const BLOCKS = { min: 2, max: 10, why: 'decoding keeps two inputs per block; at most twice the paper\'s 5, a cell has B(B + 3) / 2 mixed ops' } as const;

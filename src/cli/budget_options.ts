@@ -41,12 +41,15 @@ const NUMERIC: Partial<Record<Field, FieldSpec>> = {
   weight: { kind: 'number', min: 0, max: 1e6 },
 };
 
+/** The largest value of each budget flag (billions of Multi-Adds, ms): far above any network, so a typo is caught. */
+export const BUDGET_MAX = { '--budget': 1e6, '--budget-ms': 1e9 } as const;
+
 export function addBudgetOptions(cmd: Command): Command {
   return cmd
-    .option('--budget <billions>', 'Multi-Adds budget of the retrained network, in billions (e.g. 250); off by default', numIn(0, 1e6, true))
+    .option('--budget <billions>', 'Multi-Adds budget of the retrained network, in billions (e.g. 250); off by default', numIn(0, BUDGET_MAX['--budget'], true))
     .option('--budget-size <HxW>', 'input size at which the budget counts Multi-Adds (default 1024x2048)', sizeArg)
     .option('--budget-filter-multiplier <F>', 'F of the retrained network the budget counts (default 20, Auto-DeepLab-S)', int(1))
-    .option('--budget-ms <ms>', 'latency budget of the retrained network in ms, with --latency-table', numIn(0, 1e9, true))
+    .option('--budget-ms <ms>', 'latency budget of the retrained network in ms, with --latency-table', numIn(0, BUDGET_MAX['--budget-ms'], true))
     .option('--latency-table <file>', 'a table written by autodeeplab latency-table (its size and F are the retrained network\'s)')
     .option('--budget-weight <w>', 'weight of the penalty w * max(0, ln(expected cost / budget)) (default 1)', numIn(0, 1e6));
 }

@@ -17,11 +17,16 @@ const key = (f: SampleFiles) => `${f.image}\n${f.label}`;
 async function checkSplit(ds: SegmentationDataset, split: string, known: Map<string, string | null>): Promise<{ bad: string[]; fresh: number }> {
   // One bar over both passes (headers, then decoding).
   const bar = progress(`check-data ${split}`, 2 * ds.length);
-  const found = await inspectDataset(ds, {
-    full: true, progressEveryMs: 200, skip: (f) => known.has(key(f)),
-    onProgress: (done, n, phase) => bar.update(phase === 'headers' ? done : n + done),
-  });
-  bar.stop();
+  let found: Awaited<ReturnType<typeof inspectDataset>>;
+  try {
+    found = await inspectDataset(ds, {
+      full: true, progressEveryMs: 200, skip: (f) => known.has(key(f)),
+      onProgress: (done, n, phase) => bar.update(phase === 'headers' ? done : n + done),
+    });
+    bar.update(2 * ds.length); // both passes done (the last report may lag, or be skipped for a quick split)
+  } finally {
+    bar.stop(); // the bar's line ends before a message or the summary
+  }
   const message = new Map(found.map((b) => [b.index, b.message]));
   let fresh = 0;
   const bad: string[] = [];
@@ -75,6 +80,7 @@ before their first step.`)
         }
         const r = await checkSplit(ds, split, known);
         const again = ds.length - r.fresh;
+        if (ds.derivedSplit) process.stdout.write(`${split}: ${ds.derivedSplit.description}\n`);
         process.stdout.write(`${split}: ${ds.length} sample(s)${again ? ` (${again} checked under an earlier split)` : ''}, ${r.bad.length} bad\n` +
           r.bad.map((m) => `  ${m}\n`).join(''));
       }

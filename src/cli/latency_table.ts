@@ -3,14 +3,16 @@ import { Command } from 'commander';
 import { genotypeCost } from '../arch/cost_table';
 import { AUTO_DEEPLAB_GENOTYPE, cellOfLayer, validateGenotype } from '../arch/genotype';
 import { sampleGenotype } from '../arch/random';
-import { LatencyTable, validateLatencyTable } from '../arch/latency_table';
+import { LatencyTable, LatencyTableData, validateLatencyTable } from '../arch/latency_table';
 import { readJsonFile } from '../util/json';
 import { calibrateTable, timeNetwork } from '../deploy/calibrate';
 import { Clock, measureLatencyTable, RuntimeName } from '../deploy/latency';
 import { BadInputError } from '../util/errors';
 import { checkOutputPath, writeFileAtomic } from '../util/files';
 import { Rng } from '../util/random';
-import { int, sizeArg, threadsArg } from './options';
+import { BLOCKS } from '../arch/space';
+import { int, intIn, sizeArg, threadsArg } from './options';
+import { lateProgress } from './progress';
 
 interface Flags {
   genotypes?: string; from?: string; clock: string; runtime: string; size: [number, number]; filterMultiplier: number; blocks: number; classes: number;
@@ -26,7 +28,7 @@ export function latencyTableCommand(): Command {
     .option('--runtime <name>', 'libtorch (this engine) or onnxruntime (onnxruntime-node on exported graphs)', 'onnxruntime')
     .option('--size <HxW>', 'input size of the retrained network', sizeArg, [1024, 2048] as [number, number])
     .option('--filter-multiplier <F>', 'F of the retrained network', int(1), 20)
-    .option('--blocks <n>', 'B, blocks per cell (as searched)', int(2), 5)
+    .option('--blocks <n>', `B, blocks per cell (as searched), ${BLOCKS.min}..${BLOCKS.max} as search --blocks`, intIn(BLOCKS.min, BLOCKS.max, `as search --blocks: ${BLOCKS.why}`), 5)
     .option('--classes <n>', 'number of classes', int(2), 19)
     .option('--threads <n>', 'threads of the runtime (1: least disturbed by a busy machine)', threadsArg, 1)
     .option('--repeats <n>', 'timed samples per part (the median is kept)', int(1), 5)
@@ -68,16 +70,21 @@ Examples:
         const b = cellOfLayer(genotype, 0).blocks.length;
         if (b !== blocks) throw new BadInputError(`--genotypes: ${file} has cells of B = ${b} blocks, the table is for B = ${blocks}`);
       }
-      let data = fromTable ?? await measureLatencyTable(shape, runtime, o.threads, o.repeats, clock, (i, n, key, ms) => process.stderr.write(`\r${i + 1}/${n} ${key.padEnd(24)} ${ms.toFixed(2)} ms   `));
+      const bar = lateProgress('latency-table');
+      let data: LatencyTableData;
+      try {
+        data = fromTable ?? await measureLatencyTable(shape, runtime, o.threads, o.repeats, clock, (i, n, key, ms) => bar.update(i + 1, n, { part: key, ms }));
+      } finally {
+        bar.stop();
+      }
       if (o.out && o.calibrate > 0) {
-        process.stderr.write('\n');
         data = await calibrateTable(data, o.calibrate, o.repeats, o.layers, (i, p, m) => process.stderr.write(`calibration network ${i + 1}/${o.calibrate}: predicted ${p.toFixed(2)} ms, measured ${m.toFixed(2)} ms\n`));
         process.stderr.write(`calibration: every entry x ${data.calibration!.scale.toFixed(3)}\n`);
       }
       if (o.out) {
         writeFileAtomic(o.out!, JSON.stringify(data, null, 1) + '\n');
         const d = data;
-        process.stderr.write(`\nlatency table (${d.runtime}, ${d.clock} clock, ${d.threads} thread(s), ${d.shape.size[0]}x${d.shape.size[1]}, F = ${d.shape.filterMultiplier}` +
+        process.stdout.write(`latency table (${d.runtime}, ${d.clock} clock, ${d.threads} thread(s), ${d.shape.size[0]}x${d.shape.size[1]}, F = ${d.shape.filterMultiplier}` +
           `${d.calibration ? `, calibrated x ${d.calibration.scale.toFixed(3)} on ${d.calibration.networks} networks` : ''}): ${o.out}\n`);
       }
       const table = new LatencyTable(data);
@@ -94,7 +101,7 @@ Examples:
       }
       if (ratios.length) {
         const worst = Math.max(...ratios.map((r) => Math.abs(r - 1)));
-        process.stderr.write(`predicted / measured over ${ratios.length} architecture(s): ${Math.min(...ratios).toFixed(3)} .. ${Math.max(...ratios).toFixed(3)} (worst ${(100 * worst).toFixed(1)}% off)\n`);
+        process.stdout.write(`predicted / measured over ${ratios.length} architecture(s): ${Math.min(...ratios).toFixed(3)} .. ${Math.max(...ratios).toFixed(3)} (worst ${(100 * worst).toFixed(1)}% off)\n`);
       }
     });
 }

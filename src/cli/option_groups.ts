@@ -71,9 +71,12 @@ export function addInferenceOptions(cmd: Command): Command {
     .option('--flip', 'also average horizontally flipped inputs');
 }
 
-/** --nproc (search, train, eval): data parallelism on this machine (src/run/ddp.ts). */
-export function nprocOption(): Option {
-  return new Option('--nproc <n>', 'run as N local processes, data-parallel (Gloo; each gets its share of --threads; --batch-size is per process)').argParser(nprocArg);
+/**
+ * --nproc (search, train, eval): data parallelism on this machine (src/run/ddp.ts).
+ * shared: what the processes divide besides --threads (eval has no --batch-size).
+ */
+export function nprocOption(shared = '--batch-size is per process'): Option {
+  return new Option('--nproc <n>', `run as N local processes, data-parallel (Gloo; each gets its share of --threads; ${shared})`).argParser(nprocArg);
 }
 
 /** --device: where weights, optimiser state and batches live. */

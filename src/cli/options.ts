@@ -20,6 +20,15 @@ export function num(min: number) {
   };
 }
 
+/** An integer in lo..hi; why: the reason for the bounds, in the message. */
+export function intIn(lo: number, hi: number, why?: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < lo || n > hi) throw new InvalidArgumentError(`expected an integer in ${lo}..${hi}${why ? ` (${why})` : ''}, got '${v}'`);
+    return n;
+  };
+}
+
 /** A number in [lo, hi], or (lo, hi] when loOpen: e.g. a momentum or a keep probability. */
 export function numIn(lo: number, hi: number, loOpen = false) {
   return (v: string): number => {
@@ -27,15 +36,6 @@ export function numIn(lo: number, hi: number, loOpen = false) {
     if (!Number.isFinite(n) || (loOpen ? !(n > lo) : n < lo) || n > hi) {
       throw new InvalidArgumentError(`expected a number in ${loOpen ? '(' : '['}${lo}, ${hi}], got '${v}'`);
     }
-    return n;
-  };
-}
-
-/** An integer in lo..hi; `why` says where hi comes from. */
-function intIn(lo: number, hi: number, why: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < lo || n > hi) throw new InvalidArgumentError(`expected an integer in ${lo}..${hi} (${why}), got '${v}'`);
     return n;
   };
 }

@@ -19,6 +19,7 @@ import { modelConfig } from '../model/presets';
 import { resolveTrainConfig } from '../train/config';
 import { formatComparison, runComparison } from '../train/baseline';
 import { cellOfLayer, Genotype } from '../arch/genotype';
+import { percent } from '../util/format';
 
 /** The quickstart's budget, in one place (README "Two commands" quotes it). */
 export const QUICKSTART = Object.freeze({
@@ -96,7 +97,7 @@ export function quickstartCommand(): Command {
       const r = c.entries[0];
       const perClass = Object.entries(r.perClassIoU).map(([k, v]) => `${k} ${v === null ? '-' : (100 * v).toFixed(1)}`).join(', ');
       const model = path.join(trainDir, 'model.safetensors');
-      process.stdout.write(`quickstart: held-out scenes: mIoU ${(100 * r.mIoU).toFixed(2)}, pixel accuracy ${(100 * r.pixelAccuracy).toFixed(2)}\n` +
+      process.stdout.write(`quickstart: held-out scenes: mIoU ${percent(r.mIoU)}, pixel accuracy ${percent(r.pixelAccuracy)}\n` +
         `  IoU per class: ${perClass}\n  model: ${model} ` +
         `(autodeeplab eval --checkpoint ${model} --seed ${o.seed} --builtin-size ${q.valScenes} --builtin-image-size ${q.imageSize})\n`);
       if (c.entries.length > 1) process.stdout.write(`quickstart: ${formatComparison(c)}  plot: autodeeplab report ${compareDir}\n`);

@@ -11,7 +11,7 @@ import { joinJob, launchSelf, leaveJob, quietStop } from '../run/ddp';
 import { estimateSearchBytes } from '../search/memory';
 import { addDatasetOptions, addRunOptions, configLayers, DatasetFlags, datasetOptions, nprocOption, RunFlags } from './option_groups';
 import { gracefulStop, int, num, timestamp } from './options';
-import { progress } from './progress';
+import { lateProgress } from './progress';
 import { addBudgetOptions, budgetSummary, resolveBudget } from './budget_options';
 
 /** Flags that set the search configuration of the same name (src/search/config.ts). */
@@ -71,7 +71,7 @@ checkpoint.safetensors to the run directory; genotype.json also on every stop.`)
       const config = resolveSearchConfig([...layers, { values: { numClasses: dataset.numClasses }, source: `dataset '${dataset.name}'` }]);
       const budget = resolveBudget(command, config); // the flags over the --config file's `budget`
       const out = flags.out ?? path.join('runs', `search-${timestamp()}`);
-      let bar: ReturnType<typeof progress> | null = null;
+      const bar = lateProgress('search');
       const result = await runSearch({
         config, dataset, out, budget: budget?.settings, costTable: budget?.table, budgetSource: budget?.source, resume: flags.resume, maxIterations: flags.maxIterations, checkpointEvery: flags.checkpointEvery,
         shouldStop: main ? gracefulStop('search') : quietStop(), parallel,
@@ -79,14 +79,12 @@ checkpoint.safetensors to the run directory; genotype.json also on every stop.`)
         datasetSpec: flags.skipBad ? undefined : { name: flags.dataset, options: dsOptions },
         onIteration: (r) => {
           if (!main) return;
-          bar ??= progress('search', r.totalIterations);
-          bar.update(r.iteration, {
+          bar.update(r.iteration, r.totalIterations, {
             epoch: `${r.epoch + 1}/${config.epochs}`, phase: r.phase, loss: r.loss, ...(r.archLoss !== null ? { archLoss: r.archLoss } : {}),
             's/it': r.seconds,
           });
         },
-      });
-      (bar as ReturnType<typeof progress> | null)?.stop();
+      }).finally(() => bar.stop());
       leaveJob(); // (an error ends the process, and the job, from src/cli/main.ts)
       if (!main) return;
       reportSkipped(dataset);

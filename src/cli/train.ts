@@ -19,6 +19,7 @@ import { PROCESS_BYTES } from '../run/launch';
 import { addDatasetOptions, addInferenceOptions, addRunOptions, configLayers, DatasetFlags, datasetOptions, nprocOption, RunFlags } from './option_groups';
 import { gracefulStop, int, num, numIn, timestamp } from './options';
 import { progress } from './progress';
+import { percent } from '../util/format';
 
 interface TrainFlags extends DatasetFlags, RunFlags {
   arch?: string; genotype?: string; filterMultiplier?: number; bnMomentum?: number; dropPathKeep?: number; paperDropPath?: boolean; nproc?: number;
@@ -93,12 +94,11 @@ Writes config.json, metrics.jsonl, checkpoint.safetensors and, at the end, model
           shouldStop: main ? gracefulStop('train') : quietStop(), parallel,
           datasetSpec: f.skipBad ? undefined : { name: f.dataset, options: trainOptions },
           onIteration: bar ? (x) => bar.update(x.iteration, { loss: x.loss, lr: x.lr, 's/it': x.seconds }) : undefined,
-        });
-        bar?.stop();
+        }).finally(() => bar?.stop());
         if (main) reportSkipped(dataset, valDataset);
         if (main) process.stdout.write(`train ${r.completed ? 'finished' : 'stopped'} after ${r.iterations} iterations; ` +
           `${r.completed ? `model: ${path.join(out, 'model.safetensors')}` : `resume with --resume --out ${out}`}` +
-          `${r.lastEval ? `; validation mIoU ${(r.lastEval.mIoU as number).toFixed(4)}` : ''}\n`);
+          `${r.lastEval ? `; validation mIoU ${percent(r.lastEval.mIoU as number)}` : ''}\n`);
         r.model.weights.dispose();
       } finally {
         leaveJob();
@@ -115,8 +115,8 @@ export function evalCommand(): Command {
     .description('mIoU, per-class IoU, pixel accuracy and confusion matrix on a split, single- or multi-scale (+ flip)')
     .requiredOption('--checkpoint <file>', 'model.safetensors or checkpoint.safetensors from train');
   addInferenceOptions(addDatasetOptions(cmd, { split: 'val', builtinSize: 1, seed: 'dataset seed (builtin scenes)' }))
-    .option('--json', 'print JSON');
-  return addRunOptions(cmd, { label: 'eval', only: ['threads', 'device'] }).addOption(nprocOption())
+    .option('--json', 'print JSON (mIoU, pixelAccuracy and perClassIoU as fractions in [0, 1], not percent)');
+  return addRunOptions(cmd, { label: 'eval', only: ['threads', 'device'] }).addOption(nprocOption('each predicts every N-th image'))
     .addHelpText('after', `
 Examples:
   $ autodeeplab eval --checkpoint runs/t1/model.safetensors --dataset builtin --split val
@@ -140,14 +140,14 @@ Examples:
           throw new BadInputError(`eval: the model (${o.checkpoint}) has ${model.cfg.numClasses} classes, dataset '${ds.name}' has ${ds.numClasses}`);
         }
         const bar = main ? progress('eval', Math.ceil(ds.length / (parallel?.worldSize ?? 1))) : null;
-        const r = await evaluateDataset((x) => model.forward(x, false), ds, { scales: o.scales, flip: !!o.flip }, (d) => bar?.update(d), Infinity, parallel);
-        bar?.stop();
+        const r = await evaluateDataset((x) => model.forward(x, false), ds, { scales: o.scales, flip: !!o.flip }, (d) => bar?.update(d), Infinity, parallel)
+          .finally(() => bar?.stop());
         if (!main) return;
         reportSkipped(ds);
         if (o.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
         else {
-          const rows = classNames.map((c) => `  ${c.padEnd(16)} ${r.perClassIoU[c] === null ? '   -' : (r.perClassIoU[c]! * 100).toFixed(2).padStart(6)}`);
-          process.stdout.write(`${r.images} images, scales ${o.scales.join(',')}${o.flip ? ' + flip' : ''}\n  mIoU ${(r.mIoU * 100).toFixed(2)}  pixel accuracy ${(r.pixelAccuracy * 100).toFixed(2)}\n  IoU per class:\n${rows.join('\n')}\n`);
+          const rows = classNames.map((c) => `  ${c.padEnd(16)} ${(r.perClassIoU[c] === null ? '-' : percent(r.perClassIoU[c]!)).padStart(7)}`);
+          process.stdout.write(`${r.images} images, scales ${o.scales.join(',')}${o.flip ? ' + flip' : ''}\n  mIoU ${percent(r.mIoU)}  pixel accuracy ${percent(r.pixelAccuracy)}\n  IoU per class:\n${rows.join('\n')}\n`);
         }
       } finally {
         model.weights.dispose();

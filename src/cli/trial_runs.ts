@@ -97,8 +97,9 @@ export class Children {
   stop(signal: NodeJS.Signals, why: string): void {
     if (this.stopped === null) {
       this.stopped = why;
-      process.stderr.write(`\ntrials: ${why}: no new run starts; ${this.running.size} running told to stop (${signal}), waiting for them` +
-        `${signal === 'SIGHUP' ? '' : ` (they stop after the iteration with a checkpoint; ${signal} again: at once)`}\n`);
+      const n = this.running.size; // none when the one failed run was the only one
+      process.stderr.write(`\ntrials: ${why}: no new run starts${n === 0 ? '' : `; ${n} running told to stop (${signal}), waiting for them` +
+        `${signal === 'SIGHUP' ? '' : ` (they stop after the iteration with a checkpoint; ${signal} again: at once)`}`}\n`);
     }
     for (const child of this.running) child.kill(signal);
   }

@@ -14,7 +14,8 @@
 import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../util/files';
+import { checkOutputPath, writeFileAtomic } from '../util/files';
+import { BUDGET_MAX } from './budget_options';
 import { validateLatencyTable } from '../arch/latency_table';
 import { CHECKPOINT } from '../run/run_dir';
 import { bandStats, readTrials, TRIAL_PREFIX } from '../report/trials';
@@ -23,6 +24,7 @@ import { BadInputError } from '../util/errors';
 import { readJsonFile } from '../util/json';
 import { int } from './options';
 import { budgetList, Children, flagName, flagValue, OWN_TRAIN, runRetrain, runSearch, splitArgs } from './trial_runs';
+import { percent } from '../util/format';
 
 interface TrialsFlags { trials: number; firstSeed: number; jobs: number; out: string; budgets?: number[]; retrainIterations: number; retrainArgs: string }
 
@@ -38,11 +40,18 @@ function finished(dir: string, seed: number): boolean {
   return !!t && t.epochs > 0 && t.mIoU.length >= t.epochs;
 }
 
-/** The flags of a sweep over budgets checked, and the flag each budget is given with (--budget in billions, or --budget-ms with a latency table). */
-function budgetFlag(searchArgs: string[]): string {
+/**
+ * The flags of a sweep over budgets checked, and the flag each budget is given
+ * with (--budget in billions, or --budget-ms with a latency table): every
+ * budget in that flag's range, before any search starts.
+ */
+function budgetFlag(searchArgs: string[], budgets: number[]): keyof typeof BUDGET_MAX {
   const own = searchArgs.find((a) => ['--budget', '--budget-ms'].includes(flagName(a)));
   if (own) throw new BadInputError(`trials: ${flagName(own)} is set by --budgets for each search (give the budgets there)`);
-  return flagValue(searchArgs, '--latency-table') !== undefined ? '--budget-ms' : '--budget';
+  const flag = flagValue(searchArgs, '--latency-table') !== undefined ? '--budget-ms' : '--budget';
+  const over = budgets.find((b) => b > BUDGET_MAX[flag]);
+  if (over !== undefined) throw new BadInputError(`--budgets: ${over} is out of range (each budget is given to search as ${flag}, which takes a number in (0, ${BUDGET_MAX[flag]}])`);
+  return flag;
 }
 
 /**
@@ -101,8 +110,9 @@ Run the same command again to continue: finished searches and retrainings are sk
       const own = retrainArgs.find((a) => OWN_TRAIN.includes(flagName(a)));
       if (own) throw new BadInputError(`--retrain-args: ${flagName(own)} is set by trials for each retraining (--retrain-iterations, the trial's genotype, seed and folder)`);
       if (retrainArgs.length && !f.retrainIterations) throw new BadInputError('--retrain-args: only meaningful with --retrain-iterations N');
-      const flag = f.budgets ? budgetFlag(searchArgs) : '';
-      if (fs.existsSync(f.out) && !fs.statSync(f.out).isDirectory()) throw new BadInputError(`--out: ${f.out} is a file, expected a folder`);
+      const flag = f.budgets ? budgetFlag(searchArgs, f.budgets) : '';
+      checkOutputPath('--out', f.out, 'dir');
+      const created = !fs.existsSync(f.out); // removed again if nothing was written to it
       const table = flagValue(searchArgs, '--latency-table');
       if (table !== undefined) keepLatencyTable(table, f.out);
       fs.mkdirSync(f.out, { recursive: true });
@@ -153,16 +163,21 @@ Run the same command again to continue: finished searches and retrainings are sk
       } finally {
         children.close();
       }
-      if (error !== null) throw error;
-      failed.push(...queue.map(labelOf)); // not started: stopped by a signal
-      process.stdout.write(`trials: ${jobs.length - failed.length}/${jobs.length} searches finished in ${f.out}` +
-        `${f.retrainIterations ? `, ${jobs.length - failed.length - failedRetrain.length} retrained` : ''}\n${summary(f.out, jobs)}  report: autodeeplab report ${f.out}\n`);
-      for (const [what, list] of [['searches', failed], ['retrainings', failedRetrain]] as const) {
-        if (list.length) process.stderr.write(`trials: ${what} of ${list.join('; ')} did not finish; run the same command again to resume\n`);
+      if (error !== null) {
+        if (created) removeIfEmpty(f.out);
+        throw error;
       }
+      const notStarted = queue.map(labelOf); // trials was stopping (a signal) before their turn
+      const finishedCount = jobs.length - failed.length - notStarted.length;
+      process.stdout.write(`trials: ${finishedCount}/${jobs.length} searches finished in ${f.out}` +
+        `${f.retrainIterations ? `, ${finishedCount - failedRetrain.length} retrained` : ''}\n${summary(f.out, jobs)}  report: autodeeplab report ${f.out}\n`);
+      const unfinished = [['searches that did not finish (each resumes from its checkpoint)', failed], ['searches not started', notStarted],
+        ['retrainings that did not finish (each resumes from its checkpoint)', failedRetrain]] as const;
+      for (const [what, list] of unfinished) if (list.length) process.stderr.write(`trials: ${what}: ${list.join('; ')}\n`);
       const signalCode = children.signalExitCode();
       if (signalCode !== null) process.stderr.write(`trials: stopped by ${children.signal}; the stopped runs are resumable: run the same command again\n`);
-      process.exitCode = signalCode ?? (failed.length || failedRetrain.length ? 1 : 0);
+      else if (failed.length + failedRetrain.length) process.stderr.write('trials: run the same command again to continue\n');
+      process.exitCode = signalCode ?? (failed.length || notStarted.length || failedRetrain.length ? 1 : 0);
     });
 }
 
@@ -173,9 +188,9 @@ function summary(out: string, jobs: Job[]): string {
     const trials = g.trials.filter((t) => jobs.some((j) => j.seed === t.seed && (g.label === null ? j.budget === undefined : String(j.budget) === g.label)));
     const last = bandStats(trials.map((t) => t.mIoU)).pop();
     const points = trials.map((t) => tradeoffPoint(t, g.label)).filter((p) => p !== null);
-    return (last ? `  ${g.label === null ? '' : `budget ${g.label}: `}supernet mIoU at epoch ${last.epoch}: median ${(100 * last.median).toFixed(2)}, ` +
-      `min ${(100 * last.min).toFixed(2)}, max ${(100 * last.max).toFixed(2)}\n` : '') +
+    return (last ? `  ${g.label === null ? '' : `budget ${g.label}: `}supernet mIoU at epoch ${last.epoch}: median ${percent(last.median)}, ` +
+      `min ${percent(last.min)}, max ${percent(last.max)}\n` : '') +
       points.map((p) => `    seed ${p.seed}: ${p.unit === 'ms' ? `${p.cost.toFixed(2)} ms` : `${(p.cost / 1e9).toFixed(2)} B Multi-Adds`}, ` +
-        `mIoU ${(100 * p.mIoU).toFixed(2)} (${p.source === 'retrained' ? 'retrained, validation' : 'supernet, trainB'})\n`).join('');
+        `mIoU ${percent(p.mIoU)} (${p.source === 'retrained' ? 'retrained, validation' : 'supernet, trainB'})\n`).join('');
   }).join('');
 }

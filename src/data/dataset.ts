@@ -24,6 +24,21 @@ export interface SegmentationDataset {
   get(index: number): Promise<Sample>;
   /** The files sample `index` is read from (on-disk datasets only), for checks before a run. */
   files?(index: number): SampleFiles | undefined;
+  /** A split its files do not list but a rule made (a folder without train.txt / val.txt): said in the output, kept in config.json. */
+  readonly derivedSplit?: DerivedSplit;
+}
+
+export interface DerivedSplit {
+  /** For people: which images, by which rule. */
+  description: string;
+  /** For config.json: the split, the rule's settings and the counts. */
+  record: Record<string, unknown>;
+}
+
+/** config.json's record of the splits a rule made, as `{derivedSplits: [...]}` (nothing when every split is listed). */
+export function derivedSplitsRecord(...datasets: (SegmentationDataset | undefined)[]): { derivedSplits?: Record<string, unknown>[] } {
+  const records = datasets.flatMap((d) => (d?.derivedSplit ? [d.derivedSplit.record] : []));
+  return records.length ? { derivedSplits: records } : {};
 }
 
 export interface SampleFiles {

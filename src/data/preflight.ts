@@ -124,6 +124,8 @@ export function describeBad(bad: readonly BadSample[], limit = Infinity): string
   return lines;
 }
 
+const said = new Set<string>();
+
 /** Progress as plain stderr lines (the pre-check runs before any progress bar). */
 function stderrProgress(label: string): NonNullable<InspectOptions['onProgress']> {
   return (done, total, phase) => process.stderr.write(`checking ${label} (${phase}): ${done}/${total} samples\n`);
@@ -135,6 +137,9 @@ function stderrProgress(label: string): NonNullable<InspectOptions['onProgress']
  * a dataset opened with skipBad instead leaves them out and lists them.
  */
 export async function preflightDataset(ds: SegmentationDataset, label: string, o: InspectOptions = {}): Promise<void> {
+  const derived = ds.derivedSplit?.description; // a split no list names: say how it was made (once, for train and val alike)
+  if (derived && !said.has(derived)) process.stderr.write(`dataset '${ds.name}': ${derived}\n`);
+  if (derived) said.add(derived);
   const bad = await inspectDataset(ds, { onProgress: stderrProgress(label), ...o });
   if (bad.length === 0) return;
   if (ds instanceof SkipBad && bad.length < ds.length) {

@@ -100,6 +100,7 @@ export class SkipBad implements SegmentationDataset {
   get classNames() { return this.inner.classNames; }
   get palette() { return this.inner.palette; }
   get length() { return this.inner.length; }
+  get derivedSplit() { return this.inner.derivedSplit; }
 
   files(index: number): SampleFiles | undefined {
     return this.inner.files?.(index);

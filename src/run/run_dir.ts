@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as T from '../engine';
 import { BadInputError } from '../util/errors';
-import { writeFileAtomic } from '../util/files';
+import { checkOutputPath, writeFileAtomic } from '../util/files';
 import { readJsonFile } from '../util/json';
 import { Checkpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { configDifferences } from './config';
@@ -23,17 +23,6 @@ import { MetricsLog } from './metrics_log';
 
 export const CHECKPOINT = 'checkpoint.safetensors';
 const LOCK = 'run.lock';
-
-/** --out must be a folder or not exist yet, and no file may stand where one of its parents should be. */
-function checkOut(out: string): void {
-  for (let p = path.resolve(out); ; p = path.dirname(p)) {
-    if (fs.existsSync(p)) {
-      if (!fs.statSync(p).isDirectory()) throw new BadInputError(`--out: ${p} is a file, so ${out} cannot be a run directory`);
-      return;
-    }
-    if (p === path.dirname(p)) return;
-  }
-}
 
 function alive(pid: number): boolean {
   try {
@@ -72,7 +61,7 @@ export class RunDir {
    * one left by a killed process is taken over. Call release() when done.
    */
   static acquire(out: string): RunDir {
-    checkOut(out);
+    checkOutputPath('--out', out, 'dir'); // a folder or nothing yet, under a writable one
     fs.mkdirSync(out, { recursive: true });
     const run = new RunDir(out);
     for (let attempt = 0; ; attempt++) {

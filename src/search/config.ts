@@ -3,7 +3,7 @@
  * validated with messages that name the field.
  */
 import * as os from 'node:os';
-import { levelSizes, minCrop } from '../arch/space';
+import { BLOCKS, levelSizes, minCrop } from '../arch/space';
 import { ConfigLayer, resolveConfig, Schema, threadsSpec } from '../run/config';
 import { AugmentOptions } from '../data/pipeline';
 
@@ -113,7 +113,7 @@ export const DEFAULT_SEARCH_CONFIG: Readonly<SearchConfig> = Object.freeze({
 /** Ranges of every field (Sec. 5.1 for the values; the reasons for the bounds are given where not obvious). */
 export const SEARCH_SCHEMA: Schema<SearchConfig> = {
   layers: { kind: 'int', min: 1 },
-  blocks: { kind: 'int', min: 2, why: 'decoding keeps two inputs per block' },
+  blocks: { kind: 'int', min: BLOCKS.min, max: BLOCKS.max, why: BLOCKS.why },
   filterMultiplier: { kind: 'int', min: 1 },
   levels: { kind: 'int', min: 1, max: 4 },
   stemChannels: { kind: 'int', min: 1 },

@@ -19,6 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as T from '../engine';
 import { BatchArrays, BatchSampler, splitHalves, toBatch } from '../data/pipeline';
+import { derivedSplitsRecord } from '../data/dataset';
 import { dataRootOf } from '../data/registry';
 import { Checkpoint, prefixed, withPrefix } from '../run/checkpoint';
 import { batchSource, RunOptions, runLoop } from '../run/loop';
@@ -139,7 +140,7 @@ async function searchIn(run: RunWriter, o: SearchRunOptions): Promise<SearchResu
       return ck.iteration;
     });
   } else {
-    run.begin({ ...cfg, dataset: o.dataset.name, ...dataRootOf(o.dataset), datasetSize: o.dataset.length, device: T.getDefaultDevice(), ...(o.budget ? { budget: o.budget } : {}) });
+    run.begin({ ...cfg, dataset: o.dataset.name, ...dataRootOf(o.dataset), datasetSize: o.dataset.length, ...derivedSplitsRecord(o.dataset), device: T.getDefaultDevice(), ...(o.budget ? { budget: o.budget } : {}) });
   }
   // Every rank starts from rank 0's weights, BN statistics, alpha and beta (after a resume too).
   broadcastFromMain(par, [...Object.values(net.weights.stateDict()), ...net.archParameters()]);
@@ -178,10 +179,15 @@ async function searchIn(run: RunWriter, o: SearchRunOptions): Promise<SearchResu
         });
         return true; // a checkpoint at every epoch end
       },
-      save: (done) => T.tidy(() => run.save(searchCheckpoint(net, wOpt, aOpt, cfg, done, perEpoch, par.worldSize, o.budget && resumableBudget(o.budget)))),
+      save: (done) => {
+        // The small result before the large checkpoint: a full disk that refuses the checkpoint still leaves
+        // genotype.json of this state (an epoch's end wrote it in `after`, with its epoch file).
+        if (par.rank === 0 && done % perEpoch !== 0) writeGenotype(o.out, net, { epoch: Math.floor(done / perEpoch), iteration: done }, false, budget?.decode(net));
+        T.tidy(() => run.save(searchCheckpoint(net, wOpt, aOpt, cfg, done, perEpoch, par.worldSize, o.budget && resumableBudget(o.budget))));
+      },
     });
     const epochsDone = Math.floor(r.iterations / perEpoch);
-    // Stopped mid-epoch: genotype.json still describes the architecture as it stands (the path printed exists).
+    // Stopped: genotype.json describes the architecture as it stands (the path printed exists; also after --max-iterations 0).
     const genotype = r.completed || par.rank > 0 ? (budget?.decode(net).genotype ?? net.genotype())
       : writeGenotype(o.out, net, { epoch: epochsDone, iteration: r.iterations }, false, budget?.decode(net));
     await o.onEnd?.(net);

@@ -24,6 +24,7 @@ import { Rng } from '../util/random';
 import { writeFileAtomic } from '../util/files';
 import { TrainConfig } from './config';
 import { runTraining, TrainRunOptions } from './trainer';
+import { percent } from '../util/format';
 
 export interface ComparisonEntry {
   name: string;
@@ -115,13 +116,13 @@ export async function evaluateSaved(modelFile: string, valDataset: SegmentationD
 /** The comparison as printed text: one line per architecture, the searched one's rank among all. */
 export function formatComparison(c: Comparison): string {
   const sorted = [...c.entries].sort((a, b) => b.mIoU - a.mIoU);
-  const rows = c.entries.map((e) => `  ${e.name.padEnd(10)} mIoU ${(100 * e.mIoU).toFixed(2).padStart(6)}  pixel accuracy ${(100 * e.pixelAccuracy).toFixed(2)}` +
+  const rows = c.entries.map((e) => `  ${e.name.padEnd(10)} mIoU ${percent(e.mIoU).padStart(7)}  pixel accuracy ${percent(e.pixelAccuracy)}` +
     `  path ${e.genotype.path.map((k) => 4 * 2 ** k).join(' ')}`);
   const searched = c.entries.find((e) => e.kind === 'searched');
   const randoms = c.entries.filter((e) => e.kind === 'random').map((e) => e.mIoU);
   const summary = searched && randoms.length
-    ? `  searched ranks ${sorted.indexOf(searched) + 1} of ${c.entries.length}; random mIoU mean ${(100 * randoms.reduce((a, b) => a + b, 0) / randoms.length).toFixed(2)}, ` +
-      `best ${(100 * Math.max(...randoms)).toFixed(2)}`
+    ? `  searched ranks ${sorted.indexOf(searched) + 1} of ${c.entries.length}; random mIoU mean ${percent(randoms.reduce((a, b) => a + b, 0) / randoms.length)}, ` +
+      `best ${percent(Math.max(...randoms))}`
     : '';
   return `searched vs random (same schedule and seed, ${c.evalImages} held-out images):\n${rows.join('\n')}\n${summary}\n`;
 }

@@ -12,7 +12,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as T from '../engine';
-import { IGNORE_INDEX, SegmentationDataset } from '../data/dataset';
+import { derivedSplitsRecord, IGNORE_INDEX, SegmentationDataset } from '../data/dataset';
 import { BatchSampler, toBatch } from '../data/pipeline';
 import { dataRootOf } from '../data/registry';
 import { evaluateDataset } from '../eval/evaluate';
@@ -78,7 +78,7 @@ async function trainIn(run: RunWriter, o: TrainRunOptions): Promise<TrainResult>
       return ck.iteration;
     });
   } else {
-    run.begin({ model: o.model, train: c, dataset: o.dataset.name, ...dataRootOf(o.dataset) });
+    run.begin({ model: o.model, train: c, dataset: o.dataset.name, ...dataRootOf(o.dataset), ...derivedSplitsRecord(o.dataset, o.valDataset) });
   }
   // Every rank starts from rank 0's weights and BN statistics (after a resume too).
   broadcastFromMain(par, Object.values(model.weights.stateDict()));

@@ -62,9 +62,10 @@ export function appendFileComplete(file: string, text: string): void {
 
 /**
  * Checks an output path before any work: `dir` must be a folder or not exist
- * (kind 'dir'), a file path must not be an existing folder (kind 'file'), and
- * no regular file may stand where one of its parent folders should be.
- * Exit 2 naming the flag.
+ * (kind 'dir'), a file path must not be an existing folder (kind 'file'), no
+ * regular file may stand where one of its parent folders should be, and the
+ * nearest folder that exists must be writable (a read-only file system, a
+ * folder of another user). Exit 2 naming the flag and the cause.
  */
 export function checkOutputPath(flag: string, p: string, kind: 'dir' | 'file'): void {
   const abs = path.resolve(p);
@@ -74,6 +75,13 @@ export function checkOutputPath(flag: string, p: string, kind: 'dir' | 'file'): 
   for (let q = kind === 'dir' ? abs : path.dirname(abs); ; q = path.dirname(q)) {
     if (fs.existsSync(q)) {
       if (!fs.statSync(q).isDirectory()) throw new BadInputError(`${flag}: ${q} is a file, so ${p} cannot be written${kind === 'dir' ? ' as a folder' : ''}`);
+      try {
+        fs.accessSync(q, fs.constants.W_OK); // EROFS even for root; mkdir -p would report ENOENT instead
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        const why = code === 'EROFS' ? 'is on a read-only file system (EROFS)' : `is not writable (${code ?? (e as Error).message})`;
+        throw new BadInputError(`${flag}: ${p} cannot be written: ${q} ${why}; choose another ${flag}`);
+      }
       return;
     }
     if (q === path.dirname(q)) return;

@@ -10,17 +10,19 @@ const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
 
 describe('autodeeplab check-data', () => {
-  it('a clean dataset: exit 0 and a summary', async () => {
+  it('a clean dataset without split lists: exit 0, the held-out split said, and a summary', async () => {
     const root = await folderDataset(3, 40);
     const r = run('check-data', '--dataset', 'folder', '--data-root', root);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^train: 3 sample\(s\), 0 bad$/m);
+    assert.match(r.stdout, /^train: no train\.txt \/ val\.txt: val is 1 of the 3 images held out \(a fixed 10%, seed 0\), train the other 2$/m);
+    assert.match(r.stdout, /^train: 2 sample\(s\), 0 bad$/m);
+    assert.match(r.stdout, /^val: 1 sample\(s\), 0 bad$/m); // not one of train's
     assert.match(r.stdout, /check-data: all 3 sample\(s\) decode/);
     fs.rmSync(root, { recursive: true });
   });
 
   it('every bad file is named, per split, and the exit code is 2', async () => {
-    const root = await folderDataset(6, 40, { 0: 'corrupt-image', 2: 'missing-mask', 3: 'truncated-mask', 5: 'label-out-of-range' });
+    const root = await folderDataset(6, 40, { 0: 'corrupt-image', 2: 'missing-mask', 3: 'truncated-mask', 5: 'label-out-of-range' }, { allInTrain: true });
     fs.writeFileSync(path.join(root, 'val.txt'), 's4\ns5\n');
     const r = run('check-data', '--dataset', 'folder', '--data-root', root);
     assert.equal(r.status, 2, r.stderr);

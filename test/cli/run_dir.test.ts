@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { validateGenotype } from '../../src/arch/genotype';
+import { onTmpfs } from '../run/tmpfs';
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
 const SEARCH = ['search', '--epochs', '20', '--arch-start-epoch', '1', '--crop', '40', '--layers', '2', '--blocks', '2',
@@ -82,5 +83,18 @@ describe('run directory from the command line', () => {
     assert.ok(!fs.existsSync(path.join(out2, 'genotypes')), 'no epoch has ended');
     assertGenotypePrinted(stdout);
     fs.rmSync(out2, { recursive: true });
+  });
+
+  it('--out on a read-only file system: search, train and trials exit 2 naming --out and EROFS, before any work', (t) => {
+    onTmpfs(t, 'ro,size=1m', (mnt) => {
+      const TRAIN = ['train', '--arch', 'autodeeplab-s', '--filter-multiplier', '2', '--crop', '40', '--builtin-size', '8', '--builtin-image-size', '48', '--iterations', '2', '--threads', '1'];
+      for (const [args, out] of [[SEARCH, path.join(mnt, 'run')], [SEARCH, mnt], [TRAIN, path.join(mnt, 'a', 'b')],
+        [['trials', '--trials', '1', ...SEARCH.slice(1)], path.join(mnt, 'sweep')]] as const) {
+        const r = spawnSync(process.execPath, [CLI, ...args, '--out', out], { encoding: 'utf8', timeout: 60_000 });
+        assert.equal(r.status, 2, `${args[0]} --out ${out}: ${r.stderr}`);
+        assert.match(r.stderr, new RegExp(`--out: ${out} cannot be written: ${mnt} is on a read-only file system \\(EROFS\\)`));
+        assert.doesNotMatch(r.stderr, /ENOENT/);
+      }
+    }, 'nothing else makes a folder unwritable for root');
   });
 });

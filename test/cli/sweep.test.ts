@@ -149,8 +149,11 @@ describe('trials, stopped', () => {
     assert.match(int.stdout, /search stopped after \d+ iterations/, 'the search did not stop cleanly on one SIGINT');
     assert.match(int.stderr, /run the same command again/);
     assert.ok(fs.existsSync(path.join(dir, 'trial-0', 'checkpoint.safetensors')));
-    const term = await trialsUntilExit(args, lock, 'SIGTERM');
+    // Two trials, one at a time: on SIGTERM seed 0 stops, seed 1 never starts, and trials says which is which.
+    const term = await trialsUntilExit(['--trials', '2', ...args.slice(2)], lock, 'SIGTERM');
     assert.equal(term.status, 143, term.stderr);
+    assert.match(term.stderr, /^trials: searches that did not finish \(each resumes from its checkpoint\): seed 0\ntrials: searches not started: seed 1\n/m);
+    assert.match(term.stdout, /trials: 0\/2 searches finished/);
     assert.match(term.stderr, /seed 0 \(resuming\)/);
     assert.deepEqual([term.childAliveAtExit, term.lockAtExit], [false, false], 'trials exited before its search');
     assert.match(term.stdout, /search stopped after \d+ iterations/);
@@ -178,11 +181,24 @@ describe('trials --budgets, checked', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adl-sweep-'));
     const low = Math.floor(cheapestBillions() / 2);
     const high = Math.ceil(cheapestBillions() * 2);
-    const r = run('trials', '--trials', '1', '--budgets', `${high},${low}`, '--out', dir, ...TINY_SEARCH);
+    const out = path.join(dir, 'sweep');
+    const r = run('trials', '--trials', '1', '--budgets', `${high},${low}`, '--out', out, ...TINY_SEARCH);
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, new RegExp(`search exited 2 for budget ${low}, seed 0`));
     assert.doesNotMatch(r.stderr, new RegExp(`budget ${high}`), 'the feasible budget ran first');
-    assert.deepEqual(fs.readdirSync(dir), [], 'the refused budget left a folder');
+    assert.doesNotMatch(r.stderr, /running told to stop/, 'no other run was going on');
+    assert.deepEqual(fs.readdirSync(dir), [], 'the refused budget left a folder, or trials its empty --out');
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('a budget out of the range of search --budget / --budget-ms exits 2 naming --budgets, before any search', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adl-sweep-'));
+    const out = path.join(dir, 'sweep');
+    const r = run('trials', '--trials', '1', '--budgets', '300,1e30', '--out', out, ...TINY_SEARCH);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /--budgets: 1e\+30 is out of range \(each budget is given to search as --budget, which takes a number in \(0, 1000000\]\)/);
+    assert.doesNotMatch(r.stderr, /trials: (budget|seed)/, 'a search was started');
+    assert.ok(!fs.existsSync(out));
     fs.rmSync(dir, { recursive: true });
   });
 

@@ -34,10 +34,13 @@ export function truncate(file: string): void {
 /**
  * Writes `n` samples s0..s{n-1} of side `size` under a new temporary folder;
  * faults maps a sample number to what is wrong with it. Returns the folder.
+ * Without lists the reader holds some out for val (train is the others);
+ * allInTrain writes a train.txt naming every sample, so sample i is index i.
  */
-export async function folderDataset(n: number, size: number, faults: Record<number, Fault> = {}): Promise<string> {
+export async function folderDataset(n: number, size: number, faults: Record<number, Fault> = {}, o: { allInTrain?: boolean } = {}): Promise<string> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'adl-fixture-'));
   fs.writeFileSync(path.join(root, 'classes.json'), JSON.stringify({ names: ['bg', 'a', 'b'] }));
+  if (o.allInTrain) fs.writeFileSync(path.join(root, 'train.txt'), Array.from({ length: n }, (_, i) => `s${i}\n`).join(''));
   for (let i = 0; i < n; i++) {
     const image = path.join(root, 'images', `s${i}.png`);
     const mask = path.join(root, 'masks', `s${i}.png`);

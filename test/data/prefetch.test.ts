@@ -40,7 +40,7 @@ describe('batch prefetching: faults in the worker thread', () => {
   after(() => process.off('unhandledRejection', record));
 
   it('a bad label, even in a batch fetched ahead, is a DatasetError naming file and pixel when its batch is asked for', async () => {
-    const root = await folderDataset(4, 40, { 2: 'label-out-of-range' });
+    const root = await folderDataset(4, 40, { 2: 'label-out-of-range' }, { allInTrain: true });
     const spec = specOf(root);
     const sampler = samplerOf(spec);
     const worker = new WorkerSource(spec, 2);
@@ -70,7 +70,7 @@ describe('batch prefetching: faults in the worker thread', () => {
   });
 
   it('a worker that goes away rejects the batch being waited for and every later one', async () => {
-    const root = await folderDataset(4, 40);
+    const root = await folderDataset(4, 40, {}, { allInTrain: true });
     const worker = new WorkerSource(specOf(root), 2);
     const waiting = assert.rejects(worker.get(0, 0), /batch prefetch worker closed/);
     await worker.close();

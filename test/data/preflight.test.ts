@@ -27,7 +27,7 @@ describe('dataset pre-check', () => {
   it('finds exactly the samples that fail to decode, each message naming its file', async () => {
     const root = await folderDataset(7, 40, {
       1: 'missing-mask', 2: 'corrupt-image', 3: 'size-mismatch', 4: 'truncated-mask', 5: 'label-out-of-range',
-    });
+    }, { allInTrain: true });
     const ds = openDataset('folder', { root, split: 'train' });
     const bad = await inspectDataset(ds);
     assert.deepEqual(bad.map((b) => b.index), await failingByDecoding(ds));
@@ -44,7 +44,7 @@ describe('dataset pre-check', () => {
   });
 
   it('preflightDataset: a DatasetError naming the first five and counting the rest; nothing for a clean or generated dataset', async () => {
-    const root = await folderDataset(8, 40, Object.fromEntries([0, 1, 2, 3, 4, 5, 6].map((i) => [i, 'label-out-of-range'])));
+    const root = await folderDataset(8, 40, Object.fromEntries([0, 1, 2, 3, 4, 5, 6].map((i) => [i, 'label-out-of-range'])), { allInTrain: true });
     const ds = openDataset('folder', { root, split: 'train' });
     await assert.rejects(preflightDataset(ds, 'the training set'), (e: Error) => {
       assert.ok(e instanceof DatasetError);
@@ -63,7 +63,7 @@ describe('dataset pre-check', () => {
   });
 
   it('with --skip-bad the bad samples are left out before the run and listed; all bad is still an error', async () => {
-    const root = await folderDataset(4, 40, { 1: 'corrupt-image', 2: 'label-out-of-range' });
+    const root = await folderDataset(4, 40, { 1: 'corrupt-image', 2: 'label-out-of-range' }, { allInTrain: true });
     const ds = openDataset('folder', { root, split: 'train', skipBad: true }) as SkipBad;
     await preflightDataset(ds, 'train');
     assert.deepEqual([...ds.skipped.keys()].sort(), [1, 2]);
@@ -71,14 +71,14 @@ describe('dataset pre-check', () => {
     assert.deepEqual(await Promise.all([0, 1, 2, 3].map(async (i) => (await ds.get(i)).id)), ['s0', 's3', 's3', 's3']);
     assert.match(ds.report().join('\n'), /sample 1: .*images\/s1\.png: corrupt or truncated image[\s\S]*sample 2: .*label 9/);
     fs.rmSync(root, { recursive: true });
-    const allBad = await folderDataset(2, 40, { 0: 'corrupt-image', 1: 'missing-mask' });
+    const allBad = await folderDataset(2, 40, { 0: 'corrupt-image', 1: 'missing-mask' }, { allInTrain: true });
     await assert.rejects(preflightDataset(openDataset('folder', { root: allBad, split: 'train', skipBad: true }), 'train'),
       /train: 2 of 2 sample\(s\) have bad files/);
     fs.rmSync(allBad, { recursive: true });
   });
 
   it('reports progress for each pass', async () => {
-    const root = await folderDataset(5, 40);
+    const root = await folderDataset(5, 40, {}, { allInTrain: true });
     const seen: string[] = [];
     await inspectDataset(openDataset('folder', { root, split: 'train' }), { progressEveryMs: 0, onProgress: (d, n, p) => seen.push(`${p} ${d}/${n}`) });
     assert.deepEqual(seen, [1, 2, 3, 4, 5].map((d) => `headers ${d}/5`).concat([1, 2, 3, 4, 5].map((d) => `decoding ${d}/5`)));

@@ -116,12 +116,22 @@ describe('dataset readers (official layouts)', () => {
     await grey(file('own', 'masks', 'a.png'), fill([0, 1, 2, 9]));
     await grey(file('own', 'masks', 'b.png'), fill([2]));
     fs.writeFileSync(file('own', 'classes.json'), JSON.stringify({ names: ['bg', 'cat', 'dog'], colors: [[0, 0, 0], [255, 0, 0], [0, 255, 0]], ignore: 9 }));
+    // No lists: one image held out for val, the other in train.
+    const ids = async (split: string) => {
+      const d = openDataset('folder', { root: r, split });
+      return Promise.all(Array.from({ length: d.length }, async (_, i) => (await d.get(i)).id));
+    };
+    const [train, val] = [await ids('train'), await ids('val')];
+    assert.deepEqual([train.length, val.length], [1, 1]);
+    assert.deepEqual([...train, ...val].sort(), ['a', 'b']);
+    fs.writeFileSync(file('own', 'train.txt'), 'a\nb\n');
     const ds = openDataset('folder', { root: r, split: 'train' });
     assert.deepEqual(ds.classNames, ['bg', 'cat', 'dog']);
     assert.equal(ds.length, 2);
     assert.deepEqual([...(await ds.get(0)).label.slice(0, 4)], [0, 1, 2, 255]);
+    fs.rmSync(file('own', 'train.txt'));
     fs.writeFileSync(file('own', 'val.txt'), 'b\n');
-    assert.equal(openDataset('folder', { root: r, split: 'val' }).length, 1);
+    assert.deepEqual([await ids('val'), await ids('train')], [['b'], ['a']]); // train: the images val.txt does not name
     assert.throws(() => openDataset('folder', { root: r, split: 'trian' }), (e: Error) => e instanceof DatasetError &&
       /--split: no split 'trian' in .*own \(expected trian.txt; without split lists the splits are train and val\)/.test(e.message));
     fs.writeFileSync(file('own', 'test.txt'), 'a\n');
@@ -153,6 +163,7 @@ describe('dataset readers (official layouts)', () => {
     fs.writeFileSync(path.join(r, 'images', 'truncated.png'), full.subarray(0, Math.floor(full.length / 2)));
     await grey(file('bad', 'masks', 'truncated.png'), Array(64 * 64).fill(1), 64, 64);
     fs.writeFileSync(file('bad', 'classes.json'), JSON.stringify({ names: ['a', 'b'] }));
+    fs.writeFileSync(file('bad', 'train.txt'), 'corrupt\ngood\nsmall\ntruncated\n');
     const ds = openDataset('folder', { root: r, split: 'train' });
     const names = ['corrupt', 'good', 'small', 'truncated'];
     await assert.rejects(ds.get(names.indexOf('corrupt')), /corrupt.jpg: corrupt or truncated image/);

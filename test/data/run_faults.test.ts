@@ -1,7 +1,8 @@
 /**
  * search and train on a folder dataset with bad files, as a user runs them:
  * exit 2 with the file (and pixel) named and no stack trace, or the bad
- * samples left out and listed with --skip-bad.
+ * samples left out and listed with --skip-bad. And on one without split
+ * lists: validation on held-out images, said and recorded.
  */
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
@@ -9,7 +10,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
 import { folderDataset } from './fixtures';
+import { openDataset } from '../../src/data/registry';
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -50,6 +53,31 @@ describe('search and train on a dataset with bad files', () => {
     assert.match(r.stderr, /masks\/s2\.png: corrupt or truncated label map/);
     assert.doesNotMatch(r.stderr, STACK_TRACE);
     assert.ok(!fs.existsSync(path.join(tmp, 't1', 'checkpoint.safetensors')));
+    fs.rmSync(root, { recursive: true });
+  });
+
+  it('train on a folder without train.txt / val.txt validates on held-out images, says so, and records the rule in config.json', async () => {
+    const root = await folderDataset(10, 40);
+    const out = path.join(tmp, 't2');
+    const r = run('train', '--dataset', 'folder', '--data-root', root, '--arch', 'autodeeplab-s', '--filter-multiplier', '2', '--crop', '40',
+      '--batch-size', '2', '--iterations', '2', '--threads', '1', '--out', out);
+    assert.equal(r.status, 0, r.stderr);
+    const said = /dataset 'folder': no train\.txt \/ val\.txt: val is 1 of the 10 images held out \(a fixed 10%, seed 0\), train the other 9\n/g;
+    assert.equal(r.stderr.match(said)?.length, 1, r.stderr); // once, for train and val alike
+    assert.match(r.stdout, /validation mIoU \d+\.\d\d%/);
+    const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
+    const rule = { rule: 'held out', fraction: 0.1, seed: 0, train: 9, val: 1 };
+    assert.deepEqual(config.derivedSplits, [{ split: 'train', ...rule }, { split: 'val', ...rule }]);
+    // Oracle: the tenth first by SHA-256 of "0:NAME", the rest in train; none in both.
+    const names = Array.from({ length: 10 }, (_, i) => `s${i}`);
+    const key = (n: string) => createHash('sha256').update(`0:${n}`).digest('hex');
+    const expectedVal = names.map((n) => [key(n), n]).sort()[0][1];
+    const ids = async (split: string) => {
+      const ds = openDataset('folder', { root, split });
+      return Promise.all(Array.from({ length: ds.length }, async (_, i) => (await ds.get(i)).id));
+    };
+    assert.deepEqual(await ids('val'), [expectedVal]);
+    assert.deepEqual(await ids('train'), names.filter((n) => n !== expectedVal));
     fs.rmSync(root, { recursive: true });
   });
 });

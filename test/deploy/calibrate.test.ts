@@ -50,8 +50,8 @@ describe('latency table calibration', () => {
     assert.equal(r.status, 0, r.stderr);
     const written = validateLatencyTable(JSON.parse(fs.readFileSync(out, 'utf8')), out);
     assert.equal(written.calibration!.networks, 1);
-    assert.match(r.stderr, /calibrated x [0-9.]+ on 1 networks/);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.match(r.stdout, /^latency table \(.*calibrated x [0-9.]+ on 1 networks\): .*t2\.json$/m);
+    const lines = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
     assert.equal(lines.length, 2);
     for (const l of lines) assert.ok(Math.abs(l.predictedMs / l.measuredMs - l.ratio) < 1e-3 && l.measuredMs > 0);
     fs.rmSync(dir, { recursive: true });
@@ -72,6 +72,8 @@ describe('latency table calibration', () => {
       [['--out', path.join(dir, 'new.json'), '--genotypes', `${genotype},`], /--genotypes: an empty file name/],
       [['--out', path.join(dir, 'new.json'), '--genotypes', path.join(dir, 'missing.json')], /--genotypes: .*missing\.json/],
       [['--from', table, '--genotypes', genotype], /--genotypes: .*g\.json has cells of B = 5 blocks, the table is for B = 3/],
+      // Bounded as search --blocks (below): B = 99 at 1024x2048 would take days.
+      [['--out', path.join(dir, 'new.json'), '--blocks', '99'], /--blocks.*expected an integer in 2\.\.10 \(as search --blocks/],
     ];
     for (const [args, message] of cases) {
       const r = spawnSync(process.execPath, [cli, 'latency-table', ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -79,6 +81,10 @@ describe('latency table calibration', () => {
       assert.match(r.stderr, message);
     }
     assert.ok(!fs.existsSync(path.join(dir, 'new.json')));
+    const blocks = spawnSync(process.execPath, [cli, 'search', '--blocks', '11', '--out', path.join(dir, 'b11')], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(blocks.status, 2, blocks.stderr);
+    assert.match(blocks.stderr, /--blocks: field 'blocks' must be in \[2, 10\]/);
+    assert.ok(!fs.existsSync(path.join(dir, 'b11')));
     // A table of another class count than the search's data (the built-in scenes have 6).
     fs.writeFileSync(table, JSON.stringify(assembleTable({ ...shape, numClasses: 19 }, 'libtorch', 1, 'cpu', () => 0.5)));
     const s = spawnSync(process.execPath, [cli, 'search', '--layers', '3', '--blocks', '3', '--filter-multiplier', '2', '--builtin-size', '8', '--builtin-image-size', '48',

@@ -23,7 +23,7 @@ describe('report on a run of a folder dataset', () => {
   let root: string;
   before(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'adl-report-data-'));
-    root = await folderDataset(6, 40);
+    root = await folderDataset(25, 40); // no split lists: val is the held-out tenth, 3 images for the report's 3 samples
   });
   after(() => {
     fs.rmSync(tmp, { recursive: true, force: true });

@@ -17,9 +17,14 @@ import { resolveSearchConfig } from '../../src/search/config';
 import { runSearch } from '../../src/search/search';
 import { WriteError } from '../../src/util/errors';
 import { injectWriteFault } from '../../src/util/files';
+import { validateGenotype } from '../../src/arch/genotype';
+import { onTmpfs } from './tmpfs';
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'adl-fault-'));
+/** The search of the command-line cases: 2 iterations per epoch. */
+const SEARCH = ['search', '--epochs', '2', '--arch-start-epoch', '1', '--crop', '40', '--layers', '2', '--blocks', '2',
+  '--filter-multiplier', '2', '--builtin-size', '8', '--builtin-image-size', '48', '--threads', '1'];
 
 const dataset = new BuiltinScenes({ size: 8, imageSize: 48, seed: 0 });
 const config = resolveSearchConfig({ epochs: 2, archStartEpoch: 1, crop: 40, layers: 2, blocks: 2, filterMultiplier: 2, numClasses: dataset.numClasses, threads: 1 });
@@ -64,6 +69,24 @@ describe('a failing write stops the run', () => {
     fs.rmSync(out, { recursive: true });
   });
 
+  it('a checkpoint refused mid-epoch: genotype.json of that state is written first (the small result before the large file)', async () => {
+    const out = tmp();
+    injectWriteFault((file) => {
+      if (path.basename(file) === 'checkpoint.safetensors') throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    });
+    try {
+      await assert.rejects(runSearch({ config, dataset, out, checkpointEvery: 0 }), (e: Error) => e instanceof WriteError && /checkpoint\.safetensors: could not be written/.test(e.message));
+    } finally {
+      injectWriteFault(null);
+    }
+    // Iteration 1 of 2 per epoch: no epoch had ended, so only the save wrote it.
+    const g = JSON.parse(fs.readFileSync(path.join(out, 'genotype.json'), 'utf8'));
+    assert.deepEqual([g.search.epoch, g.search.iteration], [0, 1]);
+    validateGenotype(g, 'genotype.json');
+    assert.deepEqual(fs.readdirSync(out).sort(), ['config.json', 'genotype.json', 'metrics.jsonl']);
+    fs.rmSync(out, { recursive: true });
+  });
+
   it('config.json of a fresh run: WriteError naming it, before any step; the lock is given back', async () => {
     const out = tmp();
     injectWriteFault((file) => {
@@ -80,17 +103,9 @@ describe('a failing write stops the run', () => {
   });
 
   it('from the command line on a full tmpfs: exit 1 naming the checkpoint and ENOSPC; the old checkpoint resumes once there is room', (t) => {
-    const mnt = tmp();
-    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', mnt]).status !== 0) {
-      fs.rmSync(mnt, { recursive: true });
-      t.skip('cannot mount a tmpfs here (not root); the in-process test above covers the fault');
-      return;
-    }
-    try {
+    onTmpfs(t, 'size=3m', (mnt) => {
       const out = path.join(mnt, 'run');
-      const args = ['search', '--epochs', '2', '--arch-start-epoch', '1', '--crop', '40', '--layers', '2', '--blocks', '2',
-        '--filter-multiplier', '2', '--builtin-size', '8', '--builtin-image-size', '48', '--threads', '1', '--out', out];
-      const cli = (...extra: string[]) => spawnSync(process.execPath, [CLI, ...args, ...extra], { encoding: 'utf8' });
+      const cli = (...extra: string[]) => spawnSync(process.execPath, [CLI, ...SEARCH, '--out', out, ...extra], { encoding: 'utf8' });
       const first = cli('--max-iterations', '1');
       assert.equal(first.status, 0, first.stderr);
       const ck = path.join(out, 'checkpoint.safetensors');
@@ -109,9 +124,25 @@ describe('a failing write stops the run', () => {
       const resumed = cli('--resume');
       assert.equal(resumed.status, 0, resumed.stderr);
       assert.match(resumed.stdout, /search finished after 4 iterations/);
-    } finally {
-      spawnSync('umount', [mnt]);
-      fs.rmSync(mnt, { recursive: true });
-    }
+    });
+  });
+
+  it('from the command line, --checkpoint-every 0 on a disk too full for the first checkpoint: exit 1, and genotype.json is there', (t) => {
+    onTmpfs(t, 'size=6m', (mnt) => {
+      const out = path.join(mnt, 'run');
+      const cli = (...extra: string[]) => spawnSync(process.execPath, [CLI, ...SEARCH, '--out', out, ...extra], { encoding: 'utf8' });
+      assert.equal(cli('--max-iterations', '0').status, 0);
+      const size = fs.statSync(path.join(out, 'checkpoint.safetensors')).size;
+      fs.rmSync(out, { recursive: true });
+      const free = Number(fs.statfsSync(mnt).bavail) * fs.statfsSync(mnt).bsize;
+      fs.writeFileSync(path.join(mnt, 'filler'), Buffer.alloc(free - Math.floor(size / 2))); // room for the small files only
+      const full = cli('--checkpoint-every', '0');
+      assert.equal(full.status, 1, full.stderr);
+      assert.match(full.stderr, /checkpoint.safetensors: could not be written \(.*ENOSPC/);
+      const g = JSON.parse(fs.readFileSync(path.join(out, 'genotype.json'), 'utf8'));
+      assert.equal(g.search.iteration, 1);
+      validateGenotype(g, 'genotype.json');
+      assert.ok(!fs.existsSync(path.join(out, 'checkpoint.safetensors')));
+    });
   });
 });

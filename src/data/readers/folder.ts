@@ -2,12 +2,15 @@
  * A dataset of one's own, under --data-root:
  *   images/{name}.{png,jpg,...}      masks/{name}.png (grey class ids)
  *   classes.json  {"names": [...], "colors": [[r, g, b], ...], "ignore": 255}
- *   train.txt, val.txt (optional): names of each split, one per line; without
- *   them every image is in every split.
+ *   train.txt, val.txt (optional): names of each split, one per line. With one
+ *   list, the other split is every image it does not name; with neither, val
+ *   is a fixed held-out tenth (heldOut below) and train the rest, so that
+ *   validation never scores training images.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { IGNORE_INDEX } from '../dataset';
+import { DerivedSplit, IGNORE_INDEX } from '../dataset';
 import { IMAGE_EXTENSIONS } from '../image_io';
 import { DatasetError, PairedFilesDataset, requireDir } from './files';
 
@@ -47,6 +50,40 @@ function readClasses(file: string): ClassesFile {
   return c;
 }
 
+/**
+ * The held-out split of a folder without lists: the tenth of the images (at
+ * least one) first in the order of SHA-256(`seed:NAME`). A fixed seed, not
+ * --seed: search, train, eval and check-data must all see the same split. The
+ * order of a name does not depend on the other names, so adding images moves
+ * few others between the splits.
+ */
+export const HELD_OUT = { fraction: 0.1, seed: 0 } as const;
+
+function heldOut(names: string[]): Set<string> {
+  const key = new Map(names.map((n) => [n, createHash('sha256').update(`${HELD_OUT.seed}:${n}`).digest('hex')]));
+  const order = [...names].sort((a, b) => (key.get(a)! < key.get(b)! ? -1 : 1));
+  return new Set(order.slice(0, Math.max(1, Math.round(HELD_OUT.fraction * names.length))));
+}
+
+/** Names of a train or val split that has no list: the complement of the other list, or a side of the held-out split. */
+function derivedNames(root: string, split: 'train' | 'val', all: string[]): { names: string[]; derived: DerivedSplit } {
+  const other = split === 'train' ? 'val' : 'train';
+  const otherList = path.join(root, `${other}.txt`);
+  if (fs.existsSync(otherList)) {
+    const listed = new Set(readList(otherList));
+    const names = all.filter((n) => !listed.has(n));
+    if (names.length === 0) throw new DatasetError(`${otherList} names every image in ${root}, so '${split}' (the images it does not name) is empty; write ${split}.txt`);
+    return { names, derived: { description: `${split}: the ${names.length} image(s) not in ${other}.txt (no ${split}.txt)`, record: { split, rule: `images not in ${other}.txt`, images: names.length } } };
+  }
+  if (all.length === 1) throw new DatasetError(`${root}: 1 image; a held-out val split needs at least 2 (or write train.txt and val.txt)`);
+  const val = heldOut(all);
+  const names = all.filter((n) => val.has(n) === (split === 'val'));
+  const description = `no train.txt / val.txt: val is ${val.size} of the ${all.length} images held out (a fixed ${100 * HELD_OUT.fraction}%, seed ${HELD_OUT.seed}), train the other ${all.length - val.size}`;
+  return { names, derived: { description, record: { split, rule: 'held out', ...HELD_OUT, train: all.length - val.size, val: val.size } } };
+}
+
+const readList = (file: string) => fs.readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+
 export class FolderDataset extends PairedFilesDataset {
   readonly name = 'folder';
   readonly numClasses: number;
@@ -54,6 +91,7 @@ export class FolderDataset extends PairedFilesDataset {
   readonly palette: [number, number, number][];
   private readonly ignore: number;
   protected readonly pairs: { image: string; label: string; id: string }[];
+  readonly derivedSplit?: DerivedSplit;
 
   constructor(readonly root: string, readonly split: string) {
     super();
@@ -65,15 +103,15 @@ export class FolderDataset extends PairedFilesDataset {
     this.palette = classes.colors ?? Array.from({ length: this.numClasses }, (_, k) => [(k * 67) % 256, (k * 151) % 256, (k * 211) % 256]);
     this.ignore = classes.ignore ?? IGNORE_INDEX;
     const list = path.join(root, `${split}.txt`);
-    // Without a list every image is in both splits; any other name is a typo that would silently train on everything.
+    // Without a list only train and val exist (derived); any other name is a typo that would silently train on everything.
     if (!fs.existsSync(list) && split !== 'train' && split !== 'val') {
       throw new DatasetError(`--split: no split '${split}' in ${root} (expected ${split}.txt; without split lists the splits are train and val)`);
     }
     const byName = new Map(fs.readdirSync(images).filter((f) => IMAGE_EXTENSIONS.includes(path.extname(f).toLowerCase()))
       .map((f) => [path.basename(f, path.extname(f)), path.join(images, f)]));
-    const names = fs.existsSync(list)
-      ? fs.readFileSync(list, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter(Boolean)
-      : [...byName.keys()].sort();
+    let names: string[];
+    if (fs.existsSync(list)) names = readList(list);
+    else ({ names, derived: this.derivedSplit } = derivedNames(root, split as 'train' | 'val', [...byName.keys()].sort()));
     this.pairs = names.map((id) => {
       const image = byName.get(id);
       if (!image) throw new DatasetError(`${list}: '${id}' has no image in ${images}`);

@@ -111,7 +111,7 @@ export function validateGenotype(data: unknown, source = 'genotype'): Genotype {
   return { version: 1, cells: (g.cells as unknown[]).map((c, l) => validateCell(c, `cells[${l}]`, fail)), path: path as Level[] };
 }
 
-/** The released Auto-DeepLab architecture (the paper's Fig. 3; ../shared/REFERENCE.md). */
+/** The released Auto-DeepLab architecture (the paper's Fig. 3; docs/reference.md). */
 export const AUTO_DEEPLAB_GENOTYPE: Genotype & { readonly cell: CellGenotype } = Object.freeze({
   version: 1,
   cell: {

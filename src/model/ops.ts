@@ -1,5 +1,5 @@
 /**
- * The operations of a decoded cell, as released (../shared/REFERENCE.md):
+ * The operations of a decoded cell, as released (docs/reference.md):
  * one factory per primitive, so that a missing one fails to compile.
  * Order everywhere: ReLU -> conv -> BN. A stride of 2 applies to the ops that
  * read the cell's inputs when the cell moves to a coarser level.

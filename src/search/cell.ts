@@ -7,9 +7,8 @@
  * three) cells that Eq. 6 sums at a node share one set of op weights, as the
  * public PyTorch implementation does; only the arrow preprocessing differs.
  * The decoded network keeps one cell per node, and a shared cell is trained
- * on the inputs of all its arrows. At L = 12, F = 8 the cells hold 44.3M
- * weights shared against 94.0M untied (2.1x; test/search/untied.test.ts
- * counts both in closed form). With `untied` (--untied-cells) each arrow's
+ * on the inputs of all its arrows; untied cells hold about twice the weights
+ * (docs/search.md#what-is-searched). With `untied` (--untied-cells) each arrow's
  * cell has its own op weights, H^{l-2}'s edges included.
  *
  * Fusion: the A arrows sit in the channel dimension, (B, A*C, H, W), so every

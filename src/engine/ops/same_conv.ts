@@ -4,7 +4,7 @@
  * At a 2x2 map a 5x5 kernel's outer ring, and at a 1x1 map all but its centre,
  * multiply zeros for every output position: dropping them changes no value and
  * no gradient (theirs is exactly 0), and libtorch's kernels for the smaller
- * kernel are much faster (README, "Performance"). A 1x1 depthwise kernel is a
+ * kernel are much faster (docs/performance.md#taps-that-only-read-padding). A 1x1 depthwise kernel is a
  * per-channel scale; larger depthwise kernels on the CPU go through
  * depthwiseConv2d (its own weight gradient; ./depthwise.ts). `conv2d` with the full padding is the reference; a test
  * proves them equal in values and gradients. While ops are traced (ONNX

@@ -13,7 +13,7 @@ import { NORMALIZE_MEAN, NORMALIZE_STD } from '../../data/dataset';
 import { BadInputError } from '../../util/errors';
 import { exportOnnxDynamic } from '../onnx_dynamic';
 
-const PAGE_DIR = path.resolve(__dirname, '..', '..', '..', '..', 'web');
+export const PAGE_DIR = path.resolve(__dirname, '..', '..', '..', '..', 'web');
 /** onnxruntime-web's ES module with the WASM and WebGPU backends, and the WASM build it loads. */
 export const ORT_FILES = ['ort.webgpu.min.mjs', 'ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
 export const PAGE_FILES = ['index.html', 'page.css', 'app.js', 'segment.js', 'draw.js'];
@@ -31,11 +31,16 @@ function ortDist(): string {
   return path.dirname(require.resolve('onnxruntime-web'));
 }
 
+/** Copies onnxruntime-web into dir/ort. */
+export function writeOrtFiles(dir: string): void {
+  fs.mkdirSync(path.join(dir, 'ort'));
+  for (const f of ORT_FILES) fs.copyFileSync(path.join(ortDist(), f), path.join(dir, 'ort', f));
+}
+
 /** Copies the page and onnxruntime-web into dir (an empty folder). */
 export function writePageFiles(dir: string): void {
   for (const f of PAGE_FILES) fs.copyFileSync(path.join(PAGE_DIR, f), path.join(dir, f));
-  fs.mkdirSync(path.join(dir, 'ort'));
-  for (const f of ORT_FILES) fs.copyFileSync(path.join(ortDist(), f), path.join(dir, 'ort', f));
+  writeOrtFiles(dir);
 }
 
 /** Refuses to replace a folder that is not empty and not a web export (index.html and model.json). */

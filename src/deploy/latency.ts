@@ -84,7 +84,7 @@ export async function measureLatencyTable(shape: NetworkShape, runtime: RuntimeN
     // (web/part_timing.ts). The stem keeps its call (and its input's reorder): the network pays it once, at its input.
     const table = assembleTable(shape, runtime, threads, clock, (key) => {
       const t = timings.get(key);
-      return !t ? 0 : key === 'stem' ? t[clock] : runtime === 'web' ? Math.max(0, t.wall - t.callMs!) : inGraphMs(t, clock);
+      return !t ? 0 : key === 'stem' ? t[clock] : runtime === 'web' ? Math.max(0, t[clock] - t.call![clock]) : inGraphMs(t, clock);
     });
     return { ...table, inGraph: true };
   } finally {

@@ -14,8 +14,8 @@ import { timePartInBrowser } from './web/part_timing';
 
 export type RuntimeName = 'libtorch' | 'onnxruntime' | 'web';
 
-/** callMs (web): the time of a bare call on the part's input (web/part_timing.ts). */
-export interface PartTiming { wall: number; cpu: number; profile?: ProfiledPart; callMs?: number }
+/** call (web): the times of a bare call on the part's input (web/part_timing.ts). */
+export interface PartTiming { wall: number; cpu: number; profile?: ProfiledPart; call?: { wall: number; cpu: number } }
 
 /** A timed computation: input (1, C, H, W) -> output. */
 export interface Part {

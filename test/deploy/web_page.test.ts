@@ -28,8 +28,6 @@ const GENOTYPE = { version: 1, path: [0, 1, 0, 0], cell: { blocks: [
   [{ input: 'prevPrev', op: 'sep3x3' }, { input: 'prev', op: 'atrous3x3' }],
   [{ input: 'block0', op: 'avgpool3x3' }, { input: 'prev', op: 'skip' }],
 ] } };
-/** Where the test leaves its screenshot of the page (docs/web.md's, copied by scripts/web-screenshot.sh), when set. */
-const SCREENSHOT = process.env.ADL_WEB_SCREENSHOT;
 
 /** A smooth seeded RGB image (PNG, no colour profile) with shapes the classes name. */
 async function writeImage(file: string, h: number, w: number, seed: number): Promise<void> {
@@ -125,6 +123,5 @@ describe('web export in headless Chromium', () => {
     assert.ok(new Set(result.labels).size > 1, 'a label map of one class checks little');
     t.diagnostic(`${h}x${w}: ${new Set(result.labels).size} classes in the label map, logits within ${diff.toExponential(2)}, the page's model time ${result.ms.toFixed(1)} ms`);
     assert.match(await page.$eval('#status', (e) => e.textContent ?? ''), new RegExp(`${w}x${h}: the model took [0-9.]+ ms`));
-    if (SCREENSHOT && h === 72) await page.screenshot({ path: SCREENSHOT });
   });
 });

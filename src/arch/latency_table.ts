@@ -14,7 +14,7 @@ import { levelSizes } from './space';
 export interface LatencyTableData {
   version: 1;
   unit: 'ms';
-  /** libtorch (this project's engine) or onnxruntime (onnxruntime-node, exported graphs). */
+  /** libtorch (this project's engine), onnxruntime (onnxruntime-node, exported graphs) or web (onnxruntime-web's WASM in headless Chromium). */
   runtime: string;
   threads: number;
   /** What was timed: elapsed time, or CPU time (a busy machine's waits left out). */
@@ -133,7 +133,7 @@ export function validateLatencyTable(data: unknown, file: string): LatencyTableD
   if (!shape || !Array.isArray(shape.size) || ![shape.filterMultiplier, shape.blocks, shape.numClasses].every((v) => Number.isInteger(v) && v > 0)) {
     fail('shape', 'must give filterMultiplier, blocks, numClasses and size');
   }
-  if (d.runtime !== 'libtorch' && d.runtime !== 'onnxruntime') fail('runtime', 'must be "libtorch" or "onnxruntime"');
+  if (!['libtorch', 'onnxruntime', 'web'].includes(d.runtime)) fail('runtime', 'must be "libtorch", "onnxruntime" or "web"');
   if (d.clock !== 'cpu' && d.clock !== 'wall') fail('clock', 'must be "cpu" or "wall"');
   if (!Number.isInteger(d.threads) || d.threads < 1) fail('threads', 'must be an integer >= 1');
   if (d.inGraph !== undefined && typeof d.inGraph !== 'boolean') fail('inGraph', 'must be true or false');

@@ -74,17 +74,17 @@ export async function measureLatencyTable(shape: NetworkShape, runtime: RuntimeN
   try {
     const parts = latencyParts(shape, stores);
     const timings = new Map<string, PartTiming>();
-    const inGraph = runtime === 'onnxruntime';
+    const inGraph = runtime !== 'libtorch';
     for (const [i, p] of parts.entries()) {
       timings.set(p.key, await timePartClocks(p, runtime, threads, repeats, inGraph));
       onPart?.(i, parts.length, p.key, timings.get(p.key)![clock]);
     }
     if (!inGraph) return assembleTable(shape, runtime, threads, clock, (key) => timings.get(key)?.[clock] ?? 0); // skip at stride 1 is the identity
-    // onnxruntime: each part as it runs inside a network (ort_profile.ts). The stem keeps its
-    // call and its input's reorder: the network pays them once, at its input.
+    // onnxruntime: each part as it runs inside a network (ort_profile.ts); web: but its bare call
+    // (web/part_timing.ts). The stem keeps its call (and its input's reorder): the network pays it once, at its input.
     const table = assembleTable(shape, runtime, threads, clock, (key) => {
       const t = timings.get(key);
-      return !t ? 0 : key === 'stem' ? t[clock] : inGraphMs(t, clock);
+      return !t ? 0 : key === 'stem' ? t[clock] : runtime === 'web' ? Math.max(0, t[clock] - t.call![clock]) : inGraphMs(t, clock);
     });
     return { ...table, inGraph: true };
   } finally {

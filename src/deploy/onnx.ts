@@ -2,7 +2,8 @@
  * ONNX export by tracing: the model's evaluation forward pass runs once on an
  * input of the export size, every aten call is recorded, and each becomes an
  * ONNX node (opset 13); tensors that no traced call produced and that are not
- * the input are the weights (initializers). The graph has a fixed input size.
+ * the input are the weights (initializers). The graph has a fixed input size
+ * here; onnx_dynamic.ts writes one whose height and width are symbolic.
  */
 import * as fs from 'node:fs';
 import { onnx } from 'onnx-proto';
@@ -15,9 +16,12 @@ const OPSET = 13;
 /** The exporter's own tensor work is not part of the model's graph. */
 const untraced = <R>(fn: () => R): R => traceOps(() => undefined, fn);
 
-class GraphBuilder {
+export class GraphBuilder {
   readonly nodes: onnx.INodeProto[] = [];
   readonly initializers: onnx.ITensorProto[] = [];
+  /** The value name of each traced call's output, in call order, and the call index of each traced tensor. */
+  readonly callNames: string[] = [];
+  readonly callIndex = new Map<number, number>();
   private readonly names = new Map<number, string>();
   private counter = 0;
 
@@ -66,8 +70,18 @@ class GraphBuilder {
 
 const pair = (v: OpArg): number[] => (Array.isArray(v) ? (v as number[]) : [v as number, v as number]);
 
+/** The name of a Resize's `sizes` input for a traced resize (onnx_dynamic.ts: computed from shapes in the graph). */
+export type ResizeSizes = (g: GraphBuilder, c: TracedCall) => string;
+
+const fixedSizes: ResizeSizes = (g, c) => {
+  const [N, C] = (c.args[0] as T.Tensor).shape;
+  const sizes = g.fresh('sizes');
+  g.initializers.push(g.ints(sizes, [N, C, ...pair(c.args[1])]));
+  return sizes;
+};
+
 /** Lowers one traced aten call to ONNX nodes. */
-function lower(g: GraphBuilder, c: TracedCall): void {
+function lower(g: GraphBuilder, c: TracedCall, resizeSizes: ResizeSizes): void {
   const out = g.fresh('t');
   const a = c.args;
   const tensorArg = (i: number) => g.name(a[i] as T.Tensor);
@@ -98,10 +112,7 @@ function lower(g: GraphBuilder, c: TracedCall): void {
       g.node('Concat', (a[0] as T.Tensor[]).map((t) => g.name(t)), out, { axis: a[1] as number });
       break;
     case 'aten::upsample_bilinear2d': {
-      const [N, C] = (a[0] as T.Tensor).shape;
-      const sizes = g.fresh('sizes');
-      g.initializers.push(g.ints(sizes, [N, C, ...pair(a[1])]));
-      g.node('Resize', [tensorArg(0), '', '', sizes], out, {
+      g.node('Resize', [tensorArg(0), '', '', resizeSizes(g, c)], out, {
         mode: 'linear', coordinate_transformation_mode: a[2] ? 'align_corners' : 'pytorch_half_pixel',
       });
       break;
@@ -124,21 +135,32 @@ function lower(g: GraphBuilder, c: TracedCall): void {
       throw new Error(`ONNX export: no ONNX lowering for ${c.op}`);
   }
   g.bind(c.output, out);
+  g.callIndex.set(c.output.id, g.callNames.push(out) - 1);
 }
 
 /** Writes model(images) -> logits as ONNX for inputs of (1, channels, height, width) (channels: 3, or a part's, deploy/latency.ts). */
 export function exportOnnx(forward: (x: T.Tensor) => T.Tensor, height: number, width: number, file: string, producer = 'autodeeplab', channels = 3): void {
+  exportTraced(forward, [1, channels, height, width], file, producer, fixedSizes, null);
+}
+
+/**
+ * Traces forward on zeros of `shape` and writes the graph. symbolic: names of
+ * the input's and output's height and width (dynamic sizes; resizeSizes then
+ * computes every Resize's size from shapes in the graph), or null (fixed).
+ */
+export function exportTraced(forward: (x: T.Tensor) => T.Tensor, shape: number[], file: string, producer: string, resizeSizes: ResizeSizes, symbolic: [string, string] | null): void {
   T.noGrad(() => T.tidy(() => {
-    const input = T.zeros([1, channels, height, width]);
+    const input = T.zeros(shape);
     const g = new GraphBuilder(input);
     // Lowered as they happen: the model frees intermediates in its own scopes (handles are never reused).
-    const output = traceOps((c) => lower(g, c), () => forward(input));
+    const output = traceOps((c) => lower(g, c, resizeSizes), () => forward(input));
+    const dims = (d: number[]) => d.map((v, i) => (symbolic && i >= 2 ? { dimParam: symbolic[i - 2] } : { dimValue: v }));
     const model: onnx.IModelProto = {
       irVersion: 7, producerName: producer, opsetImport: [{ domain: '', version: OPSET }],
       graph: {
         name: 'autodeeplab', node: g.nodes, initializer: g.initializers,
-        input: [{ name: 'input', type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [1, channels, height, width].map((d) => ({ dimValue: d })) } } } }],
-        output: [{ name: g.name(output), type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: output.shape.map((d) => ({ dimValue: d })) } } } }],
+        input: [{ name: 'input', type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims(shape) } } } }],
+        output: [{ name: g.name(output), type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims(output.shape) } } } }],
       },
     };
     writeFileAtomic(file, Buffer.from(onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish()));

@@ -1,6 +1,6 @@
 /**
  * Timing one part of the network (or a whole network) in libtorch or in
- * onnxruntime-node on its exported graph: by the wall clock and by this
+ * onnxruntime-node on its exported graph (in the browser: web/part_timing.ts): by the wall clock and by this
  * process's CPU time at once, batch 1, after two warm-up runs.
  */
 import * as fs from 'node:fs';
@@ -10,10 +10,12 @@ import * as ort from 'onnxruntime-node';
 import * as T from '../engine';
 import { exportOnnx } from './onnx';
 import { ProfiledPart, profileRuns } from './ort_profile';
+import { timePartInBrowser } from './web/part_timing';
 
-export type RuntimeName = 'libtorch' | 'onnxruntime';
+export type RuntimeName = 'libtorch' | 'onnxruntime' | 'web';
 
-export interface PartTiming { wall: number; cpu: number; profile?: ProfiledPart }
+/** call (web): the times of a bare call on the part's input (web/part_timing.ts). */
+export interface PartTiming { wall: number; cpu: number; profile?: ProfiledPart; call?: { wall: number; cpu: number } }
 
 /** A timed computation: input (1, C, H, W) -> output. */
 export interface Part {
@@ -59,6 +61,7 @@ async function sample(run: () => Promise<void> | void, repeats: number): Promise
  * onnxruntime's profiler records them (ort_profile.ts).
  */
 export async function timePartClocks(part: Part, runtime: RuntimeName, threads: number, repeats: number, profile = false): Promise<PartTiming> {
+  if (runtime === 'web') return timePartInBrowser(part, threads, repeats, profile);
   if (runtime === 'libtorch') {
     T.setNumThreads(threads);
     const x = T.randn(part.input).keep();

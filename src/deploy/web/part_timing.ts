@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as T from '../../engine';
 import { exportOnnx } from '../onnx';
-import type { Part, PartTiming } from '../part_timing';
+import type { Part, PartTiming } from '../part';
 import { browserRuntime } from './runtime';
 
 /** Milliseconds of one run of forward in the browser on inputs of `dims`. */

@@ -17,6 +17,7 @@ import { trialsCommand } from './trials';
 import { compareCommand } from './compare';
 import { latencyTableCommand } from './latency_table';
 import { doctorCommand } from './doctor';
+import { evidenceCommand } from './evidence';
 import { watchLauncher } from '../run/launch';
 
 export function buildProgram(): Command {
@@ -54,6 +55,7 @@ export function buildProgram(): Command {
   program.addCommand(diagramCommand());
   program.addCommand(exportCommand());
   program.addCommand(doctorCommand());
+  program.addCommand(evidenceCommand());
 
   return program;
 }

@@ -52,6 +52,7 @@ export function evidenceCommand(): Command {
     .description('rerun every figure the docs publish, write docs/results/*.json and regenerate the docs\' marked tables (--check: only compare)')
     .option('--quick', 'skip the benches and run one quickstart seed and a 3-seed compare (under 30 minutes on 2 cores)')
     .option('--check', 'run nothing: exit 1 when a generated block of README.md or docs/*.md differs from docs/results/*.json')
+    .option('--docs-only', 'run nothing: regenerate the blocks from docs/results/*.json')
     .option('--only <steps>', `comma-separated steps (${STEPS.map((s) => s.name).join(', ')})`, stepList)
     .option('--threads <n>', 'threads of each run (default: the cores of this machine)', threadsArg)
     .option('--out <dir>', 'where the runs go', path.join('runs', 'evidence'))
@@ -60,7 +61,7 @@ Examples:
   $ npm run evidence -- --quick        # table2, budget, quickstart (seed 0), compare --seeds 3, fig4
   $ npm run evidence                   # also quickstart seeds 1-2, compare --seeds 5, the search, engine and profile benches
   $ npm run evidence -- --check        # the docs' generated blocks against docs/results/*.json`)
-    .action((o: { quick?: boolean; check?: boolean; only?: string[]; threads?: number; out: string }) => {
+    .action((o: { quick?: boolean; check?: boolean; docsOnly?: boolean; only?: string[]; threads?: number; out: string }) => {
       if (o.check) {
         const stale = checkBlocks(ROOT);
         if (stale.length) {
@@ -69,10 +70,10 @@ Examples:
         } else process.stdout.write('evidence --check: every generated block matches docs/results/*.json\n');
         return;
       }
-      const steps = STEPS.filter((s) => (o.only ? o.only.includes(s.name) : !o.quick || s.quick));
+      const steps = o.docsOnly ? [] : STEPS.filter((s) => (o.only ? o.only.includes(s.name) : !o.quick || s.quick));
       const m = machine();
       const at = commit(); // before this run rewrites tracked files under docs/
-      const ctx = { out: path.resolve(o.out), quick: !!o.quick, threads: o.threads ?? os.availableParallelism() };
+      const ctx = { out: o.out, quick: !!o.quick, threads: o.threads ?? os.availableParallelism() };
       fs.mkdirSync(path.join(ROOT, RESULTS_DIR), { recursive: true });
       for (const step of steps) {
         const started = Date.now();

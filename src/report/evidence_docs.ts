@@ -30,7 +30,7 @@ export function renderEvidence(name: string, r: EvidenceResult | null): string {
   if (!r) return `Not measured yet: \`npm run evidence\` writes ${RESULTS_DIR}/${name}.json.\n`;
   const m = r.machine;
   return `${render(r).trimEnd()}\n\n_Measured ${r.date.slice(0, 10)}${r.quick ? ' (`--quick`)' : ''} on ${m.cpu} (${m.threads} threads), libtorch ${m.libtorch}, ` +
-    `BLAS ${m.blas}, commit ${r.commit.slice(0, 10)}; results/${name}.json._\n`;
+    `BLAS ${m.blas}, commit ${r.commit.slice(0, 10)}${r.commit.endsWith('-dirty') ? ' with uncommitted changes' : ''}; results/${name}.json._\n`;
 }
 
 /** The text with every block regenerated. */

@@ -72,9 +72,10 @@ function fig4(r: EvidenceResult): string {
 
 function table2(r: EvidenceResult): string {
   const presets = r.data.presets as { arch: string; params: number; multiAdds: number }[];
-  const paths = r.data.paths as { layers: number; count: number }[];
+  const paths = r.data.paths as { layers: number; count: number; pinned: number }[];
   return `${commands(r)}\n\n${table(['preset', 'params', 'Multi-Adds at 1024x2048, 19 classes'], presets.map((p) => [p.arch, p.params.toLocaleString('en-US'), `${bn(p.multiAdds)} B`]))}\n\n` +
-    `${table(['layers L', 'network-level paths (4 levels, stem at stride 4)'], paths.map((p) => [String(p.layers), p.count.toLocaleString('en-US')]))}`;
+    `${table(['layers L', 'network-level paths as built (every layer may move)', 'with layer 0 pinned at stride 4 (L - 1 moves)'],
+      paths.map((p) => [String(p.layers), p.count.toLocaleString('en-US'), p.pinned.toLocaleString('en-US')]))}`;
 }
 
 function budget(r: EvidenceResult): string {

@@ -68,12 +68,26 @@ function quickstartTrainConfig(file: string): void {
   fs.writeFileSync(file, JSON.stringify({ iterations: t.iterations, batchSize: t.batchSize, crop: t.crop, lr: t.lr, scale: t.scale, seed: 0 }) + '\n');
 }
 
+/**
+ * Seed 0 of the comparison is the quickstart's own pair (same genotype,
+ * settings, seed and draw): its runs and entries are copied in, and compare
+ * keeps them only if its settings turn out identical (else it retrains them).
+ */
+function reuseQuickstartSeed0(quickstartDir: string, dir: string): void {
+  const qc = path.join(quickstartDir, 'compare');
+  if (!fs.existsSync(path.join(qc, 'comparison.json'))) return;
+  fs.cpSync(path.join(quickstartDir, 'train'), path.join(dir, 'seed-0', 'searched'), { recursive: true });
+  for (const f of fs.readdirSync(qc).filter((f) => f.startsWith('random-'))) fs.cpSync(path.join(qc, f), path.join(dir, 'seed-0', f), { recursive: true });
+  fs.copyFileSync(path.join(qc, 'comparison.json'), path.join(dir, 'comparison.json'));
+}
+
 function compare(x: StepContext): StepOutput {
   const genotype = path.join(x.out, 'quickstart-0', 'search', 'genotype.json');
   if (!fs.existsSync(genotype)) throw new Error(`evidence compare: ${genotype} is missing (the quickstart step writes it)`);
   const dir = path.join(x.out, 'compare');
   fresh(dir);
   fs.mkdirSync(dir, { recursive: true });
+  reuseQuickstartSeed0(path.join(x.out, 'quickstart-0'), dir);
   const config = path.join(x.out, 'quickstart-train.json');
   quickstartTrainConfig(config);
   const t = QUICKSTART.train;

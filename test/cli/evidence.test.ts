@@ -111,4 +111,16 @@ describe('evidence commands', () => {
     assert.match(r2.stdout, /sign-flip permutation p (0\.500|1\.000)/);
     fs.rmSync(dir, { recursive: true });
   });
+
+  it('compare refuses a bad --random-baseline-mode, --cost-band or --seeds with exit 2 naming the flag', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adl-compare-flags-'));
+    const g = path.join(dir, 'g.json');
+    fs.writeFileSync(g, JSON.stringify({ version: 1, cell: { blocks: [[{ input: 'prevPrev', op: 'sep3x3' }, { input: 'prev', op: 'skip' }]] }, path: [0] }));
+    for (const [flag, value] of [['--random-baseline-mode', 'nearby'], ['--cost-band', '0'], ['--cost-band', '1.5'], ['--seeds', '0']]) {
+      const r = run('compare', '--genotype', g, flag, value, '--out', path.join(dir, 'out'));
+      assert.equal(r.status, 2, `${flag} ${value}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(flag));
+    }
+    fs.rmSync(dir, { recursive: true });
+  });
 });

@@ -58,7 +58,7 @@ export function evidenceCommand(): Command {
     .option('--out <dir>', 'where the runs go', path.join('runs', 'evidence'))
     .addHelpText('after', `
 Examples:
-  $ npm run evidence -- --quick        # table2, budget, quickstart (seed 0), compare --seeds 3, fig4
+  $ npm run evidence -- --quick        # table2, budget, budget-search, quickstart (seed 0), compare --seeds 3, fig4
   $ npm run evidence                   # also quickstart seeds 1-2, compare --seeds 5, the search, engine and profile benches
   $ npm run evidence -- --check        # the docs' generated blocks against docs/results/*.json`)
     .action((o: { quick?: boolean; check?: boolean; docsOnly?: boolean; only?: string[]; threads?: number; out: string }) => {

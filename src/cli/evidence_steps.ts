@@ -6,7 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MultiAddsTable } from '../arch/cost_table';
+import { genotypeCost, MultiAddsTable } from '../arch/cost_table';
+import { readGenotypeFile } from './genotype_file';
 import { NetworkTrellis } from '../arch/trellis';
 import { cheapestCost } from '../search/budget_decode';
 import { Comparison, pairedBySeed } from '../train/baseline';
@@ -143,6 +144,22 @@ function budget(x: StepContext): StepOutput {
   };
 }
 
+/** README's budget example: the same small search without and with --budget 240, each decoded network costed at the budget's size and F. */
+function budgetSearch(x: StepContext): StepOutput {
+  const base = ['--epochs', '6', '--arch-start-epoch', '2', '--layers', '6', '--filter-multiplier', '2', '--crop', '40', '--batch-size', '2',
+    '--builtin-size', '16', '--builtin-image-size', '48', '--threads', '1', '--seed', '1'];
+  const table = new MultiAddsTable({ filterMultiplier: 20, blocks: 5, numClasses: 6, size: [1024, 2048] });
+  const runs = [null, 240].map((limit) => {
+    const dir = path.join(x.out, limit === null ? 'search-no-budget' : `search-budget-${limit}`);
+    fresh(dir);
+    const args = ['search', ...base, ...(limit === null ? [] : ['--budget', String(limit)]), '--out', dir];
+    cli(args);
+    const g = readGenotypeFile(path.join(dir, 'genotype.json')).genotype;
+    return { command: shown(args), budget: limit, path: g.path, multiAdds: genotypeCost(table, g) };
+  });
+  return { commands: runs.map((r) => r.command), data: { runs } };
+}
+
 function bench(what: string): (x: StepContext) => StepOutput {
   return () => ({ commands: [`npm run bench -- ${what}`], data: { stdout: cli([what], { bench: true }).stdout } });
 }
@@ -151,6 +168,7 @@ function bench(what: string): (x: StepContext) => StepOutput {
 export const STEPS: { name: string; quick: boolean; run: (x: StepContext) => StepOutput }[] = [
   { name: 'table2', quick: true, run: table2 },
   { name: 'budget', quick: true, run: budget },
+  { name: 'budget-search', quick: true, run: budgetSearch },
   { name: 'quickstart', quick: true, run: quickstart },
   { name: 'compare', quick: true, run: compare },
   { name: 'fig4', quick: true, run: fig4 },

@@ -86,10 +86,16 @@ function budget(r: EvidenceResult): string {
     `\`search --budget 200\` on the built-in scenes (6 classes) exits ${refusal.exitCode}: "${refusal.message}"`;
 }
 
+function budgetSearch(r: EvidenceResult): string {
+  const runs = r.data.runs as { budget: number | null; path: number[]; multiAdds: number }[];
+  return `${commands(r)}\n\n${table(['budget', 'decoded path (output strides)', 'B Multi-Adds (F = 20, 1024x2048, 6 classes)'],
+    runs.map((x) => [x.budget === null ? 'none' : `${x.budget} B`, strides(x.path), bn(x.multiAdds)]))}`;
+}
+
 function bench(r: EvidenceResult): string {
   return `${commands(r)}\n\n\`\`\`\n${(r.data.stdout as string).trimEnd()}\n\`\`\``;
 }
 
 export const RENDERERS: Record<string, (r: EvidenceResult) => string> = {
-  quickstart, compare, fig4, table2, budget, 'bench-search': bench, 'bench-engine': bench, 'bench-profile': bench,
+  quickstart, compare, fig4, table2, budget, 'budget-search': budgetSearch, 'bench-search': bench, 'bench-engine': bench, 'bench-profile': bench,
 };

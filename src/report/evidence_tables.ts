@@ -93,7 +93,8 @@ function budgetSearch(r: EvidenceResult): string {
 }
 
 function bench(r: EvidenceResult): string {
-  return `${commands(r)}\n\n\`\`\`\n${(r.data.stdout as string).trimEnd()}\n\`\`\``;
+  const failed = r.data.exitCode ? `\n\nExited ${r.data.exitCode as number}: ${r.data.stderrTail as string}` : '';
+  return `${commands(r)}\n\n\`\`\`\n${(r.data.stdout as string).trimEnd()}\n\`\`\`${failed}`;
 }
 
 export const RENDERERS: Record<string, (r: EvidenceResult) => string> = {

@@ -65,7 +65,7 @@ function fig4(r: EvidenceResult): string {
   const band = r.data.band as { epoch: number; median: number; min: number; max: number }[];
   const trials = r.data.trials as { seed: number; path: number[] }[];
   const ops = r.data.opShares as Record<string, number>;
-  return `${commands(r)}\n\n${table(['epoch', 'median trainB mIoU %', 'min %', 'max %'], band.map((b) => [String(b.epoch + 1), pc(b.median), pc(b.min), pc(b.max)]))}\n\n` +
+  return `${commands(r)}\n\n${table(['epoch', 'median trainB mIoU %', 'min %', 'max %'], band.map((b) => [String(b.epoch), pc(b.median), pc(b.min), pc(b.max)]))}\n\n` +
     `Decoded paths: ${trials.map((t) => `seed ${t.seed} ${strides(t.path)}`).join('; ')}. Share of branches per op: ` +
     `${Object.entries(ops).map(([k, v]) => `${k} ${(100 * v).toFixed(0)}%`).join(', ')}.`;
 }

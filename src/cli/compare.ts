@@ -1,8 +1,10 @@
 /**
- * `autodeeplab compare --genotype G --random-baseline K`: the searched
- * architecture against K drawn uniformly from the same space (cell and path),
- * each retrained with exactly the same settings and seed and evaluated on the
- * same held-out split (src/train/baseline.ts). Prints the table, writes
+ * `autodeeplab compare --genotype G --random-baseline K [--seeds N]`: the
+ * searched architecture against K drawn from the same space (cell and path),
+ * by default uniformly among those of equal cost (Multi-Adds within
+ * --cost-band of the searched one's), each retrained with exactly the same
+ * settings and seed and evaluated on the same held-out split, at each of N
+ * seeds (src/train/baseline.ts). Prints the table and the paired test, writes
  * comparison.json; `autodeeplab report OUT` plots it.
  */
 import { Command } from 'commander';
@@ -12,24 +14,34 @@ import { openDataset } from '../data/registry';
 import { preflightDataset } from '../data/preflight';
 import { modelConfig } from '../model/presets';
 import { resolveTrainConfig } from '../train/config';
-import { formatComparison, runComparison } from '../train/baseline';
+import { formatComparison, RandomMode, runComparison } from '../train/baseline';
+import { InvalidArgumentError } from 'commander';
 import { useDevice } from '../run/device';
 import { readGenotypeFile } from './genotype_file';
 import { addDatasetOptions, addRunOptions, configLayers, DatasetFlags, datasetOptions, RunFlags } from './option_groups';
-import { gracefulStop, int, num, numIn, timestamp } from './options';
+import { gracefulStop, int, intIn, num, numIn, timestamp } from './options';
 import { progress } from './progress';
 
 interface CompareFlags extends DatasetFlags, RunFlags {
-  genotype: string; randomBaseline: number; filterMultiplier: number; bnMomentum?: number; dropPathKeep?: number; valSize?: number;
+  genotype: string; randomBaseline: number; randomBaselineMode: RandomMode; costBand: number; seeds: number; filterMultiplier: number; bnMomentum?: number; dropPathKeep?: number; valSize?: number;
 }
 
 const CONFIG_FLAGS = ['crop', 'batchSize', 'iterations', 'lr', 'seed', 'threads'] as const;
+
+/** --random-baseline-mode: equal-cost or uniform. */
+export function randomMode(v: string): RandomMode {
+  if (v !== 'equal-cost' && v !== 'uniform') throw new InvalidArgumentError(`expected equal-cost or uniform, got '${v}'`);
+  return v;
+}
 
 export function compareCommand(): Command {
   const cmd = new Command('compare')
     .description('searched vs random: retrain the searched genotype and K uniformly random ones with the same settings and seed, compare held-out mIoU')
     .requiredOption('--genotype <file>', 'the searched genotype (genotype.json of a search)')
-    .option('--random-baseline <k>', 'K random architectures (uniform over cells and network paths of the same B and L)', int(1), 4)
+    .option('--random-baseline <k>', 'K random architectures per seed (cells and network paths of the same B and L)', int(1), 4)
+    .option('--random-baseline-mode <mode>', 'equal-cost: uniform among architectures within --cost-band of the searched one\'s Multi-Adds; uniform: over the whole space', randomMode, 'equal-cost')
+    .option('--cost-band <x>', 'relative half-width of the equal-cost band (Multi-Adds of the retrained network at the training crop)', numIn(0, 1, true), 0.05)
+    .option('--seeds <n>', 'retrain searched and random networks at N seeds (--seed .. --seed + N - 1; each seed draws its own random ones); paired test', intIn(1, 20), 1)
     .option('--filter-multiplier <n>', 'F of every architecture', int(1), 8)
     .option('--config <file>', 'JSON file of training settings (flags typed on the command line override it)');
   addDatasetOptions(cmd, { split: 'train', builtinSize: 8 })
@@ -47,7 +59,8 @@ Example:
       --iterations 300 --batch-size 8 --bn-momentum 0.1 --builtin-size 96 --builtin-image-size 96 --out runs/cmp
   $ autodeeplab report runs/cmp
 
-Writes OUT/searched/, OUT/random-1/ .. (training runs) and OUT/comparison.json. Run again with
+Writes OUT/searched/, OUT/random-1/ .. (training runs; OUT/seed-S/... with --seeds N > 1) and
+OUT/comparison.json (each network's genotype, Multi-Adds and metrics). Run again with
 the same flags to continue: finished architectures are kept, an interrupted one resumes.`)
     .action(async (f: CompareFlags, command: Command) => {
       useDevice(f.device);
@@ -62,7 +75,8 @@ the same flags to continue: finished architectures are kept, an interrupted one 
       const bn = f.bnMomentum !== undefined ? { momentum: f.bnMomentum, eps: 1e-3 } : undefined;
       let bar: ReturnType<typeof progress> | null = null;
       const c = await runComparison({
-        searched, randomCount: f.randomBaseline, train, dataset, valDataset, out,
+        searched, randomCount: f.randomBaseline, randomMode: f.randomBaselineMode, costBand: f.costBand,
+        seeds: Array.from({ length: f.seeds }, (_, i) => train.seed + i), train, dataset, valDataset, out,
         modelOf: (genotype) => modelConfig({ genotype, filterMultiplier: f.filterMultiplier, numClasses: dataset.numClasses, bn, dropPathKeep: f.dropPathKeep }),
         datasetSpec: f.skipBad ? undefined : { name: f.dataset, options: trainOptions }, shouldStop: gracefulStop('compare'),
         onStart: (name, i, total) => {

@@ -18,6 +18,7 @@ import { compareCommand } from './compare';
 import { latencyTableCommand } from './latency_table';
 import { doctorCommand } from './doctor';
 import { serveCommand } from './serve';
+import { evidenceCommand } from './evidence';
 import { watchLauncher } from '../run/launch';
 
 export function buildProgram(): Command {
@@ -56,6 +57,7 @@ export function buildProgram(): Command {
   program.addCommand(exportCommand());
   program.addCommand(doctorCommand());
   program.addCommand(serveCommand());
+  program.addCommand(evidenceCommand());
 
   return program;
 }

@@ -11,7 +11,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { validateGenotype } from '../../src/arch/genotype';
 import { openDataset } from '../../src/data/registry';
-import { Comparison, evaluateSaved, randomArchitectures } from '../../src/train/baseline';
+import { Comparison, comparisonCostTable, evaluateSaved, randomArchitectures } from '../../src/train/baseline';
+import { genotypeCost } from '../../src/arch/cost_table';
 import { readTrials } from '../../src/report/trials';
 import { specsOf } from '../../src/report/vega';
 
@@ -67,8 +68,16 @@ describe('evidence commands', () => {
     const c = JSON.parse(fs.readFileSync(path.join(out, 'comparison.json'), 'utf8')) as Comparison;
     assert.deepEqual(c.entries.map((e) => e.name), ['searched', 'random-1', 'random-2']);
     assert.deepEqual(c.entries[0].genotype, searched);
-    const randoms = randomArchitectures(validateGenotype(searched), 2, 5);
+    // Equal cost by default: the draws of the sampler, each within 5% of the searched network's Multi-Adds at the crop.
+    const table = comparisonCostTable(validateGenotype(searched), 2, 6, 40);
+    const randoms = randomArchitectures(validateGenotype(searched), 2, 5, 'equal-cost', table, 0.05);
     assert.deepEqual(c.entries.slice(1).map((e) => e.genotype), randoms);
+    assert.equal(c.randomMode, 'equal-cost');
+    for (const e of c.entries) {
+      assert.equal(e.multiAdds, genotypeCost(table, e.genotype));
+      assert.ok(Math.abs(e.multiAdds / c.entries[0].multiAdds - 1) <= 0.05, `${e.name} outside the cost band`);
+    }
+    assert.match(r.stdout, /random-1 .* B Multi-Adds \(x\d\.\d{3}\)/);
     for (const e of c.entries) {
       const cfg = JSON.parse(fs.readFileSync(path.join(out, e.name, 'config.json'), 'utf8'));
       assert.deepEqual(cfg.train, c.train, `${e.name} trained with other settings`);
@@ -89,6 +98,29 @@ describe('evidence commands', () => {
     const html = fs.readFileSync(path.join(out, 'report.html'), 'utf8');
     const kinds = (specsOf(html)[0] as { data: { values: { kind: string }[] } }).data.values.map((v) => v.kind).sort();
     assert.deepEqual(kinds, ['random', 'random', 'searched']);
+    // Two seeds, uniform draws: seed-S/ folders, each seed's own random network, the paired test printed.
+    const two = path.join(dir, 'two');
+    const r2 = run(...args.map((a) => (a === out ? two : a)), '--random-baseline', '1', '--seeds', '2', '--random-baseline-mode', 'uniform');
+    assert.equal(r2.status, 0, r2.stderr);
+    const c2 = JSON.parse(fs.readFileSync(path.join(two, 'comparison.json'), 'utf8')) as Comparison;
+    assert.deepEqual(c2.entries.map((e) => [e.seed, e.name]), [[5, 'searched'], [5, 'random-1'], [6, 'searched'], [6, 'random-1']]);
+    assert.deepEqual(c2.entries[3].genotype, randomArchitectures(validateGenotype(searched), 1, 6)[0]);
+    assert.ok(fs.existsSync(path.join(two, 'seed-6', 'random-1', 'model.safetensors')));
+    assert.equal(JSON.parse(fs.readFileSync(path.join(two, 'seed-6', 'searched', 'config.json'), 'utf8')).train.seed, 6);
+    assert.match(r2.stdout, /over 2 seeds: searched mean/);
+    assert.match(r2.stdout, /sign-flip permutation p (0\.500|1\.000)/);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('compare refuses a bad --random-baseline-mode, --cost-band or --seeds with exit 2 naming the flag', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adl-compare-flags-'));
+    const g = path.join(dir, 'g.json');
+    fs.writeFileSync(g, JSON.stringify({ version: 1, cell: { blocks: [[{ input: 'prevPrev', op: 'sep3x3' }, { input: 'prev', op: 'skip' }]] }, path: [0] }));
+    for (const [flag, value] of [['--random-baseline-mode', 'nearby'], ['--cost-band', '0'], ['--cost-band', '1.5'], ['--seeds', '0']]) {
+      const r = run('compare', '--genotype', g, flag, value, '--out', path.join(dir, 'out'));
+      assert.equal(r.status, 2, `${flag} ${value}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(flag));
+    }
     fs.rmSync(dir, { recursive: true });
   });
 });

@@ -32,12 +32,15 @@ export function fakeRetrain(trialDir: string, mIoU: number): void {
 }
 
 /** A compare folder: comparison.json of the searched genotype and random ones at the given mIoU. */
-export function fakeComparison(dir: string, entries: [string, Genotype, number][], classes: string[]): void {
+export function fakeComparison(dir: string, entries: [string, Genotype, number][], classes: string[], seeds = [0]): void {
   fs.mkdirSync(dir, { recursive: true });
   const c: Comparison = {
-    version: 1, sampleSeed: 0, train: { ...DEFAULT_TRAIN_CONFIG, iterations: 100 }, filterMultiplier: 8, evalImages: 24,
-    entries: entries.map(([name, genotype, mIoU], i) => ({ name, kind: i === 0 ? 'searched' : 'random', genotype, mIoU, pixelAccuracy: 0.5 + mIoU / 2,
-      perClassIoU: Object.fromEntries(classes.map((k, j) => [k, j === 1 && i > 0 ? null : mIoU])) })),
+    version: 1, sampleSeed: seeds[0], train: { ...DEFAULT_TRAIN_CONFIG, iterations: 100 }, filterMultiplier: 8, evalImages: 24,
+    randomMode: 'equal-cost', costBand: 0.05, seeds,
+    entries: seeds.flatMap((seed, s) => entries.map(([name, genotype, mIoU], i) => ({
+      name, kind: i === 0 ? 'searched' as const : 'random' as const, genotype, mIoU: mIoU + 0.01 * s * (i === 0 ? 1 : -1), pixelAccuracy: 0.5 + mIoU / 2,
+      perClassIoU: Object.fromEntries(classes.map((k, j) => [k, j === 1 && i > 0 ? null : mIoU])), seed, multiAdds: 1e9 * (1 + 0.01 * i),
+    }))),
   };
   fs.writeFileSync(path.join(dir, COMPARISON_FILE), JSON.stringify(c));
 }

@@ -12,7 +12,8 @@
  *   step is taken with probability proportional to its count.
  */
 import { Rng } from '../util/random';
-import { BlockBranch, BlockGenotype, Genotype, Level, validateGenotype } from './genotype';
+import { BlockBranch, BlockGenotype, Genotype, Level } from './genotype';
+import { validateGenotype } from './genotype_file';
 import { CellOpName, PRIMITIVES } from './primitives';
 import { cellInputsOf } from './topology';
 import { NetworkTrellis } from './trellis';

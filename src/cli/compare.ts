@@ -14,7 +14,7 @@ import { modelConfig } from '../model/presets';
 import { resolveTrainConfig } from '../train/config';
 import { formatComparison, runComparison } from '../train/baseline';
 import { useDevice } from '../run/device';
-import { readGenotypeFile } from './genotype_file';
+import { readGenotypeFile } from '../arch/genotype_file';
 import { addDatasetOptions, addRunOptions, configLayers, DatasetFlags, datasetOptions, RunFlags } from './option_groups';
 import { gracefulStop, int, num, numIn, timestamp } from './options';
 import { progress } from './progress';

@@ -12,7 +12,7 @@ import { loadModel } from '../model/saved';
 import { PAPER_DROP_PATH_KEEP, resolveTrainConfig } from '../train/config';
 import { runTraining } from '../train/trainer';
 import { BadInputError } from '../util/errors';
-import { readGenotypeFile } from './genotype_file';
+import { readGenotypeFile } from '../arch/genotype_file';
 import { useDevice } from '../run/device';
 import { joinJob, launchSelf, leaveJob, quietStop } from '../run/ddp';
 import { PROCESS_BYTES } from '../run/launch';

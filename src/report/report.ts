@@ -7,7 +7,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Genotype, validateGenotype } from '../arch/genotype';
+import { Genotype } from '../arch/genotype';
+import { validateGenotype } from '../arch/genotype_file';
 import { readRunDir } from '../run/run_dir';
 import { writeFileAtomic } from '../util/files';
 import { architectureSections, EpochGenotype } from './architecture';

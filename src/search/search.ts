@@ -16,7 +16,6 @@
  * and only rank 0 writes `out`.
  */
 import * as os from 'node:os';
-import * as path from 'node:path';
 import * as T from '../engine';
 import { BatchArrays, BatchSampler, splitHalves, toBatch } from '../data/pipeline';
 import { derivedSplitsRecord } from '../data/dataset';
@@ -29,7 +28,8 @@ import { cosineLr } from '../run/schedule';
 import { archStep, weightStep } from './architect';
 import { evaluateSupernet } from './evaluate';
 import { SearchConfig, searchAugmentation } from './config';
-import { Genotype, GENOTYPE_SCHEMA_ID } from '../arch/genotype';
+import { Genotype } from '../arch/genotype';
+import { genotypeFileText, searchGenotypeFiles } from '../arch/genotype_file';
 import { Supernet } from './supernet';
 import { alphaRows } from './decode';
 import { checkSearchFits } from './memory';
@@ -85,10 +85,8 @@ function meanEntropy(rows: number[][]): number {
 function writeGenotype(out: string, net: Supernet, at: { epoch: number; iteration: number }, epochEnd: boolean,
   decoded: { genotype: Genotype; state?: BudgetState } = { genotype: net.genotype() }): Genotype {
   const { genotype, state } = decoded;
-  const record = { $schema: GENOTYPE_SCHEMA_ID, ...genotype, search: { ...at, ...net.snapshot(), ...(state ? { budget: state } : {}) } };
-  const text = JSON.stringify(record, null, 1) + '\n';
-  if (epochEnd) writeFileAtomic(path.join(out, 'genotypes', `epoch-${String(at.epoch).padStart(3, '0')}.json`), text);
-  writeFileAtomic(path.join(out, 'genotype.json'), text);
+  const text = genotypeFileText(genotype, { ...at, ...net.snapshot(), ...(state ? { budget: state } : {}) });
+  for (const file of searchGenotypeFiles(out, epochEnd ? at.epoch : undefined)) writeFileAtomic(file, text);
   return genotype;
 }
 

@@ -6,7 +6,8 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { Rng } from '../../src/util/random';
-import { Level, validateGenotype } from '../../src/arch/genotype';
+import { Level } from '../../src/arch/genotype';
+import { validateGenotype } from '../../src/arch/genotype_file';
 import { CellOpName } from '../../src/arch/primitives';
 import { cellInputsOf } from '../../src/arch/topology';
 import { NetworkTrellis } from '../../src/arch/trellis';

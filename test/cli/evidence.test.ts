@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { validateGenotype } from '../../src/arch/genotype';
+import { validateGenotype } from '../../src/arch/genotype_file';
 import { openDataset } from '../../src/data/registry';
 import { Comparison, evaluateSaved, randomArchitectures } from '../../src/train/baseline';
 import { readTrials } from '../../src/report/trials';

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { genotypeCost, MultiAddsTable } from '../../src/arch/cost_table';
-import { validateGenotype } from '../../src/arch/genotype';
+import { validateGenotype } from '../../src/arch/genotype_file';
 import { NetworkTrellis } from '../../src/arch/trellis';
 import { openDataset } from '../../src/data/registry';
 import { cheapestCost } from '../../src/search/budget_decode';

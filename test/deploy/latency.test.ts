@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { networkCost } from '../../src/arch/cost_table';
-import { validateGenotype } from '../../src/arch/genotype';
+import { validateGenotype } from '../../src/arch/genotype_file';
 import { LatencyTable, validateLatencyTable } from '../../src/arch/latency_table';
 import { NetworkTrellis } from '../../src/arch/trellis';
 import { assembleTable, measureLatencyTable } from '../../src/deploy/latency';

@@ -17,7 +17,7 @@ import { resolveSearchConfig } from '../../src/search/config';
 import { runSearch } from '../../src/search/search';
 import { WriteError } from '../../src/util/errors';
 import { injectWriteFault } from '../../src/util/files';
-import { validateGenotype } from '../../src/arch/genotype';
+import { validateGenotype } from '../../src/arch/genotype_file';
 import { onTmpfs } from './tmpfs';
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as T from '../../src/engine';
 import { genotypeCost, MultiAddsTable } from '../../src/arch/cost_table';
-import { validateGenotype } from '../../src/arch/genotype';
+import { validateGenotype } from '../../src/arch/genotype_file';
 import { BuiltinScenes } from '../../src/data/builtin';
 import { countCost } from '../../src/model/cost';
 import { buildModel } from '../../src/model/presets';

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { BuiltinScenes } from '../../src/data/builtin';
 import { resolveSearchConfig } from '../../src/search/config';
-import { validateGenotype } from '../../src/arch/genotype';
+import { validateGenotype } from '../../src/arch/genotype_file';
 import { runSearch } from '../../src/search/search';
 import { MetricsLog } from '../../src/run/metrics_log';
 

@@ -27,10 +27,10 @@ export { decodeCell, decodeCells, viterbiDecode } from './search/decode';
 export { Supernet } from './search/supernet';
 
 // Search under a budget (Multi-Adds or a measured latency table).
-export { BudgetSettings } from './search/budget';
-export { decodeWithinBudget } from './search/budget_decode';
-export { MultiAddsTable, CostTable, genotypeCost } from './arch/cost_table';
-export { LatencyTable, validateLatencyTable } from './arch/latency_table';
+export { BudgetSettings } from './budget/search_budget';
+export { decodeWithinBudget } from './budget/constrained_decode';
+export { MultiAddsTable, CostTable, genotypeCost } from './budget/cost_table';
+export { LatencyTable, validateLatencyTable } from './budget/latency_table';
 
 // Models: build from a preset or a genotype, count their cost, save and load.
 export { buildModel, modelConfig, BuildOptions, PRESETS, PresetName } from './model/presets';

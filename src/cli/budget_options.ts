@@ -9,11 +9,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BadInputError, ConfigError } from '../util/errors';
 import { readJsonFile } from '../util/json';
-import { CostTable, genotypeCost, MultiAddsTable } from '../arch/cost_table';
+import { CostTable, genotypeCost, MultiAddsTable } from '../budget/cost_table';
 import { Genotype } from '../arch/genotype';
-import { LatencyTable, validateLatencyTable } from '../arch/latency_table';
+import { LatencyTable, validateLatencyTable } from '../budget/latency_table';
 import { checkField, FieldSpec } from '../run/config';
-import { BudgetSettings, DEFAULT_BUDGET, format } from '../search/budget';
+import { BudgetSettings, DEFAULT_BUDGET, format } from '../budget/search_budget';
 import { SearchConfig } from '../search/config';
 import { int, numIn, readJsonConfig, sizeArg } from './options';
 

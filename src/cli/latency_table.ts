@@ -1,10 +1,10 @@
 /** `autodeeplab latency-table`: time every part of the retrained network on this machine, for search --budget-ms. */
 import { Command } from 'commander';
-import { genotypeCost } from '../arch/cost_table';
+import { genotypeCost } from '../budget/cost_table';
 import { AUTO_DEEPLAB_GENOTYPE, cellOfLayer } from '../arch/genotype';
 import { loadGenotype } from '../arch/genotype_file';
 import { sampleGenotype } from '../arch/random';
-import { LatencyTable, LatencyTableData, validateLatencyTable } from '../arch/latency_table';
+import { LatencyTable, LatencyTableData, validateLatencyTable } from '../budget/latency_table';
 import { readJsonFile } from '../util/json';
 import { calibrateTable, timeNetwork } from '../deploy/calibrate';
 import { Clock, measureLatencyTable, RuntimeName } from '../deploy/latency';

@@ -13,6 +13,7 @@ import { addDatasetOptions, addRunOptions, configLayers, DatasetFlags, datasetOp
 import { gracefulStop, int, num, timestamp } from './options';
 import { lateProgress } from './progress';
 import { addBudgetOptions, budgetSummary, resolveBudget } from './budget_options';
+import { budgetConstraint } from '../budget/search_budget';
 
 /** Flags that set the search configuration of the same name (src/search/config.ts). */
 const CONFIG_FLAGS = ['epochs', 'archStartEpoch', 'batchSize', 'crop', 'layers', 'blocks', 'filterMultiplier', 'seed', 'threads',
@@ -73,7 +74,7 @@ checkpoint.safetensors to the run directory; genotype.json also on every stop.`)
       const out = flags.out ?? path.join('runs', `search-${timestamp()}`);
       const bar = lateProgress('search');
       const result = await runSearch({
-        config, dataset, out, budget: budget?.settings, costTable: budget?.table, budgetSource: budget?.source, resume: flags.resume, maxIterations: flags.maxIterations, checkpointEvery: flags.checkpointEvery,
+        config, dataset, out, constraint: budget && budgetConstraint(budget.settings, budget.table, budget.source), resume: flags.resume, maxIterations: flags.maxIterations, checkpointEvery: flags.checkpointEvery,
         shouldStop: main ? gracefulStop('search') : quietStop(), parallel,
         // Batches are prepared in a worker thread (with --skip-bad, inline, so that every skip is reported).
         datasetSpec: flags.skipBad ? undefined : { name: flags.dataset, options: dsOptions },

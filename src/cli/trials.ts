@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkOutputPath, writeFileAtomic } from '../util/files';
 import { BUDGET_MAX } from './budget_options';
-import { validateLatencyTable } from '../arch/latency_table';
+import { validateLatencyTable } from '../budget/latency_table';
 import { CHECKPOINT } from '../run/run_dir';
 import { bandStats, readTrials, TRIAL_PREFIX } from '../report/trials';
 import { BUDGET_PREFIX, LATENCY_COPY, readGroups, tradeoffPoint } from '../report/tradeoff';

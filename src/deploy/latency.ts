@@ -9,8 +9,8 @@
  * `repeats` runs after two warm-up runs, batch 1.
  */
 import * as T from '../engine';
-import { NetworkShape } from '../arch/cost_table';
-import { LatencyTableData, nominalSizes, sourceChannels, tableChannels } from '../arch/latency_table';
+import { NetworkShape } from '../budget/cost_table';
+import { LatencyTableData, nominalSizes, sourceChannels, tableChannels } from '../budget/latency_table';
 import { CellOpName, PRIMITIVES } from '../arch/primitives';
 import { BatchNorm } from '../nn/layers';
 import { convInit, ParameterStore } from '../nn/params';

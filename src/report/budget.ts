@@ -5,7 +5,7 @@
  * cost against the supernet's trainB mIoU, beside the released S / M / L costs
  * (Multi-Adds budgets: the same size and class count, F = 20 / 32 / 48).
  */
-import { genotypeCost, MultiAddsTable } from '../arch/cost_table';
+import { genotypeCost, MultiAddsTable } from '../budget/cost_table';
 import { AUTO_DEEPLAB_GENOTYPE } from '../arch/genotype';
 import { lineChart, scatter } from './charts';
 

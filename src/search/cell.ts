@@ -27,14 +27,8 @@ import { feedingSources, targetSlot, targetsOf } from '../arch/topology';
 import { BatchNorm, BNConfig } from '../nn/layers';
 import { convInit, ParameterStore } from '../nn/params';
 import { ArchMixer, MixKey, mixKey, sourceEdgeRows } from './mixing';
-import type { CellFamily } from './nodes';
+import type { CellFamily, Pass } from './cell_family';
 import { atrousConv, depthwise, POOLS } from './ops';
-
-/** How a forward pass runs: training mode, and whether BN running statistics count this pass. */
-export interface Pass {
-  training: boolean;
-  updateStats: boolean;
-}
 
 const NSEP = SEP_OPS.length;
 const NCONV = CONV_OPS.length;

@@ -37,16 +37,12 @@ import { restoreRngState, rngStateTensors } from '../run/device';
 import { ranksHere } from '../run/launch';
 import { writeFileAtomic } from '../util/files';
 import { BadInputError, ConfigError } from '../util/errors';
-import { CostTable } from '../arch/cost_table';
-import { BudgetSettings, BudgetState, resumableBudget, SearchBudget } from './budget';
+import { ArchConstraint, CONSTRAINT_RECORD, SearchConstraint } from './constraint';
 
 export interface SearchRunOptions extends RunOptions {
   config: SearchConfig;
-  /** Search under a cost budget (budget.ts); costTable: a measured latency table for an 'ms' budget. */
-  budget?: BudgetSettings;
-  costTable?: CostTable;
-  /** Where the budget was set, for messages (default: the flag). */
-  budgetSource?: string;
+  /** A constraint on the architecture (constraint.ts), e.g. a cost budget (src/budget/search_budget.ts: budgetConstraint). */
+  constraint?: SearchConstraint;
   onIteration?: (p: IterationReport) => void;
   /** This rank's place in a data-parallel job (--batch-size is then per rank: the global batch is worldSize times it). */
   parallel?: Parallel;
@@ -83,9 +79,9 @@ function meanEntropy(rows: number[][]): number {
  * architecture with the normalised alpha and beta it was decoded from.
  */
 function writeGenotype(out: string, net: Supernet, at: { epoch: number; iteration: number }, epochEnd: boolean,
-  decoded: { genotype: Genotype; state?: BudgetState } = { genotype: net.genotype() }): Genotype {
+  decoded: { genotype: Genotype; state?: object } = { genotype: net.genotype() }): Genotype {
   const { genotype, state } = decoded;
-  const text = genotypeFileText(genotype, { ...at, ...net.snapshot(), ...(state ? { budget: state } : {}) });
+  const text = genotypeFileText(genotype, { ...at, ...net.snapshot(), ...(state ? { [CONSTRAINT_RECORD]: state } : {}) });
   for (const file of searchGenotypeFiles(out, epochEnd ? at.epoch : undefined)) writeFileAtomic(file, text);
   return genotype;
 }
@@ -115,7 +111,7 @@ async function searchIn(run: RunWriter, o: SearchRunOptions): Promise<SearchResu
   T.manualSeed(cfg.seed);
   const net = new Supernet(cfg, { archInitScale: cfg.archInitScale, recompute: cfg.recompute });
   checkSearchFits(cfg, net.weights.count(), os.totalmem(), ranksHere(o.parallel !== undefined)); // before the first step, not in the OOM killer's hands
-  const budget = o.budget ? new SearchBudget(o.budget, cfg, net, o.costTable, o.budgetSource) : null; // refuses a budget nothing fits
+  const constraint: ArchConstraint | null = o.constraint?.attach(cfg, net) ?? null; // a budget refuses when nothing fits
   const wOpt = new T.SGD(net.weights.parameters(), { lr: cfg.weightLr, momentum: cfg.weightMomentum, weightDecay: cfg.weightDecay });
   const aOpt = new T.Adam(net.archParameters(), { lr: cfg.archLr, betas: cfg.archBetas, weightDecay: cfg.archWeightDecay });
   const { a, b } = splitHalves(o.dataset.length, cfg.seed);
@@ -131,14 +127,14 @@ async function searchIn(run: RunWriter, o: SearchRunOptions): Promise<SearchResu
   let from = 0;
   if (o.resume) {
     from = T.tidy(() => {
-      const ck = run.resume('search', 'search', { config: cfg as unknown as Record<string, unknown>, budget: o.budget ? resumableBudget(o.budget) : {} });
+      const ck = run.resume('search', 'search', { config: cfg as unknown as Record<string, unknown>, [CONSTRAINT_RECORD]: (o.constraint?.resumable ?? {}) as Record<string, unknown> });
       requireSameWorld('search', run.checkpointFile, ck.meta, par);
       restoreSearchState(net, ck, run.checkpointFile, wOpt, aOpt);
       restoreRngState(ck.tensors, T.getDefaultDevice());
       return ck.iteration;
     });
   } else {
-    run.begin({ ...cfg, dataset: o.dataset.name, ...dataRootOf(o.dataset), datasetSize: o.dataset.length, ...derivedSplitsRecord(o.dataset), device: T.getDefaultDevice(), ...(o.budget ? { budget: o.budget } : {}) });
+    run.begin({ ...cfg, dataset: o.dataset.name, ...dataRootOf(o.dataset), datasetSize: o.dataset.length, ...derivedSplitsRecord(o.dataset), device: T.getDefaultDevice(), ...(o.constraint ? { [CONSTRAINT_RECORD]: o.constraint.settings } : {}) });
   }
   // Every rank starts from rank 0's weights, BN statistics, alpha and beta (after a resume too).
   broadcastFromMain(par, [...Object.values(net.weights.stateDict()), ...net.archParameters()]);
@@ -155,7 +151,7 @@ async function searchIn(run: RunWriter, o: SearchRunOptions): Promise<SearchResu
       step: (i, [batchA, batchB]) => {
         wOpt.lr = cosineLr(cfg.weightLr, cfg.weightLrMin, i / total);
         const loss = T.tidy(() => weightStep(net, wOpt, toBatch(batchA), cfg.gradClip, par)); // losses averaged over the ranks
-        const archLoss = batchB ? T.tidy(() => archStep(net, aOpt, toBatch(batchB), par, budget ? (n) => budget.addPenaltyGrad(n) : undefined)) : null;
+        const archLoss = batchB ? T.tidy(() => archStep(net, aOpt, toBatch(batchB), par, constraint ? (n) => constraint.addPenaltyGrad(n) : undefined)) : null;
         return { epoch: Math.floor(i / perEpoch), phase: phaseOf(Math.floor(i / perEpoch)), loss, archLoss, lr: wOpt.lr };
       },
       onLine: (l) => o.onIteration?.({
@@ -168,26 +164,26 @@ async function searchIn(run: RunWriter, o: SearchRunOptions): Promise<SearchResu
         broadcastFromMain(par, net.weights.buffers().map(([, t]) => t)); // the batches are shared out: every rank uses rank 0's BN statistics
         const ev = await evaluateSupernet(net, evalB, cfg.numClasses, par);
         const snap = net.snapshot();
-        const decoded = budget?.decode(net);
+        const decoded = constraint?.decode(net);
         const genotype = par.rank === 0 ? writeGenotype(o.out, net, { epoch, iteration: done }, true, decoded) : (decoded?.genotype ?? net.genotype());
         run.metrics.append({
           type: 'epoch', epoch, iteration: done, phase: phaseOf(epoch), valLoss: ev.loss, mIoU: ev.mIoU, pixelAccuracy: ev.pixelAccuracy,
           alphaEntropy: meanEntropy(alphaRows(snap.alpha)), betaEntropy: meanEntropy(snap.beta.flat().filter((row) => row.some((v) => v > 0))), genotype,
-          ...(decoded ? { budget: decoded.state } : {}),
+          ...(decoded ? { [CONSTRAINT_RECORD]: decoded.state } : {}),
         });
         return true; // a checkpoint at every epoch end
       },
       save: (done) => {
         // The small result before the large checkpoint: a full disk that refuses the checkpoint still leaves
         // genotype.json of this state (an epoch's end wrote it in `after`, with its epoch file).
-        if (par.rank === 0 && done % perEpoch !== 0) writeGenotype(o.out, net, { epoch: Math.floor(done / perEpoch), iteration: done }, false, budget?.decode(net));
-        T.tidy(() => run.save(searchCheckpoint(net, wOpt, aOpt, cfg, done, perEpoch, par.worldSize, o.budget && resumableBudget(o.budget))));
+        if (par.rank === 0 && done % perEpoch !== 0) writeGenotype(o.out, net, { epoch: Math.floor(done / perEpoch), iteration: done }, false, constraint?.decode(net));
+        T.tidy(() => run.save(searchCheckpoint(net, wOpt, aOpt, cfg, done, perEpoch, par.worldSize, o.constraint?.resumable)));
       },
     });
     const epochsDone = Math.floor(r.iterations / perEpoch);
     // Stopped: genotype.json describes the architecture as it stands (the path printed exists; also after --max-iterations 0).
-    const genotype = r.completed || par.rank > 0 ? (budget?.decode(net).genotype ?? net.genotype())
-      : writeGenotype(o.out, net, { epoch: epochsDone, iteration: r.iterations }, false, budget?.decode(net));
+    const genotype = r.completed || par.rank > 0 ? (constraint?.decode(net).genotype ?? net.genotype())
+      : writeGenotype(o.out, net, { epoch: epochsDone, iteration: r.iterations }, false, constraint?.decode(net));
     await o.onEnd?.(net);
     return { genotype, completed: r.completed, iterations: r.iterations, epochsDone, out: o.out };
   } finally {
@@ -199,7 +195,7 @@ async function searchIn(run: RunWriter, o: SearchRunOptions): Promise<SearchResu
 }
 
 /** The state from which the run continues after `done` iterations (epoch and k kept for readers of the format). */
-function searchCheckpoint(net: Supernet, wOpt: T.SGD, aOpt: T.Adam, cfg: SearchConfig, done: number, perEpoch: number, worldSize: number, budget?: BudgetSettings): Checkpoint {
+function searchCheckpoint(net: Supernet, wOpt: T.SGD, aOpt: T.Adam, cfg: SearchConfig, done: number, perEpoch: number, worldSize: number, constraint?: object): Checkpoint {
   const w = wOpt.stateDict();
   const ar = aOpt.stateDict();
   return {
@@ -210,7 +206,7 @@ function searchCheckpoint(net: Supernet, wOpt: T.SGD, aOpt: T.Adam, cfg: SearchC
     meta: {
       kind: 'search', version: 1, epoch: Math.floor(done / perEpoch), k: done % perEpoch, iteration: done, config: cfg,
       ...(worldSize > 1 ? { worldSize } : {}),
-      optimizers: { weights: w.meta, arch: ar.meta }, ...(budget ? { budget } : {}),
+      optimizers: { weights: w.meta, arch: ar.meta }, ...(constraint ? { [CONSTRAINT_RECORD]: constraint } : {}),
     },
   };
 }

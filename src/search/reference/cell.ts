@@ -13,8 +13,7 @@ import { PRIMITIVE_INDEX, PRIMITIVES } from '../../arch/primitives';
 import { edgeIndex } from '../../arch/topology';
 import { BNConfig } from '../../nn/layers';
 import { ParameterStore } from '../../nn/params';
-import type { Pass } from '../cell';
-import type { CellFamily, SearchCell } from '../nodes';
+import type { CellFamily, Pass, SearchCell } from '../cell_family';
 import { OpWeights, SEARCH_OPS, SearchOp } from './ops';
 
 /** Eq. 2: sum over ops of softmax(alpha)[op] * op(x). */

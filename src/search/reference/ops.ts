@@ -8,7 +8,7 @@ import * as T from '../../engine';
 import { AtrousOp, CellOpName, KERNEL, PoolOp, SepOp } from '../../arch/primitives';
 import { BatchNorm, BNConfig } from '../../nn/layers';
 import { convInit, ParameterStore } from '../../nn/params';
-import type { Pass } from '../cell';
+import type { Pass } from '../cell_family';
 import { atrousConv, depthwise, POOLS } from '../ops';
 
 /** One op on one edge. x: (B, C, H, W) of arrow `arrow` -> (B, C, H, W). */

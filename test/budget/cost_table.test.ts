@@ -1,11 +1,11 @@
 /** The closed-form cost table equals `cost`'s count of convolution multiply-accumulates of the built network, exactly. */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { MultiAddsTable, networkCost } from '../../src/arch/cost_table';
+import { MultiAddsTable, networkCost } from '../../src/budget/cost_table';
 import { AUTO_DEEPLAB_GENOTYPE, Genotype, Level } from '../../src/arch/genotype';
 import { countCost } from '../../src/model/cost';
 import { buildModel } from '../../src/model/presets';
-import { randomCell, randomPath } from './random_genotype';
+import { randomCell, randomPath } from '../arch/random_genotype';
 
 function counted(genotype: Genotype, F: number, classes: number, H: number, W: number): number {
   const m = buildModel({ genotype, filterMultiplier: F, numClasses: classes });

@@ -8,8 +8,8 @@
  */
 import { BadInputError } from '../util/errors';
 import { CostTable, NetworkShape, Size, STEM_CHANNELS, STEM_MID, STEM_OUT } from './cost_table';
-import { CellOpName, PRIMITIVES } from './primitives';
-import { levelSizes } from './space';
+import { CellOpName, PRIMITIVES } from '../arch/primitives';
+import { levelSizes } from '../arch/space';
 
 export interface LatencyTableData {
   version: 1;

@@ -1,7 +1,7 @@
 /** Expected cost under the relaxed architecture: exact for one-hot alpha/beta, the expectation over paths, its gradient. */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { genotypeCost, MultiAddsTable } from '../../src/arch/cost_table';
+import { genotypeCost, MultiAddsTable } from '../../src/budget/cost_table';
 import { Genotype } from '../../src/arch/genotype';
 import { PRIMITIVES } from '../../src/arch/primitives';
 import { numEdges } from '../../src/arch/topology';
@@ -9,7 +9,7 @@ import { NetworkTrellis } from '../../src/arch/trellis';
 import { countCost } from '../../src/model/cost';
 import { buildModel } from '../../src/model/presets';
 import { alphaRows } from '../../src/search/decode';
-import { expectedCost } from '../../src/search/expected_cost';
+import { expectedCost } from '../../src/budget/expected_cost';
 import { jsRandom } from '../helpers';
 import { randomBeta, randomCell, randomPath } from '../arch/random_genotype';
 import { allPaths, oneHotAlpha, oneHotBeta, pathLp } from './budget_oracle';

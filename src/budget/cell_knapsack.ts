@@ -13,7 +13,7 @@
  * fronts of (cost, log-probability).
  */
 import { CellGenotype } from '../arch/genotype';
-import { branchCost, CellSite, CostTable } from '../arch/cost_table';
+import { branchCost, CellSite, CostTable } from './cost_table';
 import { CellOpName, PRIMITIVES, ZERO } from '../arch/primitives';
 import { cellInputsOf, edgeIndex } from '../arch/topology';
 

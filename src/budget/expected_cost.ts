@@ -18,11 +18,11 @@
  * Alpha per layer (search --alpha-per-layer): layer l's cell reads alpha row
  * l, so a cell's expected cost is per (layer, site) and dAlpha is per layer.
  */
-import { branchCost, CellSite, CostTable, siteFixedCost, stemState, stepCell, WalkState } from '../arch/cost_table';
+import { branchCost, CellSite, CostTable, siteFixedCost, stemState, stepCell, WalkState } from './cost_table';
 import { CellOpName, PRIMITIVES, ZERO } from '../arch/primitives';
 import { cellInputsOf, edgeIndex, numEdges } from '../arch/topology';
 import { NetworkTrellis } from '../arch/trellis';
-import { isPerLayer } from './decode';
+import { isPerLayer } from '../search/decode';
 
 export interface ExpectedCost {
   value: number;

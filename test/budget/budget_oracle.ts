@@ -3,7 +3,7 @@
  * spaces, one-hot and random architecture weights, a table with arbitrary
  * costs, and log-probabilities read straight off a genotype.
  */
-import { CostTable, NetworkShape, Size } from '../../src/arch/cost_table';
+import { CostTable, NetworkShape, Size } from '../../src/budget/cost_table';
 import { BlockGenotype, CellGenotype, Genotype, Level } from '../../src/arch/genotype';
 import { CellOpName, PRIMITIVE_INDEX, PRIMITIVES, ZERO } from '../../src/arch/primitives';
 import { cellInputsOf, edgeIndex, inputIndex, numEdges } from '../../src/arch/topology';

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { NetworkShape } from '../../src/arch/cost_table';
+import { NetworkShape } from '../../src/budget/cost_table';
 import { assembleTable } from '../../src/deploy/latency';
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');

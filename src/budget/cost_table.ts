@@ -12,9 +12,9 @@
  * a path exactly as the model does; the expected cost and the constrained
  * decoder use the same walk, so all three agree to the multiply-accumulate.
  */
-import { CellGenotype, Genotype, Level } from './genotype';
-import { CellOpName, KERNEL } from './primitives';
-import { inputIndex } from './topology';
+import { CellGenotype, Genotype, Level } from '../arch/genotype';
+import { CellOpName, KERNEL } from '../arch/primitives';
+import { inputIndex } from '../arch/topology';
 
 /** [H, W] of a feature map. */
 export type Size = readonly [number, number];

@@ -11,13 +11,14 @@
  * scale-free (a 10% excess costs weight * 0.095 whatever the unit).
  */
 import * as T from '../engine';
-import { CostTable, MultiAddsTable } from '../arch/cost_table';
+import { CostTable, MultiAddsTable } from './cost_table';
 import { Genotype } from '../arch/genotype';
-import { BudgetError, cheapestCost, decodeWithinBudget } from './budget_decode';
-import { SearchSpaceConfig } from './config';
+import { BudgetError, cheapestCost, decodeWithinBudget } from './constrained_decode';
+import { SearchSpaceConfig } from '../search/config';
 import { expectedCost } from './expected_cost';
-import { alphaRows } from './decode';
-import { Supernet } from './supernet';
+import { alphaRows } from '../search/decode';
+import { Supernet } from '../search/supernet';
+import { ArchConstraint, SearchConstraint } from '../search/constraint';
 
 export interface BudgetSettings {
   /** The limit, in the table's unit: Multi-Adds (200e9 for "200 B") or milliseconds. */
@@ -57,7 +58,7 @@ export interface BudgetState {
   penalty: number;
 }
 
-export class SearchBudget {
+export class SearchBudget implements ArchConstraint {
   readonly table: CostTable;
 
   /**
@@ -111,6 +112,15 @@ export class SearchBudget {
     const { genotype, cost } = decodeWithinBudget(snap.alpha, snap.beta, net.trellis, this.table, this.settings.limit);
     return { genotype, state: { limit: this.settings.limit, unit: this.settings.unit, expected: e.value, cost, penalty } };
   }
+}
+
+/**
+ * The budget as the search takes it (runSearch's `constraint`). table: a
+ * measured latency table for an ms budget (else Multi-Adds); source: where the
+ * limit was set, for messages.
+ */
+export function budgetConstraint(settings: BudgetSettings, table?: CostTable, source?: string): SearchConstraint {
+  return { settings, resumable: resumableBudget(settings), attach: (cfg, net) => new SearchBudget(settings, cfg, net, table, source) };
 }
 
 export function format(v: number, unit: string): string {

@@ -1,10 +1,10 @@
 /** Decoding within a budget = brute force over every cell (or cell per layer) and path of small spaces; the no-fit error. */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { CostTable, genotypeCost, MultiAddsTable, networkCost, NetworkShape } from '../../src/arch/cost_table';
+import { CostTable, genotypeCost, MultiAddsTable, networkCost, NetworkShape } from '../../src/budget/cost_table';
 import { CellGenotype, Genotype } from '../../src/arch/genotype';
 import { NetworkTrellis } from '../../src/arch/trellis';
-import { BudgetDecoded, BudgetError, cheapestCost, decodeWithinBudget } from '../../src/search/budget_decode';
+import { BudgetDecoded, BudgetError, cheapestCost, decodeWithinBudget } from '../../src/budget/constrained_decode';
 import { decodeCell, viterbiDecode } from '../../src/search/decode';
 import { randomBeta } from '../arch/random_genotype';
 import { allCells, allPaths, cellLp, genotypeLp, pathLp, randomAlpha, RandomTable } from './budget_oracle';

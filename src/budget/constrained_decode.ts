@@ -27,11 +27,11 @@
  * (cell_knapsack.ts).
  */
 import { CellGenotype, Genotype, Level } from '../arch/genotype';
-import { CellSite, CostTable, genotypeCost, siteFixedCost, stemState, stepCell, WalkState } from '../arch/cost_table';
+import { CellSite, CostTable, genotypeCost, siteFixedCost, stemState, stepCell, WalkState } from './cost_table';
 import { NetworkTrellis } from '../arch/trellis';
 import { BadInputError } from '../util/errors';
 import { CellSpace, cellLogProb, cellPerLayer, cheapestCell, sharedCell, siteWeights } from './cell_knapsack';
-import { decodeCell, decodeCells, isPerLayer, viterbiDecode } from './decode';
+import { decodeCell, decodeCells, isPerLayer, viterbiDecode } from '../search/decode';
 
 /** The cheapest architecture costs more than the budget. */
 export class BudgetError extends BadInputError {}

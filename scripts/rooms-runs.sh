@@ -14,3 +14,6 @@ $cli search "${small[@]}" --budget 1.6 --budget-size 128x128 --budget-filter-mul
 $cli train --genotype "$out/search/genotype.json" --filter-multiplier 4 --crop 40 --iterations 4 --eval-every 2 \
   --seed 3 --builtin-size 8 --builtin-image-size 40 --batch-size 2 --threads 1 --out "$out/train" > "$out/train.log"
 $cli cost --genotype "$out/budget/genotype.json" --filter-multiplier 8 --size 128x128 > "$out/cost.txt"
+# Reports draw sample predictions: the search's supernet and the trained model run inference.
+$cli report "$out/search" --out "$out/search-report.html" > /dev/null
+$cli report "$out/train" --out "$out/train-report.html" > /dev/null

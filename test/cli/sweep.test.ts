@@ -15,7 +15,7 @@ import { validateGenotype } from '../../src/arch/genotype_file';
 import { NetworkTrellis } from '../../src/arch/trellis';
 import { openDataset } from '../../src/data/registry';
 import { cheapestCost } from '../../src/budget/constrained_decode';
-import { trainArgs } from '../../src/cli/trial_runs';
+import { trainArgs } from '../../src/trials/runner';
 import { assembleTable } from '../../src/deploy/latency';
 import { readTrials } from '../../src/report/trials';
 import { specsOf } from '../../src/report/vega';

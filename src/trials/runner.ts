@@ -1,5 +1,5 @@
 /**
- * What `autodeeplab trials` runs for one trial, each in its own process: the
+ * The trials and sweep runner: what `autodeeplab trials` runs for one trial, each in its own process: the
  * search (its flags passed through) and, with --retrain-iterations, the
  * retraining of the genotype it decoded (`autodeeplab train` into the trial's
  * retrain/ folder). Also the helpers that read flags out of the passed-through
@@ -9,7 +9,6 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { InvalidArgumentError } from 'commander';
 import { CHECKPOINT } from '../run/run_dir';
 import { DEFAULT_COST_SHAPE, RETRAIN_DIR, retrainedMIoU } from '../report/tradeoff';
 import { BadInputError } from '../util/errors';
@@ -21,15 +20,6 @@ const INHERITED = ['--dataset', '--data-root', '--split', '--builtin-size', '--b
 const INHERITED_SWITCHES = ['--coarse', '--skip-bad'];
 /** Flags trials sets itself for each retraining. */
 export const OWN_TRAIN = ['--genotype', '--out', '--resume', '--iterations', '--seed'];
-
-/** --budgets 230,260: distinct positive numbers separated by commas. */
-export function budgetList(v: string): number[] {
-  const xs = v.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
-  if (!xs.length || xs.some((x) => !(x > 0 && Number.isFinite(x))) || new Set(xs).size !== xs.length) {
-    throw new InvalidArgumentError(`expected distinct positive numbers separated by commas, e.g. 230,260, got '${v}'`);
-  }
-  return xs;
-}
 
 /** The name of a flag token (--name=value -> --name). */
 export const flagName = (token: string) => token.split('=')[0];
@@ -131,13 +121,13 @@ export class Children {
 }
 
 /** The search of one trial (resumed from its checkpoint when there is one); its exit code, null: not started (trials is stopping). */
-export function runSearch(children: Children, searchArgs: string[], dir: string, seed: number): Promise<number | null> {
+export function runTrialSearch(children: Children, searchArgs: string[], dir: string, seed: number): Promise<number | null> {
   const resume = fs.existsSync(path.join(dir, CHECKPOINT));
   return children.run(['search', ...searchArgs, '--seed', String(seed), '--out', dir, ...(resume ? ['--resume'] : [])]);
 }
 
 /** Retrains a finished trial's genotype into DIR/retrain (skipped when finished, resumed when interrupted); whether it finished, null: skipped. */
-export async function runRetrain(children: Children, searchArgs: string[], retrainArgs: string[], iterations: number, dir: string, seed: number, label: string): Promise<boolean | null> {
+export async function runTrialRetrain(children: Children, searchArgs: string[], retrainArgs: string[], iterations: number, dir: string, seed: number, label: string): Promise<boolean | null> {
   const out = path.join(dir, RETRAIN_DIR);
   if (retrainedMIoU(dir) !== null) {
     process.stderr.write(`trials: ${label} retrained earlier (${out}), skipped\n`);

@@ -1,5 +1,5 @@
 /** Segmentation metrics from a confusion matrix (rows: ground truth, columns: prediction). */
-import { IGNORE_INDEX } from '../data/dataset';
+import { IGNORE_INDEX } from './dataset';
 
 export class ConfusionMatrix {
   readonly counts: Float64Array;

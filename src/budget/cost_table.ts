@@ -13,7 +13,7 @@
  * decoder use the same walk, so all three agree to the multiply-accumulate.
  */
 import { CellGenotype, Genotype, Level } from '../arch/genotype';
-import { CellOpName, KERNEL } from '../arch/primitives';
+import { CellOpName, OP_TABLE } from '../arch/primitives';
 import { inputIndex } from '../arch/topology';
 
 /** [H, W] of a feature map. */
@@ -170,11 +170,12 @@ export class MultiAddsTable implements CostTable {
 
   op(op: CellOpName, level: number, strided: boolean, [h, w]: Size): number {
     const C = this.filters(level);
-    switch (op) {
-      case 'sep3x3': case 'sep5x5': return h * w * 2 * (C * KERNEL[op] ** 2 + C * C); // 2 x (depthwise + pointwise)
-      case 'atrous3x3': case 'atrous5x5': return h * w * C * C * KERNEL[op] ** 2;
+    const t = OP_TABLE[op];
+    switch (t.family) {
+      case 'sep': return h * w * 2 * (C * t.kernel ** 2 + C * C); // 2 x (depthwise + pointwise)
+      case 'atrous': return h * w * C * C * t.kernel ** 2;
       case 'skip': return strided ? h * w * C * C : 0; // a strided skip is a 1x1 conv
-      case 'avgpool3x3': case 'maxpool3x3': return 0; // cin = cout in a cell: no projection
+      case 'pool': return 0; // cin = cout in a cell: no projection
     }
   }
 

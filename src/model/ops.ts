@@ -1,13 +1,13 @@
 /**
  * The operations of a decoded cell, as released (../shared/REFERENCE.md):
- * one factory per primitive, so that a missing one fails to compile.
+ * one factory per family, each op's from its entry in OP_TABLE (arch/primitives.ts).
  * Order everywhere: ReLU -> conv -> BN. A stride of 2 applies to the ops that
  * read the cell's inputs when the cell moves to a coarser level.
  */
 import * as T from '../engine';
 import { BatchNorm, BNConfig } from '../nn/layers';
 import { convInit, ParameterStore } from '../nn/params';
-import { Primitive } from '../arch/primitives';
+import { CELL_OPS, CellOpName, OP_TABLE } from '../arch/primitives';
 
 export interface CellOp {
   forward(x: T.Tensor, training: boolean): T.Tensor;
@@ -95,12 +95,15 @@ const skip: OpFactory = (s) => {
   return { forward: (x, training) => bn.forward(T.conv2d(T.relu(x), w, { stride: s.stride }), training) };
 };
 
-export const OPS: Record<Exclude<Primitive, 'zero'>, OpFactory> = {
-  sep3x3: separable(3),
-  sep5x5: separable(5),
-  atrous3x3: atrous(3),
-  atrous5x5: atrous(5),
-  avgpool3x3: pool('avg'),
-  maxpool3x3: pool('max'),
-  skip,
-};
+/** The factory of an op, from its family and its entry in OP_TABLE. */
+function opFactory(op: CellOpName): OpFactory {
+  const t = OP_TABLE[op];
+  switch (t.family) {
+    case 'sep': return separable(t.kernel);
+    case 'atrous': return atrous(t.kernel);
+    case 'pool': return pool(t.pool);
+    case 'skip': return skip;
+  }
+}
+
+export const OPS: Readonly<Record<CellOpName, OpFactory>> = Object.freeze(Object.fromEntries(CELL_OPS.map((op) => [op, opFactory(op)])) as Record<CellOpName, OpFactory>);

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cellOfLayer, distinctCells, Genotype, STRIDES } from '../arch/genotype';
 import { validateGenotype } from '../arch/genotype_file';
-import { CELL_OPS } from '../arch/random';
+import { CELL_OPS } from '../arch/primitives';
 import { NetworkTrellis } from '../arch/trellis';
 import { readRunDir } from '../run/run_dir';
 import { cellSvg, trellisSvg } from './diagrams';

@@ -5,13 +5,11 @@
  * small maps are skipped: engine/ops/same_conv.ts).
  */
 import * as T from '../engine';
-import { ATROUS_RATE, KERNEL, AtrousOp, PoolOp } from '../arch/primitives';
+import { ATROUS_RATE, KERNEL, AtrousOp, OP_TABLE, POOL_OPS, PoolOp } from '../arch/primitives';
 
 /** 3x3 pools, stride 1, padding 1 (shape-preserving). */
-export const POOLS: Readonly<Record<PoolOp, (x: T.Tensor) => T.Tensor>> = Object.freeze({
-  avgpool3x3: (x: T.Tensor) => T.avgPool2d(x, 3, { stride: 1, padding: 1 }),
-  maxpool3x3: (x: T.Tensor) => T.maxPool2d(x, 3, { stride: 1, padding: 1 }),
-});
+export const POOLS: Readonly<Record<PoolOp, (x: T.Tensor) => T.Tensor>> = Object.freeze(Object.fromEntries(POOL_OPS.map((op) => [op,
+  OP_TABLE[op].pool === 'avg' ? (x: T.Tensor) => T.avgPool2d(x, 3, { stride: 1, padding: 1 }) : (x: T.Tensor) => T.maxPool2d(x, 3, { stride: 1, padding: 1 })])) as Record<PoolOp, (x: T.Tensor) => T.Tensor>);
 
 /** Depthwise kxk convolution, 'same' padding; w: (channels, 1, k, k). */
 export function depthwise(x: T.Tensor, w: T.Tensor): T.Tensor {

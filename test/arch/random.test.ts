@@ -11,7 +11,8 @@ import { validateGenotype } from '../../src/arch/genotype_file';
 import { CellOpName } from '../../src/arch/primitives';
 import { cellInputsOf } from '../../src/arch/topology';
 import { NetworkTrellis } from '../../src/arch/trellis';
-import { CELL_OPS, pathCompletions, sampleCell, sampleGenotype, samplePath } from '../../src/arch/random';
+import { pathCompletions, sampleCell, sampleGenotype, samplePath } from '../../src/arch/random';
+import { CELL_OPS } from '../../src/arch/primitives';
 
 /** Every path of the trellis, by plain recursion (each step moves at most one level, within 0..levels-1). */
 function allPaths(layers: number, levels = 4): Level[][] {

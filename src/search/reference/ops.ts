@@ -1,11 +1,11 @@
 /**
  * The search ops one by one, as DARTS' operations.py: a factory per
- * primitive (a missing one fails to compile). Every op of an edge has its
+ * family (OP_TABLE, arch/primitives.ts). Every op of an edge has its
  * own weights; batch norms are affine-free (DARTS' search ops) and keep one
  * set of running statistics per arrow, as the fused cell does.
  */
 import * as T from '../../engine';
-import { AtrousOp, CellOpName, KERNEL, PoolOp, SepOp } from '../../arch/primitives';
+import { AtrousOp, CELL_OPS, CellOpName, KERNEL, OP_TABLE, PoolOp, SepOp } from '../../arch/primitives';
 import { BatchNorm, BNConfig } from '../../nn/layers';
 import { convInit, ParameterStore } from '../../nn/params';
 import type { Pass } from '../cell_family';
@@ -69,12 +69,14 @@ function pool(op: PoolOp): OpFactory {
 const identity: OpFactory = () => ({ weights: {}, forward: (x) => x });
 
 /** Every primitive but zero (which contributes nothing; its alpha only enters the softmax). */
-export const SEARCH_OPS: Readonly<Record<CellOpName, OpFactory>> = Object.freeze({
-  sep3x3: separable('sep3x3'),
-  sep5x5: separable('sep5x5'),
-  atrous3x3: atrous('atrous3x3'),
-  atrous5x5: atrous('atrous5x5'),
-  avgpool3x3: pool('avgpool3x3'),
-  maxpool3x3: pool('maxpool3x3'),
-  skip: identity,
-});
+export const SEARCH_OPS: Readonly<Record<CellOpName, OpFactory>> = Object.freeze(Object.fromEntries(CELL_OPS.map((op) => [op, searchOp(op)])) as Record<CellOpName, OpFactory>);
+
+/** The factory of an op, from its family in OP_TABLE. */
+function searchOp(op: CellOpName): OpFactory {
+  switch (OP_TABLE[op].family) {
+    case 'sep': return separable(op as SepOp);
+    case 'atrous': return atrous(op as AtrousOp);
+    case 'pool': return pool(op as PoolOp);
+    case 'skip': return identity;
+  }
+}

@@ -16,7 +16,7 @@
 // Architectures: genotypes, their file, the search space.
 export { Genotype, CellGenotype, BlockGenotype, BlockBranch, Level, STRIDES, AUTO_DEEPLAB_GENOTYPE, cellOfLayer } from './arch/genotype';
 export { loadGenotype, readGenotypeFile, writeGenotypeFile, validateGenotype, GenotypeError, GENOTYPE_SCHEMA_ID } from './arch/genotype_file';
-export { PRIMITIVES, CellOpName } from './arch/primitives';
+export { PRIMITIVES, CELL_OPS, OP_TABLE, CellOpName } from './arch/primitives';
 export { NetworkTrellis } from './arch/trellis';
 export { sampleGenotype } from './arch/random';
 
@@ -27,7 +27,8 @@ export { decodeCell, decodeCells, viterbiDecode } from './search/decode';
 export { Supernet } from './search/supernet';
 
 // Search under a budget (Multi-Adds or a measured latency table).
-export { BudgetSettings } from './budget/search_budget';
+export { BudgetSettings, budgetConstraint, DEFAULT_BUDGET } from './budget/search_budget';
+export { SearchConstraint, ArchConstraint } from './search/constraint';
 export { decodeWithinBudget } from './budget/constrained_decode';
 export { MultiAddsTable, CostTable, genotypeCost } from './budget/cost_table';
 export { LatencyTable, validateLatencyTable } from './budget/latency_table';

@@ -21,8 +21,8 @@ export { NetworkTrellis } from './arch/trellis';
 export { sampleGenotype } from './arch/random';
 
 // Search (Sec. 4) and decoding (Sec. 3.3).
-export { runSearch, SearchRunOptions, SearchResult, IterationReport } from './search/search';
-export { resolveSearchConfig, SearchConfig, DEFAULT_SEARCH_CONFIG } from './search/config';
+export { runSearch, SearchRunOptions, SearchResult, IterationReport } from './search/run_search';
+export { resolveSearchConfig, SearchConfig, DEFAULT_SEARCH_CONFIG } from './search/search_config';
 export { decodeCell, decodeCells, viterbiDecode } from './search/decode';
 export { Supernet } from './search/supernet';
 
@@ -41,7 +41,7 @@ export { saveModel, loadModel, SavedModel } from './model/saved';
 
 // Training (Sec. 5.2) and evaluation.
 export { runTraining, TrainRunOptions, TrainResult } from './train/trainer';
-export { resolveTrainConfig, TrainConfig, DEFAULT_TRAIN_CONFIG } from './train/config';
+export { resolveTrainConfig, TrainConfig, DEFAULT_TRAIN_CONFIG } from './train/train_config';
 export { evaluateDataset, EvaluationResult, Predictor, InferenceOptions } from './eval/evaluate';
 
 // Datasets.

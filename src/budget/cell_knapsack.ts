@@ -1,5 +1,5 @@
 /**
- * The cells' part of decoding within a budget (budget_decode.ts): on a fixed
+ * The cells' part of decoding within a budget (constrained_decode.ts): on a fixed
  * path, the most probable cells whose branches cost at most a capacity.
  *
  * A branch's cost on a path depends only on its op and on whether it reads a

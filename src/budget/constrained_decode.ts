@@ -1,6 +1,6 @@
 /**
  * Decoding within a cost budget: the most probable architecture (cell and
- * path) whose exact cost (arch/cost_table.ts) is at most the budget.
+ * path) whose exact cost (cost_table.ts) is at most the budget.
  *
  * Probability: as the unconstrained decoder reads it (Sec. 4.3). A path has
  * the product of its arrows' normalised betas (Viterbi's objective); a cell

@@ -5,7 +5,7 @@
  * Path: beta read as transition probabilities (as Viterbi reads them, Sec. 4.3):
  * the probability of a path is the product of its arrows' normalised betas.
  * A forward pass over the walk states (the last two sources and the exact
- * feature-map size, arch/cost_table.ts) gives each state's probability; a
+ * feature-map size, cost_table.ts) gives each state's probability; a
  * backward pass gives its expected cost-to-go; together they are the exact
  * expectation over all paths and its gradient (forward-backward).
  *

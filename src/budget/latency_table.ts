@@ -2,7 +2,7 @@
  * A measured latency table (`autodeeplab latency-table`, src/deploy/latency.ts)
  * as a CostTable: every part of the retrained network timed once at the
  * nominal size of its level, in milliseconds, and scaled by the pixels of the
- * actual site (a revisited level is a few pixels smaller, arch/cost_table.ts).
+ * actual site (a revisited level is a few pixels smaller, cost_table.ts).
  * Plain, validated JSON data, so that the expected cost and the constrained
  * decoder take it in place of the Multi-Adds table.
  */

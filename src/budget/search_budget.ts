@@ -14,7 +14,7 @@ import * as T from '../engine';
 import { CostTable, MultiAddsTable } from './cost_table';
 import { Genotype } from '../arch/genotype';
 import { BudgetError, cheapestCost, decodeWithinBudget } from './constrained_decode';
-import { SearchSpaceConfig } from '../search/config';
+import { SearchSpaceConfig } from '../search/search_config';
 import { expectedCost } from './expected_cost';
 import { alphaRows } from '../search/decode';
 import { Supernet } from '../search/supernet';
@@ -106,7 +106,7 @@ export class SearchBudget implements ArchConstraint {
     return penalty;
   }
 
-  /** The most probable architecture within the budget (budget_decode.ts), and the state to log. */
+  /** The most probable architecture within the budget (constrained_decode.ts), and the state to log. */
   decode(net: Supernet): { genotype: Genotype; state: BudgetState } {
     const { e, snap, penalty } = this.evaluate(net);
     const { genotype, cost } = decodeWithinBudget(snap.alpha, snap.beta, net.trellis, this.table, this.settings.limit);

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { openDataset } from '../data/registry';
 import { preflightDataset } from '../data/preflight';
 import { modelConfig } from '../model/presets';
-import { resolveTrainConfig } from '../train/config';
+import { resolveTrainConfig } from '../train/train_config';
 import { formatComparison, runComparison } from '../train/baseline';
 import { useDevice } from '../run/device';
 import { readGenotypeFile } from '../arch/genotype_file';

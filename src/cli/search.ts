@@ -4,18 +4,18 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { datasetBaseResize, openDataset, reportSkipped } from '../data/registry';
 import { preflightDataset } from '../data/preflight';
-import { resolveSearchConfig } from '../search/config';
-import { runSearch } from '../search/search';
+import { resolveSearchConfig } from '../search/search_config';
+import { runSearch } from '../search/run_search';
 import { useDevice } from '../run/device';
 import { joinJob, launchSelf, leaveJob, quietStop } from '../run/ddp';
-import { estimateSearchBytes } from '../search/memory';
+import { estimateSearchBytes } from '../search/search_memory';
 import { addDatasetOptions, addRunOptions, configLayers, DatasetFlags, datasetOptions, nprocOption, RunFlags } from './option_groups';
 import { gracefulStop, int, num, timestamp } from './options';
 import { lateProgress } from './progress';
 import { addBudgetOptions, budgetSummary, resolveBudget } from './budget_options';
 import { budgetConstraint } from '../budget/search_budget';
 
-/** Flags that set the search configuration of the same name (src/search/config.ts). */
+/** Flags that set the search configuration of the same name (src/search/search_config.ts). */
 const CONFIG_FLAGS = ['epochs', 'archStartEpoch', 'batchSize', 'crop', 'layers', 'blocks', 'filterMultiplier', 'seed', 'threads',
   'recompute', 'gradClip', 'untiedCells', 'alphaPerLayer', 'baseScale', 'baseLongerSide', 'augment'] as const;
 

@@ -18,7 +18,7 @@ import { checkOutputPath, writeFileAtomic } from '../util/files';
 import { BUDGET_MAX } from './budget_options';
 import { validateLatencyTable } from '../budget/latency_table';
 import { CHECKPOINT } from '../run/run_dir';
-import { bandStats, readTrials, TRIAL_PREFIX } from '../report/trials';
+import { bandStats, readTrials, TRIAL_PREFIX } from '../report/trials_report';
 import { BUDGET_PREFIX, LATENCY_COPY, readGroups, tradeoffPoint } from '../report/tradeoff';
 import { BadInputError } from '../util/errors';
 import { readJsonFile } from '../util/json';

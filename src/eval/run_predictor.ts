@@ -10,8 +10,8 @@ import * as T from '../engine';
 import { Sample } from '../data/dataset';
 import { loadModel } from '../model/saved';
 import { RunRecord } from '../run/run_dir';
-import { SearchConfig } from '../search/config';
-import { restoreSearchState } from '../search/search';
+import { SearchConfig } from '../search/search_config';
+import { restoreSearchState } from '../search/run_search';
 import { Supernet } from '../search/supernet';
 import { predictSample } from './evaluate';
 

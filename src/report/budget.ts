@@ -1,5 +1,5 @@
 /**
- * The report of a search under a budget (search/budget.ts): the expected cost
+ * The report of a search under a budget (budget/search_budget.ts): the expected cost
  * of the relaxed architecture and the exact cost of the decoded one per epoch
  * against the budget, and each epoch's decoded architecture as a point of
  * cost against the supernet's trainB mIoU, beside the released S / M / L costs

@@ -16,7 +16,7 @@ import { lineChart } from './charts';
 import { configTable } from './config_table';
 import { page } from './page';
 import { predictionsSection } from './samples';
-import { isTrialsFolder, readTrials, trialsSections } from './trials';
+import { isTrialsFolder, readTrials, trialsSections } from './trials_report';
 import { comparisonSections, isComparisonFolder, readComparison } from './comparison';
 import { budgetSections } from './budget';
 import { isSweepFolder, sweepSections, tradeoffSections } from './tradeoff';

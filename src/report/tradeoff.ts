@@ -22,7 +22,7 @@ import { readJsonFile } from '../util/json';
 import { RELEASED, releasedMultiAdds } from './budget';
 import { scatter } from './charts';
 import { esc } from './svg';
-import { readTrials, Trial, trialsSections } from './trials';
+import { readTrials, Trial, trialsSections } from './trials_report';
 
 export const BUDGET_PREFIX = 'budget-';
 export const RETRAIN_DIR = 'retrain';

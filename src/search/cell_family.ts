@@ -1,6 +1,6 @@
 /**
  * What a searched cell is to the rest of the supernet, whichever
- * implementation builds it (cell.ts: fused for the search; reference/cell.ts:
+ * implementation builds it (fused_cell.ts: fused for the search; reference/reference_cell.ts:
  * op by op), and how a forward pass runs. Both implementations and the
  * trellis nodes (nodes.ts) import these; none of them imports another.
  */

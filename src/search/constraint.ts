@@ -5,7 +5,7 @@
  * (src/budget/) is the one there is; the core never imports it.
  */
 import { Genotype } from '../arch/genotype';
-import { SearchSpaceConfig } from './config';
+import { SearchSpaceConfig } from './search_config';
 import { Supernet } from './supernet';
 
 /**

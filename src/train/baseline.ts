@@ -22,7 +22,7 @@ import { loadModel } from '../model/saved';
 import { ModelConfig } from '../model/network';
 import { Rng } from '../util/random';
 import { writeFileAtomic } from '../util/files';
-import { TrainConfig } from './config';
+import { TrainConfig } from './train_config';
 import { runTraining, TrainRunOptions } from './trainer';
 import { percent } from '../util/format';
 

@@ -14,8 +14,8 @@ import { buildModel } from '../../src/model/presets';
 import { MetricsLog } from '../../src/run/metrics_log';
 import { budgetConstraint, BudgetSettings, SearchBudget } from '../../src/budget/search_budget';
 import { cheapestCost } from '../../src/budget/constrained_decode';
-import { resolveSearchConfig } from '../../src/search/config';
-import { runSearch } from '../../src/search/search';
+import { resolveSearchConfig } from '../../src/search/search_config';
+import { runSearch } from '../../src/search/run_search';
 import { Supernet } from '../../src/search/supernet';
 import { NetworkTrellis } from '../../src/arch/trellis';
 

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { validateGenotype } from '../../src/arch/genotype_file';
 import { openDataset } from '../../src/data/registry';
 import { Comparison, evaluateSaved, randomArchitectures } from '../../src/train/baseline';
-import { readTrials } from '../../src/report/trials';
+import { readTrials } from '../../src/report/trials_report';
 import { specsOf } from '../../src/report/vega';
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');

@@ -17,7 +17,7 @@ import { openDataset } from '../../src/data/registry';
 import { cheapestCost } from '../../src/budget/constrained_decode';
 import { trainArgs } from '../../src/trials/runner';
 import { assembleTable } from '../../src/deploy/latency';
-import { readTrials } from '../../src/report/trials';
+import { readTrials } from '../../src/report/trials_report';
 import { specsOf } from '../../src/report/vega';
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');

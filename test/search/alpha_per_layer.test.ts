@@ -17,7 +17,7 @@ import { numEdges } from '../../src/arch/topology';
 import { readGenotypeFile } from '../../src/arch/genotype_file';
 import { countCost } from '../../src/model/cost';
 import { buildModel } from '../../src/model/presets';
-import { resolveSearchConfig } from '../../src/search/config';
+import { resolveSearchConfig } from '../../src/search/search_config';
 import { Supernet } from '../../src/search/supernet';
 import { writeFileAtomic } from '../../src/util/files';
 

@@ -23,7 +23,7 @@ import { NetworkTrellis } from '../arch/trellis';
 import * as os from 'node:os';
 import { PROCESS_BYTES, sharedBy } from '../run/launch';
 import { ConfigError } from '../util/errors';
-import { SearchConfig } from './config';
+import { SearchConfig } from './search_config';
 
 const K_KEEP = 120;
 const K_RECOMPUTE = 21;

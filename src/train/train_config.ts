@@ -1,6 +1,6 @@
 /** Retraining settings: one typed record, the paper's defaults (Sec. 5.2), validated with messages that name the field. */
 import * as os from 'node:os';
-import { ConfigLayer, resolveConfig, Schema, threadsSpec } from '../run/config';
+import { ConfigLayer, resolveConfig, Schema, threadsSpec } from '../run/config_schema';
 
 export interface TrainConfig {
   /** Iterations in the LR schedule. Paper (Cityscapes): 1.5M. */

@@ -1,16 +1,16 @@
 /**
  * The reference supernet: the same network (stem, trellis, Eq. 6, heads) with
- * the op-by-op cells of ./cell.ts, and the map from the fused supernet's
+ * the op-by-op cells of ./reference_cell.ts, and the map from the fused supernet's
  * weights to its own, with which the equivalence tests run both on the same
  * weights and compare outputs and every gradient.
  */
 import * as T from '../../engine';
 import { ATROUS_OPS, SEP_OPS } from '../../arch/primitives';
 import { targetsOf } from '../../arch/topology';
-import { MixedCell } from '../cell';
-import { SearchSpaceConfig } from '../config';
+import { MixedCell } from '../fused_cell';
+import { SearchSpaceConfig } from '../search_config';
 import { Supernet, SupernetOptions } from '../supernet';
-import { ReferenceCell, ReferenceCells } from './cell';
+import { ReferenceCell, ReferenceCells } from './reference_cell';
 
 export function referenceSupernet(cfg: SearchSpaceConfig, o: Omit<SupernetOptions, 'cells'> = {}): Supernet {
   return new Supernet(cfg, { ...o, cells: (_blocks, untied) => new ReferenceCells(untied) });

@@ -3,7 +3,7 @@
  * per edge (Eq. 2: the alpha-weighted sum of every op), a cell of B blocks
  * (Eq. 1: each block sums the edges from every earlier state), run arrow by
  * arrow. The ops of a node's (up to three) cells are shared, as in the fused
- * cell (../cell.ts), or, untied, every arrow's cell has its own. Shared, the
+ * cell (../fused_cell.ts), or, untied, every arrow's cell has its own. Shared, the
  * edges from H^{l-2} are computed once, since every arrow's cell reads the
  * same H^{l-2} with the same ops. Slow (every arrow, edge and op on its own)
  * and obviously right: the fused cell is tested against it.
@@ -14,7 +14,7 @@ import { edgeIndex } from '../../arch/topology';
 import { BNConfig } from '../../nn/layers';
 import { ParameterStore } from '../../nn/params';
 import type { CellFamily, Pass, SearchCell } from '../cell_family';
-import { OpWeights, SEARCH_OPS, SearchOp } from './ops';
+import { OpWeights, SEARCH_OPS, SearchOp } from './reference_ops';
 
 /** Eq. 2: sum over ops of softmax(alpha)[op] * op(x). */
 export class MixedOp {

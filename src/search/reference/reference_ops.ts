@@ -9,7 +9,7 @@ import { AtrousOp, CELL_OPS, CellOpName, KERNEL, OP_TABLE, PoolOp, SepOp } from 
 import { BatchNorm, BNConfig } from '../../nn/layers';
 import { convInit, ParameterStore } from '../../nn/params';
 import type { Pass } from '../cell_family';
-import { atrousConv, depthwise, POOLS } from '../ops';
+import { atrousConv, depthwise, POOLS } from '../op_kernels';
 
 /** One op on one edge. x: (B, C, H, W) of arrow `arrow` -> (B, C, H, W). */
 export interface SearchOp {

@@ -27,12 +27,12 @@ import { agreeToStop, broadcastFromMain, FollowerRun, Parallel, requireSameWorld
 import { cosineLr } from '../run/schedule';
 import { archStep, weightStep } from './architect';
 import { evaluateSupernet } from './evaluate';
-import { SearchConfig, searchAugmentation } from './config';
+import { SearchConfig, searchAugmentation } from './search_config';
 import { Genotype } from '../arch/genotype';
 import { genotypeFileText, searchGenotypeFiles } from '../arch/genotype_file';
 import { Supernet } from './supernet';
 import { alphaRows } from './decode';
-import { checkSearchFits } from './memory';
+import { checkSearchFits } from './search_memory';
 import { restoreRngState, rngStateTensors } from '../run/device';
 import { ranksHere } from '../run/launch';
 import { writeFileAtomic } from '../util/files';

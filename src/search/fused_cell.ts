@@ -28,7 +28,7 @@ import { BatchNorm, BNConfig } from '../nn/layers';
 import { convInit, ParameterStore } from '../nn/params';
 import { ArchMixer, MixKey, mixKey, sourceEdgeRows } from './mixing';
 import type { CellFamily, Pass } from './cell_family';
-import { atrousConv, depthwise, POOLS } from './ops';
+import { atrousConv, depthwise, POOLS } from './op_kernels';
 
 const NSEP = SEP_OPS.length;
 const NCONV = CONV_OPS.length;

@@ -4,7 +4,7 @@
  */
 import * as os from 'node:os';
 import { BLOCKS, levelSizes, minCrop } from '../arch/space';
-import { ConfigLayer, resolveConfig, Schema, threadsSpec } from '../run/config';
+import { ConfigLayer, resolveConfig, Schema, threadsSpec } from '../run/config_schema';
 import { AugmentOptions } from '../data/pipeline';
 
 export interface SearchSpaceConfig {
@@ -23,7 +23,7 @@ export interface SearchSpaceConfig {
   /**
    * Eq. 6 with untied cells: each arrow's cell has its own op weights (about
    * 2.1x the cell weights). Default false: the cells into a node share them
-   * (the paper does not say; search/cell.ts).
+   * (the paper does not say; search/fused_cell.ts).
    */
   untiedCells: boolean;
   /** One alpha per layer, decoded to one cell per layer (the paper's future work, Sec. 6). Default false: one alpha (Sec. 4.1.2). */

@@ -20,9 +20,9 @@ if [ -z "${LIBTORCH:-}" ] && { [ ! -e /usr/include/torch/csrc/api/include/torch/
 fi
 
 # A fast BLAS for Debian's libtorch: it is built with BLAS_INFO=generic and calls libblas.so.3, which a
-# fresh Debian points at the reference BLAS (sgemm 1024: 6.4 GFLOP/s on these machines). Debian's OpenBLAS,
-# OpenMP flavour (threads follow libtorch's OpenMP settings), takes over that alternative: 85-145 GFLOP/s
-# (README, "libtorch"; `autodeeplab doctor` prints it). A BLAS the user chose (not the reference) is kept.
+# fresh Debian points at the reference BLAS, many times slower. Debian's OpenBLAS, OpenMP flavour (threads
+# follow libtorch's OpenMP settings), takes over that alternative (figures: docs/engine.md#blas;
+# `autodeeplab doctor` prints it). A BLAS the user chose (not the reference) is kept.
 BLAS_LINK=/usr/lib/x86_64-linux-gnu/libblas.so.3
 OPENBLAS=/usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3
 if [ -z "${LIBTORCH:-}" ] && [ "$(uname -m)" = x86_64 ] && { [ ! -e "$OPENBLAS" ] || [ "$(readlink -f "$BLAS_LINK")" = /usr/lib/x86_64-linux-gnu/blas/libblas.so.3 ]; }; then

@@ -57,7 +57,7 @@ export function distinctCells(g: Genotype): { cell: CellGenotype; layers: number
   return out.map(({ cell, layers }) => ({ cell, layers }));
 }
 
-/** The released Auto-DeepLab architecture (the paper's Fig. 3; ../shared/REFERENCE.md). */
+/** The released Auto-DeepLab architecture (the paper's Fig. 3; docs/reference.md). */
 export const AUTO_DEEPLAB_GENOTYPE: Genotype & { readonly cell: CellGenotype } = Object.freeze({
   version: 1,
   cell: {

@@ -21,7 +21,7 @@ import { formatComparison, runComparison } from '../train/baseline';
 import { cellOfLayer, Genotype } from '../arch/genotype';
 import { percent } from '../util/format';
 
-/** The quickstart's budget, in one place (README "Two commands" quotes it). */
+/** The quickstart's budget, in one place (docs/quickstart.md quotes it). */
 export const QUICKSTART = Object.freeze({
   /** Scene side in pixels and scenes per split (search uses the first `searchScenes` of the training scenes' seed). */
   imageSize: 64, searchScenes: 48, trainScenes: 192, valScenes: 24,

@@ -13,7 +13,7 @@ import { SkipBad } from './registry';
 
 /**
  * Below this many label pixels in all, the pre-check decodes every sample (label ranges too).
- * Measured on 2 cores: 200 JPEG+PNG pairs of 512x512 (52M pixels) take 1.6 s to decode, 0.15 s for headers only.
+ * Decoding costs about 10x reading the headers (docs/datasets.md#checks).
  */
 export const FULL_CHECK_PIXELS = 50_000_000;
 /** How many bad samples an error message names before it only counts the rest. */

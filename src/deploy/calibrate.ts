@@ -3,9 +3,7 @@
  * its own; inside a network the same kernels meet other caches, and
  * onnxruntime puts layout reorders where its own rules say. What remains after
  * counting each part as inside a network (ort_profile.ts) is mostly one
- * factor common to every architecture (measured 2026-12-02, onnxruntime, 1
- * thread, F = 20: 0.91-0.94 at 1024x2048, 0.93-1.03 at 256x512, 0.97-1.04 at
- * 128x256, 1.00-1.10 at 64x128). So the table times a few uniformly drawn
+ * factor common to every architecture (docs/budget.md#latency-tables). So the table times a few uniformly drawn
  * 12-layer networks end to end and scales every entry by the ratio of their
  * summed measured to summed predicted times (of as many layers as the
  * search will have: 12 by default). The calibration networks are

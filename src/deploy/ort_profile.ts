@@ -10,12 +10,8 @@
  * made the table over-predict by 10-30% (most at small sizes). onnxruntime's
  * own profiler times each run inside onnxruntime (the JS side of the call
  * left out) and every kernel of it, the reorders among them: a part inside a
- * network costs its run but the reorders. (Measured against other readings,
- * 2026-12-02, 1 thread, F = 20, 6 architectures at 64x128, 128x256 and
- * 256x512, predicted / measured: the whole call 1.02-1.16; run but reorders
- * 0.91-1.10; kernels alone 0.87-0.98, which leaves out the executor's own
- * cost per node that the network pays too; kernels plus a per-node cost
- * fitted over the parts 0.91-1.21.)
+ * network costs its run but the reorders. This reading predicted whole
+ * networks best of those compared (docs/budget.md#latency-tables).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';

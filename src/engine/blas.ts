@@ -1,8 +1,8 @@
 /**
  * Which BLAS libtorch's matrix products run on, and how fast: Debian's
  * libtorch links libblas.so.3, which Debian's alternatives point at the
- * reference BLAS (about 6 GFLOP/s) unless OpenBLAS is installed (about 145 on
- * the same 2 cores; README, "libtorch"). `autodeeplab doctor` prints both.
+ * reference BLAS, many times slower than OpenBLAS, unless OpenBLAS is
+ * installed (docs/performance.md#blas). `autodeeplab doctor` prints both.
  */
 import * as fs from 'node:fs';
 import { native } from './native';

@@ -92,4 +92,22 @@ function load(): NativeBinding {
   return require(file) as NativeBinding;
 }
 
-export const native: NativeBinding = load();
+let binding: NativeBinding | undefined;
+
+/**
+ * The addon, loaded on first use: libtorch takes most of a second to load, and a
+ * command that stops at a bad flag, or prints help, never needs it. The first
+ * property read falls through to the prototype (a Proxy), which loads the addon
+ * and copies its functions onto this object; later reads find them directly.
+ */
+export const native: NativeBinding = Object.create(
+  new Proxy({}, {
+    get(_target, key, receiver: Record<string | symbol, unknown>) {
+      if (binding === undefined) {
+        binding = load();
+        Object.assign(receiver, binding);
+      }
+      return (binding as unknown as Record<string | symbol, unknown>)[key];
+    },
+  }),
+) as NativeBinding;

@@ -1,5 +1,5 @@
 /**
- * The operations of a decoded cell, as released (../shared/REFERENCE.md):
+ * The operations of a decoded cell, as released (docs/reference.md):
  * one factory per family, each op's from its entry in OP_TABLE (arch/primitives.ts).
  * Order everywhere: ReLU -> conv -> BN. A stride of 2 applies to the ops that
  * read the cell's inputs when the cell moves to a coarser level.

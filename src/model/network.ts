@@ -126,7 +126,7 @@ export class AutoDeepLab {
 
   /**
    * Keep probability of cell l's op outputs at drop-path progress t in [0, 1]
-   * (training step / total steps; REFERENCE: scheduled drop path).
+   * (training step / total steps; docs/reference.md: scheduled drop path).
    */
   keepProbability(cell: number, progress: number): number {
     const p = this.cfg.dropPathKeep;

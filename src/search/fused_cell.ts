@@ -7,9 +7,8 @@
  * three) cells that Eq. 6 sums at a node share one set of op weights, as the
  * public PyTorch implementation does; only the arrow preprocessing differs.
  * The decoded network keeps one cell per node, and a shared cell is trained
- * on the inputs of all its arrows. At L = 12, F = 8 the cells hold 44.3M
- * weights shared against 94.0M untied (2.1x; test/search/untied.test.ts
- * counts both in closed form). With `untied` (--untied-cells) each arrow's
+ * on the inputs of all its arrows; untied cells hold about twice the weights
+ * (docs/search.md#what-is-searched). With `untied` (--untied-cells) each arrow's
  * cell has its own op weights, H^{l-2}'s edges included.
  *
  * Fusion: the A arrows sit in the channel dimension, (B, A*C, H, W), so every
@@ -124,19 +123,21 @@ export class MixedCell {
     const C = this.channels;
     // Untied: every arrow's cell reads H^{l-2} with its own weights, so it is repeated per arrow.
     const pp = this.untied && A > 1 ? T.reshape(T.expand(T.reshape(prevPrev, [B, 1, C, H, W]), [B, A, C, H, W]), [B, A * C, H, W]) : prevPrev;
-    const outs: T.Tensor[] = [this.sources[0].forward(pp, mixer, pass), this.sources[1].forward(prev, mixer, pass)];
+    // Each source's edges, (B, m, 1, C, H, W) per target: one split (one backward node) rather than a select per edge.
+    const edgesOf = (out: T.Tensor) => T.split(out, 1, 2);
+    const outs: T.Tensor[][] = [edgesOf(this.sources[0].forward(pp, mixer, pass)), edgesOf(this.sources[1].forward(prev, mixer, pass))];
     const blocks: T.Tensor[] = [];
     for (let i = 0; i < this.blocks; i++) {
       // Eq. 1: block i sums the edges from every earlier state (broadcast over arrows for a shared prevPrev).
       let s: T.Tensor | null = null;
       for (let j = 0; j < i + 2; j++) {
-        const part = T.select(outs[j], 2, targetSlot(j, i));
+        const part = outs[j][targetSlot(j, i)];
         s = s ? T.add(s, part) : part;
       }
       blocks.push(s!);
-      if (i < this.blocks - 1) outs.push(this.sources[i + 2].forward(T.reshape(s!, [B, A * C, H, W]), mixer, pass));
+      if (i < this.blocks - 1) outs.push(edgesOf(this.sources[i + 2].forward(T.reshape(s!, [B, A * C, H, W]), mixer, pass)));
     }
-    return T.stack(blocks, 2);
+    return T.cat(blocks, 2);
   }
 }
 

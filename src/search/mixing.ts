@@ -35,18 +35,27 @@ export interface MixKey {
 
 export const mixKey = (k: MixKey) => `${k.source}:${k.m}:${k.channels}:${k.copies}`;
 
+/** One source's weights before they are laid out for a width and arrow count. */
+interface SourceColumns {
+  /** (1, |CONV_OPS|, 1, E, 1) */
+  conv: T.Tensor;
+  pools: T.Tensor;
+  skip: T.Tensor;
+}
+
 export class ArchMixer {
   private readonly cache = new Map<string, SourceMix>();
-  private readonly rows: T.Tensor[] = [];
+  private readonly columns: SourceColumns[] = [];
 
   /**
    * alphaHat: (numEdges, |PRIMITIVES|) softmaxed; index tensors are kept by the caller.
    * Every (source, arrows, width) a forward pass will ask for is built here,
-   * in the caller's scope, so that per-node scopes can use them freely.
+   * in the caller's scope, so that per-node scopes can use them freely. The
+   * per-source columns are cut once; each (arrows, width, copies) adds only
+   * its broadcast of the conv columns (two operators).
    */
   constructor(alphaHat: T.Tensor, edgeRows: T.Tensor[], uses: readonly MixKey[]) {
-    // (E_j, |PRIMITIVES|) rows of alphaHat for the edges leaving each source.
-    for (const idx of edgeRows) this.rows.push(T.indexSelect(alphaHat, 0, idx));
+    for (const idx of edgeRows) this.columns.push(sourceColumns(T.indexSelect(alphaHat, 0, idx)));
     for (const u of uses) this.build(u);
   }
 
@@ -58,23 +67,26 @@ export class ArchMixer {
   }
 
   private build(u: MixKey): void {
-    const { source, m, channels, copies } = u;
     const key = mixKey(u);
-    let s = this.cache.get(key);
-    if (!s) {
-      const rows = this.rows[source]; // (E, |PRIMITIVES|)
-      const E = rows.shape[0];
-      const cols = (f: { first: number; count: number }) => T.transpose(T.narrow(rows, 1, f.first, f.count), 0, 1); // (count, E)
-      const n = CONV.count;
-      s = {
-        // (arrows as batch, CONV_OPS, copies, edge, channel): the conv-op BN's channel layout.
-        convOps: T.reshape(T.expand(T.reshape(cols(CONV), [1, n, 1, E, 1]), [m / copies, n, copies, E, channels]), [m * n * E * channels]),
-        pools: T.reshape(cols(POOL), [1, POOL.count, 1, E, 1, 1, 1]),
-        skip: T.reshape(T.narrow(rows, 1, PRIMITIVE_INDEX.skip, 1), [1, 1, E, 1, 1, 1]),
-      };
-      this.cache.set(key, s);
-    }
+    if (this.cache.has(key)) return;
+    const { source, m, channels, copies } = u;
+    const { conv, pools, skip } = this.columns[source];
+    const [, n, , E] = conv.shape;
+    // (arrows as batch, CONV_OPS, copies, edge, channel): the conv-op BN's channel layout.
+    const convOps = T.reshape(T.expand(conv, [m / copies, n, copies, E, channels]), [m * n * E * channels]);
+    this.cache.set(key, { convOps, pools, skip });
   }
+}
+
+/** rows: (E, |PRIMITIVES|), the alphas of the edges leaving one source. */
+function sourceColumns(rows: T.Tensor): SourceColumns {
+  const E = rows.shape[0];
+  const cols = (f: { first: number; count: number }) => T.transpose(T.narrow(rows, 1, f.first, f.count), 0, 1); // (count, E)
+  return {
+    conv: T.reshape(cols(CONV), [1, CONV.count, 1, E, 1]),
+    pools: T.reshape(cols(POOL), [1, POOL.count, 1, E, 1, 1, 1]),
+    skip: T.reshape(T.narrow(rows, 1, PRIMITIVE_INDEX.skip, 1), [1, 1, E, 1, 1, 1]),
+  };
 }
 
 /** int64 row indices of alpha for the edges leaving each source (kept constants). */

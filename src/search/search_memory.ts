@@ -12,11 +12,9 @@
  * input, the loss, the batch itself): PER_PIXEL bytes per image pixel.
  * Weights are held with their gradient and SGD momentum (3 copies); with
  * recomputation, gradients are freed segment by segment (about 2 copies).
- * Fitted to `npm run bench -- search` (F=8, B=5, L=12, batch 2, crops
- * 32/64/128, 48.2M weights: within 5% of the peak RSS; the bench prints the
- * estimate beside each measurement) and to peaks measured at L=2, B=2, F=2
- * (crops 750 / 1500 / 2500: 1.23 / 3.92 / 9.7 GB), where the full-resolution
- * tensors dominate.
+ * Fitted to `npm run bench -- search` (the bench prints the estimate beside
+ * each measurement) and to peaks of a tiny supernet at large crops, where the
+ * full-resolution tensors dominate (docs/search.md#memory-and-speed).
  */
 import { blockChannels, levelSizes } from '../arch/space';
 import { NetworkTrellis } from '../arch/trellis';

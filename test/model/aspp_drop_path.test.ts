@@ -11,7 +11,7 @@ import { ParameterStore } from '../../src/nn/params';
 import { assertClose } from '../helpers';
 
 describe('ASPP atrous rates', () => {
-  // DeepLab's rates at output stride 8 (released) and 16, halved again at 32 and doubled at 4 (../shared/REFERENCE.md, issue 12).
+  // DeepLab's rates at output stride 8 (released) and 16, halved again at 32 and doubled at 4 (docs/reference.md, issue 12).
   const expected: [Level[], number[]][] = [
     [[0, 0], [24, 48, 72]],
     [[...AUTO_DEEPLAB_GENOTYPE.path], [12, 24, 36]],

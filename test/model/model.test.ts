@@ -12,7 +12,7 @@ import { loadGenotype } from '../../src/arch/genotype_file';
 import { AUTO_DEEPLAB_GENOTYPE } from '../../src/arch/genotype';
 
 describe('Auto-DeepLab presets', () => {
-  // Table 2 (params) and ../shared/REFERENCE.md (plain conv multiply-accumulates at 1024x2048).
+  // Table 2 (params) and docs/reference.md (plain conv multiply-accumulates at 1024x2048).
   const expected = [
     ['autodeeplab-s', 10.15e6, 315.14e9],
     ['autodeeplab-m', 21.62e6, 431.00e9],

@@ -15,7 +15,7 @@ describe('search memory estimate', () => {
     assert.equal(stateElements(paper({ crop: 64 })), expected);
   });
 
-  it('reproduces the benchmark figures (README, GiB) within 10% (48.2M weights)', () => {
+  it('reproduces the benchmark figures (docs/search.md, GiB) within 10% (48.2M weights)', () => {
     const GiB = 2 ** 30;
     const measured: [number, boolean, number][] = [[32, true, 0.73 * GiB], [64, true, 0.76 * GiB], [128, true, 0.88 * GiB],
       [32, false, 0.89 * GiB], [64, false, 1.06 * GiB], [128, false, 1.68 * GiB]];

@@ -1,8 +1,8 @@
 /**
  * Depthwise convolution, stride 1, through the addon's adl::depthwise_conv2d:
  * libtorch's forward and input gradient, and a weight gradient of its own
- * (libtorch 1.13 computes 5x5 depthwise weight gradients 10-40x slower than
- * 3x3 ones; native/src/depthwise.cc). conv2d with groups = channels is the
+ * (libtorch 1.13's 5x5 depthwise weight gradient is far slower than its 3x3
+ * one: docs/performance.md#the-depthwise-weight-gradient; native/src/depthwise.cc). conv2d with groups = channels is the
  * reference; a test proves them equal in values and gradients.
  */
 import { callTensor } from '../dispatch';

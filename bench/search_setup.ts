@@ -5,9 +5,9 @@
  */
 import * as T from '../src/engine';
 import { archStep, weightStep } from '../src/search/architect';
-import { DEFAULT_SEARCH_CONFIG, SearchConfig } from '../src/search/config';
+import { DEFAULT_SEARCH_CONFIG, SearchConfig } from '../src/search/search_config';
 import { Supernet } from '../src/search/supernet';
-import { referenceSupernet } from '../src/search/reference/network';
+import { referenceSupernet } from '../src/search/reference/reference_network';
 
 export interface SearchWorkload {
   net: Supernet;

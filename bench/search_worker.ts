@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as T from '../src/engine';
 import { median } from './report';
-import { estimateSearchBytes } from '../src/search/memory';
+import { estimateSearchBytes } from '../src/search/search_memory';
 import { searchWorkload } from './search_setup';
 
 const [crop, mode, iterations, threads] = [Number(process.argv[2]), process.argv[3], Number(process.argv[4]), Number(process.argv[5])];

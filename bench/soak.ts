@@ -7,7 +7,7 @@
  */
 import * as T from '../src/engine';
 import { archStep, weightStep } from '../src/search/architect';
-import { resolveSearchConfig } from '../src/search/config';
+import { resolveSearchConfig } from '../src/search/search_config';
 import { Supernet } from '../src/search/supernet';
 import { printTable } from './report';
 

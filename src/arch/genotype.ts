@@ -5,11 +5,11 @@
  * layers (search --alpha-per-layer, the paper's Sec. 6) it names one cell per
  * layer instead (`cells`, one per entry of `path`); everything reads a layer's
  * cell through `cellOfLayer`. `train` builds exactly what this file says;
- * `genotype.schema.json` documents it.
+ * genotype_file.ts reads, validates and writes it;
+ * docs/genotype.schema.json documents it.
  */
-import { BadInputError } from '../util/errors';
-import { CellInput, cellInputsOf } from './topology';
-import { CellOpName, isPrimitive, PRIMITIVES } from './primitives';
+import { CellOpName } from './primitives';
+import { CellInput } from './topology';
 
 export interface BlockBranch {
   readonly input: CellInput;
@@ -57,60 +57,6 @@ export function distinctCells(g: Genotype): { cell: CellGenotype; layers: number
   return out.map(({ cell, layers }) => ({ cell, layers }));
 }
 
-export class GenotypeError extends BadInputError {
-  constructor(source: string, field: string, expected: string, got: unknown) {
-    super(`${source}: field '${field}' ${expected}, got ${JSON.stringify(got)}`);
-  }
-}
-
-/** Checks untrusted cell data at `field` (e.g. 'cell' or 'cells[3]') and returns it typed. */
-function validateCell(data: unknown, field: string, fail: (field: string, expected: string, got: unknown) => never): CellGenotype {
-  const cell = data as Record<string, unknown> | undefined;
-  if (typeof cell !== 'object' || cell === null) fail(field, 'must be an object with "blocks"', cell);
-  const blocks = cell!.blocks;
-  if (!Array.isArray(blocks) || blocks.length < 1) fail(`${field}.blocks`, 'must be a non-empty array of blocks', blocks);
-  (blocks as unknown[]).forEach((b, i) => {
-    if (!Array.isArray(b) || b.length !== 2) fail(`${field}.blocks[${i}]`, 'must be a pair of branches', b);
-    const allowed = cellInputsOf(i);
-    (b as unknown[]).forEach((branch, j) => {
-      const f = `${field}.blocks[${i}][${j}]`;
-      const br = branch as Record<string, unknown>;
-      if (typeof br !== 'object' || br === null) fail(f, 'must be {"input", "op"}', branch);
-      if (!allowed.includes(br.input as CellInput)) fail(`${f}.input`, `must be one of ${allowed.join(', ')}`, br.input);
-      if (!isPrimitive(br.op) || br.op === 'zero') {
-        fail(`${f}.op`, `must be one of ${PRIMITIVES.filter((p) => p !== 'zero').join(', ')}`, br.op);
-      }
-    });
-  });
-  return { blocks: blocks as BlockGenotype[] };
-}
-
-/** Checks untrusted data (a parsed JSON file) and returns it typed: `cell` (every layer) or `cells` (one per layer), not both. */
-export function validateGenotype(data: unknown, source = 'genotype'): Genotype {
-  const fail = (field: string, expected: string, got: unknown): never => {
-    throw new GenotypeError(source, field, expected, got);
-  };
-  if (typeof data !== 'object' || data === null) fail('(root)', 'must be an object', data);
-  const g = data as Record<string, unknown>;
-  if (g.version !== 1) fail('version', 'must be 1', g.version);
-  const path = g.path;
-  if (!Array.isArray(path) || path.length < 1) fail('path', 'must be a non-empty array of levels 0..3', path);
-  (path as unknown[]).forEach((k, l) => {
-    if (k !== 0 && k !== 1 && k !== 2 && k !== 3) fail(`path[${l}]`, 'must be a level 0..3 (output stride 4, 8, 16, 32)', k);
-    const prev = l === 0 ? 0 : (path as number[])[l - 1];
-    if (Math.abs((k as number) - prev) > 1) {
-      fail(`path[${l}]`, `must differ by at most 1 from the previous level ${prev}${l === 0 ? ' (the stem is at level 0)' : ''}`, k);
-    }
-  });
-  if (g.cells === undefined) return { version: 1, cell: validateCell(g.cell, 'cell', fail), path: path as Level[] };
-  if (g.cell !== undefined) fail('cells', 'must not be given together with "cell" (one cell for all layers, or one per layer)', '(both)');
-  const L = (path as unknown[]).length;
-  if (!Array.isArray(g.cells) || g.cells.length !== L) {
-    fail('cells', `must be an array of one cell per layer of the path (${L})`, Array.isArray(g.cells) ? `${g.cells.length} cells` : g.cells);
-  }
-  return { version: 1, cells: (g.cells as unknown[]).map((c, l) => validateCell(c, `cells[${l}]`, fail)), path: path as Level[] };
-}
-
 /** The released Auto-DeepLab architecture (the paper's Fig. 3; docs/reference.md). */
 export const AUTO_DEEPLAB_GENOTYPE: Genotype & { readonly cell: CellGenotype } = Object.freeze({
   version: 1,
@@ -125,6 +71,3 @@ export const AUTO_DEEPLAB_GENOTYPE: Genotype & { readonly cell: CellGenotype } =
   },
   path: [0, 0, 0, 1, 2, 1, 2, 2, 3, 3, 2, 1],
 } as Genotype & { readonly cell: CellGenotype });
-
-/** The JSON schema that documents genotype files (docs/genotype.schema.json). */
-export const GENOTYPE_SCHEMA_ID = 'https://autodeeplab.dev/genotype.schema.json';

@@ -12,13 +12,12 @@
  *   step is taken with probability proportional to its count.
  */
 import { Rng } from '../util/random';
-import { BlockBranch, BlockGenotype, Genotype, Level, validateGenotype } from './genotype';
-import { CellOpName, PRIMITIVES } from './primitives';
+import { BlockBranch, BlockGenotype, Genotype, Level } from './genotype';
+import { validateGenotype } from './genotype_file';
+import { CELL_OPS, CellOpName } from './primitives';
 import { cellInputsOf } from './topology';
 import { NetworkTrellis } from './trellis';
 
-/** Every op a decoded cell may use (all but zero). */
-export const CELL_OPS: readonly CellOpName[] = PRIMITIVES.filter((p): p is CellOpName => p !== 'zero');
 
 /** A cell of `blocks` blocks, uniform over pairs of distinct inputs and over `ops` per branch. */
 export function sampleCell(rng: Rng, blocks: number, ops: readonly CellOpName[] = CELL_OPS): BlockGenotype[] {

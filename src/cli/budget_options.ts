@@ -1,5 +1,5 @@
 /**
- * The budget of a search (src/search/budget.ts): the flags --budget or
+ * The budget of a search (src/budget/search_budget.ts): the flags --budget or
  * --budget-ms and their companions, or a `budget` section of the --config
  * file, which the typed flags override.
  */
@@ -9,12 +9,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BadInputError, ConfigError } from '../util/errors';
 import { readJsonFile } from '../util/json';
-import { CostTable, genotypeCost, MultiAddsTable } from '../arch/cost_table';
+import { CostTable, genotypeCost, MultiAddsTable } from '../budget/cost_table';
 import { Genotype } from '../arch/genotype';
-import { LatencyTable, validateLatencyTable } from '../arch/latency_table';
-import { checkField, FieldSpec } from '../run/config';
-import { BudgetSettings, DEFAULT_BUDGET, format } from '../search/budget';
-import { SearchConfig } from '../search/config';
+import { LatencyTable, validateLatencyTable } from '../budget/latency_table';
+import { checkField, FieldSpec } from '../run/config_schema';
+import { BudgetSettings, DEFAULT_BUDGET, format } from '../budget/search_budget';
+import { SearchConfig } from '../search/search_config';
 import { int, numIn, readJsonConfig, sizeArg } from './options';
 
 type BudgetFlags = { budget?: number; budgetMs?: number; budgetSize?: [number, number]; budgetFilterMultiplier?: number; budgetWeight?: number; latencyTable?: string };

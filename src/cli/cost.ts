@@ -2,7 +2,8 @@
 import { Command } from 'commander';
 import { BadInputError } from '../util/errors';
 import { countCost } from '../model/cost';
-import { buildModel, loadGenotype } from '../model/presets';
+import { buildModel } from '../model/presets';
+import { loadGenotype } from '../arch/genotype_file';
 import { int, sizeArg } from './options';
 
 

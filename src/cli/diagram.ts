@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { isPreset } from '../model/presets';
 import { writeFileAtomic } from '../util/files';
-import { readGenotypeFile } from './genotype_file';
+import { readGenotypeFile } from '../arch/genotype_file';
 import { cellSvgs, trellisSvg } from '../report/diagrams';
 import { AUTO_DEEPLAB_GENOTYPE } from '../arch/genotype';
 import { BadInputError } from '../util/errors';

@@ -6,13 +6,13 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { genotypeCost, MultiAddsTable } from '../arch/cost_table';
-import { readGenotypeFile } from './genotype_file';
+import { genotypeCost, MultiAddsTable } from '../budget/cost_table';
+import { readGenotypeFile } from '../arch/genotype_file';
 import { NetworkTrellis } from '../arch/trellis';
-import { cheapestCost } from '../search/budget_decode';
+import { cheapestCost } from '../budget/constrained_decode';
 import { Comparison, pairedBySeed } from '../train/baseline';
 import { pairedTest } from '../util/paired';
-import { bandStats, opFrequencies, readTrials } from '../report/trials';
+import { bandStats, opFrequencies, readTrials } from '../report/trials_report';
 import { NetworkFigure, QuickstartRun } from '../report/evidence_tables';
 import { QUICKSTART } from './quickstart';
 

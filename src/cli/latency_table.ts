@@ -1,9 +1,10 @@
 /** `autodeeplab latency-table`: time every part of the retrained network on this machine, for search --budget-ms. */
 import { Command } from 'commander';
-import { genotypeCost } from '../arch/cost_table';
-import { AUTO_DEEPLAB_GENOTYPE, cellOfLayer, validateGenotype } from '../arch/genotype';
+import { genotypeCost } from '../budget/cost_table';
+import { AUTO_DEEPLAB_GENOTYPE, cellOfLayer } from '../arch/genotype';
+import { loadGenotype } from '../arch/genotype_file';
 import { sampleGenotype } from '../arch/random';
-import { LatencyTable, LatencyTableData, validateLatencyTable } from '../arch/latency_table';
+import { LatencyTable, LatencyTableData, validateLatencyTable } from '../budget/latency_table';
 import { readJsonFile } from '../util/json';
 import { calibrateTable, timeNetwork } from '../deploy/calibrate';
 import { Clock, measureLatencyTable, RuntimeName } from '../deploy/latency';
@@ -72,7 +73,7 @@ async function latencyTable(o: Flags, cmd: Command): Promise<void> {
   if (o.out) checkOutputPath('--out', o.out, 'file');
   const genotypes = o.genotypes === undefined ? [] : o.genotypes.split(',').map((f) => {
     if (!f.trim()) throw new BadInputError(`--genotypes: an empty file name in '${o.genotypes}' (expected comma-separated genotype files)`);
-    return { file: f, genotype: validateGenotype(readJsonFile(f, '--genotypes'), f) };
+    return { file: f, genotype: loadGenotype(f, '--genotypes') };
   });
   const fromTable = o.from ? validateLatencyTable(readJsonFile(o.from, '--from'), o.from) : null;
   const blocks = fromTable?.shape.blocks ?? o.blocks;

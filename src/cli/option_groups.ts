@@ -9,7 +9,7 @@ import { Command, Option } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DatasetOptions } from '../data/registry';
-import { ConfigLayer } from '../run/config';
+import { ConfigLayer } from '../run/config_schema';
 import { DEVICE_HELP } from '../run/device';
 import { BadInputError } from '../util/errors';
 import { int, num, nprocArg, readJsonConfig, scaleList, threadsArg, MAX_THREADS } from './options';

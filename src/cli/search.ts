@@ -4,17 +4,18 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { datasetBaseResize, openDataset, reportSkipped } from '../data/registry';
 import { preflightDataset } from '../data/preflight';
-import { resolveSearchConfig } from '../search/config';
-import { runSearch } from '../search/search';
+import { resolveSearchConfig } from '../search/search_config';
+import { runSearch } from '../search/run_search';
 import { useDevice } from '../run/device';
 import { joinJob, launchSelf, leaveJob, quietStop } from '../run/ddp';
-import { estimateSearchBytes } from '../search/memory';
+import { estimateSearchBytes } from '../search/search_memory';
 import { addDatasetOptions, addRunOptions, configLayers, DatasetFlags, datasetOptions, nprocOption, RunFlags } from './option_groups';
 import { gracefulStop, int, num, timestamp } from './options';
 import { lateProgress } from './progress';
 import { addBudgetOptions, budgetSummary, resolveBudget } from './budget_options';
+import { budgetConstraint } from '../budget/search_budget';
 
-/** Flags that set the search configuration of the same name (src/search/config.ts). */
+/** Flags that set the search configuration of the same name (src/search/search_config.ts). */
 const CONFIG_FLAGS = ['epochs', 'archStartEpoch', 'batchSize', 'crop', 'layers', 'blocks', 'filterMultiplier', 'seed', 'threads',
   'recompute', 'gradClip', 'untiedCells', 'alphaPerLayer', 'baseScale', 'baseLongerSide', 'augment'] as const;
 
@@ -73,7 +74,7 @@ checkpoint.safetensors to the run directory; genotype.json also on every stop.`)
       const out = flags.out ?? path.join('runs', `search-${timestamp()}`);
       const bar = lateProgress('search');
       const result = await runSearch({
-        config, dataset, out, budget: budget?.settings, costTable: budget?.table, budgetSource: budget?.source, resume: flags.resume, maxIterations: flags.maxIterations, checkpointEvery: flags.checkpointEvery,
+        config, dataset, out, constraint: budget && budgetConstraint(budget.settings, budget.table, budget.source), resume: flags.resume, maxIterations: flags.maxIterations, checkpointEvery: flags.checkpointEvery,
         shouldStop: main ? gracefulStop('search') : quietStop(), parallel,
         // Batches are prepared in a worker thread (with --skip-bad, inline, so that every skip is reported).
         datasetSpec: flags.skipBad ? undefined : { name: flags.dataset, options: dsOptions },

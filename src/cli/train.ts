@@ -9,10 +9,10 @@ import { preflightDataset } from '../data/preflight';
 import { evaluateDataset } from '../eval/evaluate';
 import { modelConfig } from '../model/presets';
 import { loadModel } from '../model/saved';
-import { PAPER_DROP_PATH_KEEP, resolveTrainConfig } from '../train/config';
+import { PAPER_DROP_PATH_KEEP, resolveTrainConfig } from '../train/train_config';
 import { runTraining } from '../train/trainer';
 import { BadInputError } from '../util/errors';
-import { readGenotypeFile } from './genotype_file';
+import { readGenotypeFile } from '../arch/genotype_file';
 import { useDevice } from '../run/device';
 import { joinJob, launchSelf, leaveJob, quietStop } from '../run/ddp';
 import { PROCESS_BYTES } from '../run/launch';
@@ -25,7 +25,7 @@ interface TrainFlags extends DatasetFlags, RunFlags {
   arch?: string; genotype?: string; filterMultiplier?: number; bnMomentum?: number; dropPathKeep?: number; paperDropPath?: boolean; nproc?: number;
 }
 
-/** Flags that set the training configuration of the same name (src/train/config.ts). */
+/** Flags that set the training configuration of the same name (src/train/train_config.ts). */
 const CONFIG_FLAGS = ['crop', 'batchSize', 'iterations', 'lr', 'seed', 'threads', 'evalEvery', 'baseScale', 'baseLongerSide'] as const;
 
 /** The model's drop-path keep probability from --drop-path-keep or --paper-drop-path (not both); undefined: off. */

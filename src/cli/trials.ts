@@ -8,22 +8,22 @@
  *
  * A sweep over cost budgets (--budgets 230,260) runs the trials under each
  * budget into DIR/budget-<B>/trial-<seed>/; --retrain-iterations retrains
- * each decoded genotype into its trial's retrain/ (trial_runs.ts). The report
+ * each decoded genotype into its trial's retrain/ (src/trials/runner.ts). The report
  * then plots mIoU against the exact cost (report/tradeoff.ts).
  */
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkOutputPath, writeFileAtomic } from '../util/files';
 import { BUDGET_MAX } from './budget_options';
-import { validateLatencyTable } from '../arch/latency_table';
+import { validateLatencyTable } from '../budget/latency_table';
 import { CHECKPOINT } from '../run/run_dir';
-import { bandStats, readTrials, TRIAL_PREFIX } from '../report/trials';
+import { bandStats, readTrials, TRIAL_PREFIX } from '../report/trials_report';
 import { BUDGET_PREFIX, LATENCY_COPY, readGroups, tradeoffPoint } from '../report/tradeoff';
 import { BadInputError } from '../util/errors';
 import { readJsonFile } from '../util/json';
 import { int } from './options';
-import { budgetList, Children, flagName, flagValue, OWN_TRAIN, runRetrain, runSearch, splitArgs } from './trial_runs';
+import { Children, flagName, flagValue, OWN_TRAIN, runTrialRetrain, runTrialSearch, splitArgs } from '../trials/runner';
 import { percent } from '../util/format';
 
 interface TrialsFlags { trials: number; firstSeed: number; jobs: number; out: string; budgets?: number[]; retrainIterations: number; retrainArgs: string }
@@ -73,6 +73,15 @@ function keepLatencyTable(table: string, out: string): void {
 }
 
 /** Removes a folder if it exists and is empty. */
+/** --budgets 230,260: distinct positive numbers separated by commas. */
+function budgetList(v: string): number[] {
+  const xs = v.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
+  if (!xs.length || xs.some((x) => !(x > 0 && Number.isFinite(x))) || new Set(xs).size !== xs.length) {
+    throw new InvalidArgumentError(`expected distinct positive numbers separated by commas, e.g. 230,260, got '${v}'`);
+  }
+  return xs;
+}
+
 function removeIfEmpty(dir: string): void {
   if (fs.existsSync(dir) && fs.readdirSync(dir).length === 0) fs.rmdirSync(dir);
 }
@@ -134,7 +143,7 @@ Run the same command again to continue: finished searches and retrainings are sk
         if (finished(groupOf(job), job.seed)) process.stderr.write(`trials: ${label} finished earlier (${dir}), skipped\n`);
         else {
           process.stderr.write(`trials: ${label}${fs.existsSync(path.join(dir, CHECKPOINT)) ? ' (resuming)' : ''} -> ${dir}\n`);
-          const code = await runSearch(children, args, dir, job.seed);
+          const code = await runTrialSearch(children, args, dir, job.seed);
           if (code === 2) {
             for (const d of [dir, groupOf(job)]) removeIfEmpty(d); // what the refused search left: no empty budget-<B>/ in the report's folder
             throw new BadInputError(`trials: search exited 2 for ${label} (bad input; see its message above)`);
@@ -145,7 +154,7 @@ Run the same command again to continue: finished searches and retrainings are sk
           }
         }
         if (f.retrainIterations > 0) {
-          if ((await runRetrain(children, args, retrainArgs, f.retrainIterations, dir, job.seed, label)) === false) failedRetrain.push(label);
+          if ((await runTrialRetrain(children, args, retrainArgs, f.retrainIterations, dir, job.seed, label)) === false) failedRetrain.push(label);
         }
       };
       const worker = async () => {

@@ -11,9 +11,9 @@
  * other architectures (latency-table --check, drawn from seeds 1..n) is not
  * a check on the networks the factor was fitted to.
  */
-import { genotypeCost } from '../arch/cost_table';
+import { genotypeCost } from '../budget/cost_table';
 import { Genotype } from '../arch/genotype';
-import { LatencyTable, LatencyTableData, scaleTable } from '../arch/latency_table';
+import { LatencyTable, LatencyTableData, scaleTable } from '../budget/latency_table';
 import { sampleGenotype } from '../arch/random';
 import { buildModel } from '../model/presets';
 import { Rng } from '../util/random';

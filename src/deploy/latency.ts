@@ -2,20 +2,20 @@
  * Measured latency of every part of the retrained network on this machine,
  * in libtorch (this project's engine) or onnxruntime (each part exported as
  * its own ONNX graph, as `export` writes whole models), written as a
- * LatencyTableData (arch/latency_table.ts). Parts are built from the model's
+ * LatencyTableData (budget/latency_table.ts). Parts are built from the model's
  * own modules (ops, ASPP, decoder) with the released batch norm in evaluation
  * mode; the stem, a cell's 1x1 preprocessing and its sums are the same calls
  * as in model/network.ts and model/cell.ts. Each time is the median of
  * `repeats` runs after two warm-up runs, batch 1.
  */
 import * as T from '../engine';
-import { NetworkShape } from '../arch/cost_table';
-import { LatencyTableData, nominalSizes, sourceChannels, tableChannels } from '../arch/latency_table';
+import { NetworkShape } from '../budget/cost_table';
+import { LatencyTableData, nominalSizes, sourceChannels, tableChannels } from '../budget/latency_table';
 import { CellOpName, PRIMITIVES } from '../arch/primitives';
 import { BatchNorm } from '../nn/layers';
 import { convInit, ParameterStore } from '../nn/params';
 import { ASPP, asppRates, Decoder, RELEASED_BN } from '../model/network';
-import { OPS } from '../model/ops';
+import { OPS } from '../model/cell_ops';
 import { inGraphMs } from './ort_profile';
 import { Clock, Part, PartTiming, RuntimeName, timePartClocks } from './part_timing';
 

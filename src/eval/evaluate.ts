@@ -6,7 +6,7 @@
 import * as T from '../engine';
 import { normalizeImage, Shard } from '../data/pipeline';
 import { Sample, SegmentationDataset } from '../data/dataset';
-import { ConfusionMatrix } from './metrics';
+import { ConfusionMatrix } from '../data/confusion';
 import { sumOverRanks } from '../run/ddp';
 
 /** images (1, 3, H, W) normalised -> logits (1, classes, H, W). */

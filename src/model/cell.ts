@@ -8,7 +8,7 @@ import { BatchNorm, BNConfig } from '../nn/layers';
 import { convInit, ParameterStore } from '../nn/params';
 import { CellGenotype } from '../arch/genotype';
 import { inputIndex } from '../arch/topology';
-import { CellOp, OPS } from './ops';
+import { CellOp, OPS } from './cell_ops';
 
 /** Scheduled drop path (Zoph et al.): per-sample mask on an op output, rescaled by 1/keep. */
 export function dropPath(x: T.Tensor, keep: number): T.Tensor {

@@ -7,7 +7,8 @@
 import * as T from '../engine';
 import { BatchNorm, BNConfig, ConvBNReLU } from '../nn/layers';
 import { convInit, ParameterStore, zerosInit } from '../nn/params';
-import { cellOfLayer, Genotype, validateGenotype } from '../arch/genotype';
+import { cellOfLayer, Genotype } from '../arch/genotype';
+import { validateGenotype } from '../arch/genotype_file';
 import { GenotypeCell } from './cell';
 
 export interface ModelConfig {

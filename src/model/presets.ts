@@ -1,6 +1,5 @@
 /** The released architectures (the paper's Table 2) and model construction from presets or genotype files. */
-import { readJsonFile } from '../util/json';
-import { AUTO_DEEPLAB_GENOTYPE, Genotype, validateGenotype } from '../arch/genotype';
+import { AUTO_DEEPLAB_GENOTYPE, Genotype } from '../arch/genotype';
 import { AutoDeepLab, defaultLowLevelCell, ModelConfig, RELEASED_BN } from './network';
 import { BadInputError } from '../util/errors';
 
@@ -13,11 +12,6 @@ export type PresetName = keyof typeof PRESETS;
 
 export function isPreset(name: string): name is PresetName {
   return name in PRESETS;
-}
-
-/** Reads and validates a genotype file (as `search` writes it). */
-export function loadGenotype(file: string): Genotype {
-  return validateGenotype(readJsonFile(file, '--genotype'), file);
 }
 
 export interface BuildOptions {

@@ -1,11 +1,11 @@
 /**
- * The report of a search under a budget (search/budget.ts): the expected cost
+ * The report of a search under a budget (budget/search_budget.ts): the expected cost
  * of the relaxed architecture and the exact cost of the decoded one per epoch
  * against the budget, and each epoch's decoded architecture as a point of
  * cost against the supernet's trainB mIoU, beside the released S / M / L costs
  * (Multi-Adds budgets: the same size and class count, F = 20 / 32 / 48).
  */
-import { genotypeCost, MultiAddsTable } from '../arch/cost_table';
+import { genotypeCost, MultiAddsTable } from '../budget/cost_table';
 import { AUTO_DEEPLAB_GENOTYPE } from '../arch/genotype';
 import { lineChart, scatter } from './charts';
 

@@ -6,12 +6,9 @@
  */
 import { CellGenotype, cellOfLayer, Genotype, STRIDES } from '../arch/genotype';
 import { NetworkTrellis } from '../arch/trellis';
+import { OP_TABLE } from '../arch/primitives';
 import { esc, svg } from './svg';
 
-const OP_COLORS: Record<string, string> = {
-  sep3x3: '#1f77b4', sep5x5: '#17becf', atrous3x3: '#d62728', atrous5x5: '#ff7f0e',
-  avgpool3x3: '#2ca02c', maxpool3x3: '#9467bd', skip: '#7f7f7f',
-};
 
 /** betaHat[l][k][d + 1]: optional normalised betas of the search. */
 export function trellisSvg(genotype: Genotype, betaHat?: number[][][]): string {
@@ -86,7 +83,7 @@ export function cellSvg(cell: CellGenotype, title = 'cell'): string {
   const boxes: string[] = [];
   const lanes = { top: 0, bottom: 0 };
   for (const b of branches) {
-    const color = OP_COLORS[b.op] ?? '#000';
+    const color = OP_TABLE[b.op].color;
     const [xs, ys] = source(b.input);
     const [xt, yt] = [colX(b.i + 1) - OP_W - 10, rowY(b.top)];
     const d = b.long

@@ -7,7 +7,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Genotype, validateGenotype } from '../arch/genotype';
+import { Genotype } from '../arch/genotype';
+import { validateGenotype } from '../arch/genotype_file';
 import { readRunDir } from '../run/run_dir';
 import { writeFileAtomic } from '../util/files';
 import { architectureSections, EpochGenotype } from './architecture';
@@ -15,7 +16,7 @@ import { lineChart } from './charts';
 import { configTable } from './config_table';
 import { page } from './page';
 import { predictionsSection } from './samples';
-import { isTrialsFolder, readTrials, trialsSections } from './trials';
+import { isTrialsFolder, readTrials, trialsSections } from './trials_report';
 import { comparisonSections, isComparisonFolder, readComparison } from './comparison';
 import { budgetSections } from './budget';
 import { isSweepFolder, sweepSections, tradeoffSections } from './tradeoff';

@@ -8,20 +8,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import * as T from '../engine';
 import { openDataset } from '../data/registry';
 import { SegmentationDataset } from '../data/dataset';
-import { predictSample } from '../eval/evaluate';
-import { Supernet } from '../search/supernet';
-import { SearchConfig } from '../search/config';
 import { RunRecord } from '../run/run_dir';
-import { restoreSearchState } from '../search/search';
-import { loadModel } from '../model/saved';
+import { runPredictor } from '../eval/run_predictor';
 import { BadInputError } from '../util/errors';
 import { esc } from './svg';
 
-/** Longest side, in pixels, that a trained model predicts at here (a thumbnail, not an evaluation). */
-const MAX_SIDE = 256;
 /** Width of each picture in the page. */
 const SHOWN_WIDTH = 200;
 
@@ -54,27 +47,6 @@ export function sampleDataset(cfg: Record<string, unknown>, n: number, builtinIm
   }
 }
 
-/** The run's own model as a predictor: the trained model, else the search's supernet at its checkpoint. */
-function runPredictor(run: RunRecord): { predict: (x: T.Tensor) => T.Tensor; crop: number | null; dispose: () => void } | null {
-  const cfg = run.config!;
-  if (fs.existsSync(path.join(run.dir, 'model.safetensors'))) {
-    const { model } = loadModel(path.join(run.dir, 'model.safetensors'));
-    return { predict: (x) => model.forward(x, false), crop: null, dispose: () => model.weights.dispose() };
-  }
-  if (!run.checkpointFile || !cfg.layers) return null;
-  const sc = cfg as unknown as SearchConfig;
-  const net = new Supernet(sc);
-  T.tidy(() => restoreSearchState(net, run.loadCheckpoint('search'), run.checkpointFile!));
-  return { predict: (x) => net.forward(x, false), crop: sc.crop, dispose: () => net.dispose() };
-}
-
-/** The input size a sample is predicted at: the search's square crop, else the image scaled to at most MAX_SIDE. */
-function inputSize(h: number, w: number, crop: number | null): [number, number] {
-  if (crop) return [crop, crop];
-  const f = Math.min(1, MAX_SIDE / Math.max(h, w));
-  return [Math.max(16, Math.round(h * f)), Math.max(16, Math.round(w * f))];
-}
-
 /** The classes present in some label map, as swatches. */
 function classLegend(ds: SegmentationDataset, present: Set<number>): string {
   const items = [...present].sort((a, b) => a - b).filter((k) => k < ds.numClasses).map((k) => {
@@ -99,9 +71,7 @@ export async function predictionsSection(run: RunRecord, n: number, dataRoot?: s
   try {
     for (let i = 0; i < Math.min(n, dataset.length); i++) {
       const s = await dataset.get(i);
-      const size = inputSize(s.height, s.width, model.crop);
-      // Predicted at `size`, the logits resized back to the image (inferProbabilities).
-      const pred = predictSample((x) => model.predict(size[0] === s.height && size[1] === s.width ? x : T.resizeBilinear(x, size, true)), s, { scales: [1], flip: false });
+      const pred = model.predictSample(s);
       for (const v of s.label) present.add(v);
       for (const v of pred) present.add(v);
       const [img, gt, pr] = await Promise.all([pngUri(s.width, s.height, s.image), pngUri(s.width, s.height, colorize(s.label, dataset.palette)),

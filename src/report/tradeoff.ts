@@ -14,15 +14,15 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { genotypeCost, MultiAddsTable } from '../arch/cost_table';
+import { genotypeCost, MultiAddsTable } from '../budget/cost_table';
 import { AUTO_DEEPLAB_GENOTYPE, cellOfLayer } from '../arch/genotype';
-import { LatencyTable, validateLatencyTable } from '../arch/latency_table';
+import { LatencyTable, validateLatencyTable } from '../budget/latency_table';
 import { readRunDir } from '../run/run_dir';
 import { readJsonFile } from '../util/json';
 import { RELEASED, releasedMultiAdds } from './budget';
 import { scatter } from './charts';
 import { esc } from './svg';
-import { readTrials, Trial, trialsSections } from './trials';
+import { readTrials, Trial, trialsSections } from './trials_report';
 
 export const BUDGET_PREFIX = 'budget-';
 export const RETRAIN_DIR = 'retrain';

@@ -18,7 +18,7 @@ import { BadInputError } from '../util/errors';
 import { checkOutputPath, writeFileAtomic } from '../util/files';
 import { readJsonFile } from '../util/json';
 import { Checkpoint, loadCheckpoint, saveCheckpoint } from './checkpoint';
-import { configDifferences } from './config';
+import { configDifferences } from './config_schema';
 import { MetricsLog } from './metrics_log';
 
 export const CHECKPOINT = 'checkpoint.safetensors';

@@ -69,7 +69,7 @@ export function weightStep(net: Supernet, opt: T.Optimizer, batch: Batch, gradCl
 
 /**
  * 2. Update alpha, beta by grad_{alpha,beta} L_trainB(w, alpha, beta). Returns the loss.
- * addGrad (a budget's penalty, budget.ts) adds its own gradient to alpha and beta before the step
+ * addGrad (a budget's penalty, budget/search_budget.ts) adds its own gradient to alpha and beta before the step
  * (after the averaging over ranks: every rank computes the same penalty from the same alpha and beta).
  */
 export function archStep(net: Supernet, opt: T.Optimizer, batch: Batch, par?: Parallel, addGrad?: (net: Supernet) => void): number {

@@ -1,7 +1,7 @@
 /** The search's per-epoch evaluation of the supernet on trainB, in one process or shared out over the ranks of a data-parallel job. */
 import * as T from '../engine';
 import { BatchSampler, Shard } from '../data/pipeline';
-import { ConfusionMatrix } from '../eval/metrics';
+import { ConfusionMatrix } from '../data/confusion';
 import { sumOverRanks } from '../run/ddp';
 import { segmentationLoss } from './architect';
 import { Supernet } from './supernet';

@@ -8,20 +8,7 @@ import { betaIndex } from '../arch/topology';
 import { Arrow } from '../arch/trellis';
 import { BNConfig, ReLUConvBN } from '../nn/layers';
 import { ParameterStore } from '../nn/params';
-import { Pass } from './cell';
-
-/** A node's cell: prev (B, A*C, H, W), one slice per arrow; prevPrev (B, C, H, W) -> (B, A, blocks, C, H, W). */
-export interface SearchCell<Mix> {
-  forward(prev: T.Tensor, prevPrev: T.Tensor, mix: Mix, pass: Pass): T.Tensor;
-}
-
-/** Builds the cells of one supernet, and the per-forward view of softmax(alpha) that they read. */
-export interface CellFamily<Mix> {
-  create(store: ParameterStore, name: string, blocks: number, channels: number, arrows: number, bn: BNConfig): SearchCell<Mix>;
-  /** Called once per forward pass, in that pass's scope (alphaHat: (numEdges, |PRIMITIVES|)). */
-  mix(alphaHat: T.Tensor): Mix;
-  dispose(): void;
-}
+import { CellFamily, Pass, SearchCell } from './cell_family';
 
 /** Incoming-arrow preprocessing (Sec. 5.1): s/2 -> s stride-2 conv, s -> s 1x1, 2s -> s upsample + 1x1. */
 export class ArrowPre {

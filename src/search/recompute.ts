@@ -9,7 +9,7 @@
  * count the first pass only (the recomputed passes run with updateStats off).
  */
 import * as T from '../engine';
-import type { Pass } from './cell';
+import type { Pass } from './cell_family';
 
 /** Node outputs of one layer, by level. */
 export type States = Map<number, T.Tensor>;

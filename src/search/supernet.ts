@@ -28,11 +28,12 @@ import { Genotype, Level } from '../arch/genotype';
 import { NetworkTrellis } from '../arch/trellis';
 import { BatchNorm, BNConfig, SEARCH_BN } from '../nn/layers';
 import { heInit, ParameterStore } from '../nn/params';
-import { FusedCells, Pass } from './cell';
-import { SearchSpaceConfig } from './config';
+import { FusedCells } from './fused_cell';
+import { CellFamily, Pass } from './cell_family';
+import { SearchSpaceConfig } from './search_config';
 import { decodeCell, decodeCells, viterbiDecode } from './decode';
 import { SearchASPP } from './heads';
-import { CellFamily, TrellisNode } from './nodes';
+import { TrellisNode } from './nodes';
 import { LayerContext, recomputedLossAndGrad, Segments } from './recompute';
 
 const STEM_MID = 64;

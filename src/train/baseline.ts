@@ -2,7 +2,7 @@
  * Searched vs random (issue 12, item 7; issue 20): K architectures drawn from
  * the same space, by default uniformly among those whose exact Multi-Adds (the
  * retrained network at the training crop) lie within a band around the
- * searched one's (src/arch/equal_cost.ts), or uniformly over the whole space
+ * searched one's (src/budget/equal_cost.ts), or uniformly over the whole space
  * (src/arch/random.ts); each retrained with exactly the searched one's
  * settings (model options, schedule, seed) and evaluated on the same held-out
  * images, so that the only difference is the architecture. Over several seeds
@@ -19,8 +19,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cellOfLayer, Genotype } from '../arch/genotype';
 import { sampleGenotype } from '../arch/random';
-import { genotypeCost, MultiAddsTable } from '../arch/cost_table';
-import { equalCostSampler, equalCostSpace } from '../arch/equal_cost';
+import { genotypeCost, MultiAddsTable } from '../budget/cost_table';
+import { equalCostSampler, equalCostSpace } from '../budget/equal_cost';
 import { hashSeed } from '../data/builtin';
 import { SegmentationDataset } from '../data/dataset';
 import { evaluateDataset, EvaluationResult } from '../eval/evaluate';
@@ -28,7 +28,7 @@ import { loadModel } from '../model/saved';
 import { ModelConfig } from '../model/network';
 import { Rng } from '../util/random';
 import { writeFileAtomic } from '../util/files';
-import { TrainConfig } from './config';
+import { TrainConfig } from './train_config';
 import { runTraining, TrainRunOptions } from './trainer';
 import { percent } from '../util/format';
 import { pairedTest, spread } from '../util/paired';

@@ -22,11 +22,11 @@ import { batchSource, RunOptions, runLoop } from '../run/loop';
 import { RunDir } from '../run/run_dir';
 import { agreeToStop, averageGradients, broadcastFromMain, FollowerRun, Parallel, requireSameWorld, RunWriter } from '../run/ddp';
 import { saveModel } from '../model/saved';
-import { TrainConfig } from './config';
+import { TrainConfig } from './train_config';
 import { polyLr } from '../run/schedule';
 import { restoreRngState, rngStateTensors } from '../run/device';
 import { ranksHere } from '../run/launch';
-import { checkTrainFits } from './memory';
+import { checkTrainFits } from './train_memory';
 import { BadInputError, ConfigError } from '../util/errors';
 
 export interface TrainRunOptions extends RunOptions {

@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AUTO_DEEPLAB_GENOTYPE, cellOfLayer, distinctCells, GENOTYPE_SCHEMA_ID, validateGenotype } from '../../src/arch/genotype';
+import { AUTO_DEEPLAB_GENOTYPE, cellOfLayer, distinctCells } from '../../src/arch/genotype';
+import { GENOTYPE_SCHEMA_ID, validateGenotype } from '../../src/arch/genotype_file';
 import { PRIMITIVES } from '../../src/arch/primitives';
 
 const schemaFile = path.resolve(__dirname, '..', '..', '..', 'docs', 'genotype.schema.json');

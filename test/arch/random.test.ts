@@ -6,11 +6,13 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { Rng } from '../../src/util/random';
-import { Level, validateGenotype } from '../../src/arch/genotype';
+import { Level } from '../../src/arch/genotype';
+import { validateGenotype } from '../../src/arch/genotype_file';
 import { CellOpName } from '../../src/arch/primitives';
 import { cellInputsOf } from '../../src/arch/topology';
 import { NetworkTrellis } from '../../src/arch/trellis';
-import { CELL_OPS, pathCompletions, sampleCell, sampleGenotype, samplePath } from '../../src/arch/random';
+import { pathCompletions, sampleCell, sampleGenotype, samplePath } from '../../src/arch/random';
+import { CELL_OPS } from '../../src/arch/primitives';
 
 /** Every path of the trellis, by plain recursion (each step moves at most one level, within 0..levels-1). */
 function allPaths(layers: number, levels = 4): Level[][] {

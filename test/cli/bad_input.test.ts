@@ -11,9 +11,9 @@ import { SegmentationDataset } from '../../src/data/dataset';
 import { AutoDeepLab } from '../../src/model/network';
 import { modelConfig } from '../../src/model/presets';
 import { saveModel } from '../../src/model/saved';
-import { resolveSearchConfig } from '../../src/search/config';
-import { runSearch } from '../../src/search/search';
-import { resolveTrainConfig } from '../../src/train/config';
+import { resolveSearchConfig } from '../../src/search/search_config';
+import { runSearch } from '../../src/search/run_search';
+import { resolveTrainConfig } from '../../src/train/train_config';
 import { runTraining } from '../../src/train/trainer';
 import { BadInputError } from '../../src/util/errors';
 

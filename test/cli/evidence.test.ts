@@ -9,11 +9,11 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { validateGenotype } from '../../src/arch/genotype';
+import { validateGenotype } from '../../src/arch/genotype_file';
 import { openDataset } from '../../src/data/registry';
 import { Comparison, comparisonCostTable, evaluateSaved, randomArchitectures } from '../../src/train/baseline';
-import { genotypeCost } from '../../src/arch/cost_table';
-import { readTrials } from '../../src/report/trials';
+import { genotypeCost } from '../../src/budget/cost_table';
+import { readTrials } from '../../src/report/trials_report';
 import { specsOf } from '../../src/report/vega';
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');

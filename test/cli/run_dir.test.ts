@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { validateGenotype } from '../../src/arch/genotype';
+import { validateGenotype } from '../../src/arch/genotype_file';
 import { onTmpfs } from '../run/tmpfs';
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');

@@ -13,7 +13,7 @@ import sharp from 'sharp';
 import { IGNORE_INDEX, NORMALIZE_MEAN, NORMALIZE_STD, Sample, SegmentationDataset } from '../../src/data/dataset';
 import { BatchArrays, BatchSampler, NO_RESIZE } from '../../src/data/pipeline';
 import { datasetBaseResize, openDataset } from '../../src/data/registry';
-import { resolveSearchConfig, searchAugmentation } from '../../src/search/config';
+import { resolveSearchConfig, searchAugmentation } from '../../src/search/search_config';
 import { jsRandom } from '../helpers';
 import { writeMask, writeRgb } from './fixtures';
 

@@ -5,12 +5,12 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { networkCost } from '../../src/arch/cost_table';
-import { validateGenotype } from '../../src/arch/genotype';
-import { LatencyTable, validateLatencyTable } from '../../src/arch/latency_table';
+import { networkCost } from '../../src/budget/cost_table';
+import { validateGenotype } from '../../src/arch/genotype_file';
+import { LatencyTable, validateLatencyTable } from '../../src/budget/latency_table';
 import { NetworkTrellis } from '../../src/arch/trellis';
 import { assembleTable, measureLatencyTable } from '../../src/deploy/latency';
-import { cheapestCost } from '../../src/search/budget_decode';
+import { cheapestCost } from '../../src/budget/constrained_decode';
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
 const shape = { filterMultiplier: 2, blocks: 3, numClasses: 6, size: [64, 64] as [number, number] };

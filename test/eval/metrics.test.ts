@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as T from '../../src/engine';
 import { inferProbabilities } from '../../src/eval/evaluate';
-import { ConfusionMatrix } from '../../src/eval/metrics';
+import { ConfusionMatrix } from '../../src/data/confusion';
 
 describe('ConfusionMatrix', () => {
   it('matches a hand-computed example with an absent class and ignored pixels', () => {

@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import * as T from '../../src/engine';
 import { countCost } from '../../src/model/cost';
 import { dropPath } from '../../src/model/cell';
-import { buildModel, loadGenotype } from '../../src/model/presets';
+import { buildModel } from '../../src/model/presets';
+import { loadGenotype } from '../../src/arch/genotype_file';
 import { AUTO_DEEPLAB_GENOTYPE } from '../../src/arch/genotype';
 
 describe('Auto-DeepLab presets', () => {

@@ -9,7 +9,7 @@ import * as assert from 'node:assert/strict';
 import * as T from '../../src/engine';
 import { buildModel, BuildOptions, PRESETS } from '../../src/model/presets';
 import { AutoDeepLab } from '../../src/model/network';
-import { validateGenotype } from '../../src/arch/genotype';
+import { validateGenotype } from '../../src/arch/genotype_file';
 
 /**
  * A searched genotype as `search` writes it (with its metadata), chosen to

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Genotype } from '../../src/arch/genotype';
 import { Comparison, COMPARISON_FILE } from '../../src/train/baseline';
-import { DEFAULT_TRAIN_CONFIG } from '../../src/train/config';
+import { DEFAULT_TRAIN_CONFIG } from '../../src/train/train_config';
 
 export type Budget = { limit: number; unit: 'multiAdds' | 'ms'; size: [number, number]; filterMultiplier: number; weight: number };
 

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { AUTO_DEEPLAB_GENOTYPE } from '../../src/arch/genotype';
 import { sampleGenotype } from '../../src/arch/random';
 import { Rng } from '../../src/util/random';
-import { bandStats, levelFrequencies, opFrequencies, readTrials, trialsSections } from '../../src/report/trials';
+import { bandStats, levelFrequencies, opFrequencies, readTrials, trialsSections } from '../../src/report/trials_report';
 import { buildReport } from '../../src/report/report';
 import { specsOf } from '../../src/report/vega';
 import { fakeTrial } from './fakes';

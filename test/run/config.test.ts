@@ -2,9 +2,9 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as os from 'node:os';
-import { checkField, configDifferences, FieldSpec, resolveConfig } from '../../src/run/config';
-import { DEFAULT_SEARCH_CONFIG, resolveSearchConfig } from '../../src/search/config';
-import { DEFAULT_TRAIN_CONFIG, resolveTrainConfig } from '../../src/train/config';
+import { checkField, configDifferences, FieldSpec, resolveConfig } from '../../src/run/config_schema';
+import { DEFAULT_SEARCH_CONFIG, resolveSearchConfig } from '../../src/search/search_config';
+import { DEFAULT_TRAIN_CONFIG, resolveTrainConfig } from '../../src/train/train_config';
 import { ConfigError } from '../../src/util/errors';
 
 describe('config resolver', () => {

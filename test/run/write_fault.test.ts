@@ -13,11 +13,11 @@ import * as path from 'node:path';
 import * as T from '../../src/engine';
 import { BuiltinScenes } from '../../src/data/builtin';
 import { loadCheckpoint } from '../../src/run/checkpoint';
-import { resolveSearchConfig } from '../../src/search/config';
-import { runSearch } from '../../src/search/search';
+import { resolveSearchConfig } from '../../src/search/search_config';
+import { runSearch } from '../../src/search/run_search';
 import { WriteError } from '../../src/util/errors';
 import { injectWriteFault } from '../../src/util/files';
-import { validateGenotype } from '../../src/arch/genotype';
+import { validateGenotype } from '../../src/arch/genotype_file';
 import { onTmpfs } from './tmpfs';
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');

@@ -10,13 +10,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as T from '../../src/engine';
-import { cellOfLayer, GENOTYPE_SCHEMA_ID } from '../../src/arch/genotype';
+import { cellOfLayer } from '../../src/arch/genotype';
+import { GENOTYPE_SCHEMA_ID } from '../../src/arch/genotype_file';
 import { PRIMITIVES } from '../../src/arch/primitives';
 import { numEdges } from '../../src/arch/topology';
-import { readGenotypeFile } from '../../src/cli/genotype_file';
+import { readGenotypeFile } from '../../src/arch/genotype_file';
 import { countCost } from '../../src/model/cost';
 import { buildModel } from '../../src/model/presets';
-import { resolveSearchConfig } from '../../src/search/config';
+import { resolveSearchConfig } from '../../src/search/search_config';
 import { Supernet } from '../../src/search/supernet';
 import { writeFileAtomic } from '../../src/util/files';
 

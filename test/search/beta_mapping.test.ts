@@ -15,7 +15,7 @@ import * as assert from 'node:assert/strict';
 import * as T from '../../src/engine';
 import { NetworkTrellis } from '../../src/arch/trellis';
 import { betaIndex } from '../../src/arch/topology';
-import { resolveSearchConfig } from '../../src/search/config';
+import { resolveSearchConfig } from '../../src/search/search_config';
 import { Supernet } from '../../src/search/supernet';
 
 describe('beta: each arrow its own entry', () => {

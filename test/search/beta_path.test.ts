@@ -15,9 +15,9 @@ import * as assert from 'node:assert/strict';
 import * as T from '../../src/engine';
 import { levelSizes } from '../../src/arch/space';
 import { betaIndex } from '../../src/arch/topology';
-import { resolveSearchConfig } from '../../src/search/config';
-import { ReferenceCell } from '../../src/search/reference/cell';
-import { loadFusedWeights, referenceSupernet } from '../../src/search/reference/network';
+import { resolveSearchConfig } from '../../src/search/search_config';
+import { ReferenceCell } from '../../src/search/reference/reference_cell';
+import { loadFusedWeights, referenceSupernet } from '../../src/search/reference/reference_network';
 import { Supernet } from '../../src/search/supernet';
 
 const PATHS = [[0, 0, 0, 0], [1, 2, 1, 2], [1, 0, 1, 0]];

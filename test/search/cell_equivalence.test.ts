@@ -10,9 +10,9 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as T from '../../src/engine';
-import { resolveSearchConfig } from '../../src/search/config';
-import { fusedSlice, loadFusedWeights } from '../../src/search/reference/network';
-import { referenceSupernet } from '../../src/search/reference/network';
+import { resolveSearchConfig } from '../../src/search/search_config';
+import { fusedSlice, loadFusedWeights } from '../../src/search/reference/reference_network';
+import { referenceSupernet } from '../../src/search/reference/reference_network';
 import { Supernet } from '../../src/search/supernet';
 
 function maxRelDiff(a: number[], b: number[]): number {

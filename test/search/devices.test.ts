@@ -7,7 +7,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as T from '../../src/engine';
-import { resolveSearchConfig } from '../../src/search/config';
+import { resolveSearchConfig } from '../../src/search/search_config';
 import { Supernet } from '../../src/search/supernet';
 import { BadInputError } from '../../src/util/errors';
 

@@ -1,7 +1,7 @@
 /** alpha and beta gradients of a tiny supernet against central finite differences (float64). */
 import { describe, it } from 'node:test';
 import * as T from '../../src/engine';
-import { resolveSearchConfig } from '../../src/search/config';
+import { resolveSearchConfig } from '../../src/search/search_config';
 import { Supernet } from '../../src/search/supernet';
 import { assertClose } from '../helpers';
 

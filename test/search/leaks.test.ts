@@ -8,8 +8,8 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as T from '../../src/engine';
 import { archStep, weightStep } from '../../src/search/architect';
-import { resolveSearchConfig } from '../../src/search/config';
-import { referenceSupernet } from '../../src/search/reference/network';
+import { resolveSearchConfig } from '../../src/search/search_config';
+import { referenceSupernet } from '../../src/search/reference/reference_network';
 import { Supernet } from '../../src/search/supernet';
 
 const cfg = resolveSearchConfig({ layers: 3, blocks: 2, filterMultiplier: 2, stemChannels: 8, numClasses: 3, crop: 33, threads: 2 });

@@ -1,8 +1,8 @@
 /** The search memory estimate: the state count by brute force, monotone growth, and refusals that name the numbers. */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { checkSearchFits, estimateSearchBytes, stateElements } from '../../src/search/memory';
-import { DEFAULT_SEARCH_CONFIG, SearchConfig } from '../../src/search/config';
+import { checkSearchFits, estimateSearchBytes, stateElements } from '../../src/search/search_memory';
+import { DEFAULT_SEARCH_CONFIG, SearchConfig } from '../../src/search/search_config';
 import { ConfigError } from '../../src/util/errors';
 
 const paper = (o: Partial<SearchConfig> = {}): SearchConfig => ({ ...DEFAULT_SEARCH_CONFIG, numClasses: 19, ...o });

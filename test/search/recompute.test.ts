@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as T from '../../src/engine';
 import { archStep, weightStep } from '../../src/search/architect';
-import { resolveSearchConfig } from '../../src/search/config';
+import { resolveSearchConfig } from '../../src/search/search_config';
 import { Supernet } from '../../src/search/supernet';
 
 function maxRelDiff(a: number[], b: number[]): number {

@@ -10,7 +10,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as T from '../../src/engine';
-import { resolveSearchConfig } from '../../src/search/config';
+import { resolveSearchConfig } from '../../src/search/search_config';
 import { Supernet } from '../../src/search/supernet';
 import { buildModel } from '../../src/model/presets';
 import { archStep, weightStep } from '../../src/search/architect';

@@ -13,9 +13,9 @@ import { BatchSampler, splitHalves } from '../../src/data/pipeline';
 import { openDataset } from '../../src/data/registry';
 import { broadcastFromMain, joinJob, leaveJob } from '../../src/run/ddp';
 import { workerMain } from '../ddp_helpers';
-import { resolveSearchConfig, SearchConfig, searchAugmentation } from '../../src/search/config';
+import { resolveSearchConfig, SearchConfig, searchAugmentation } from '../../src/search/search_config';
 import { evaluateSupernet } from '../../src/search/evaluate';
-import { runSearch } from '../../src/search/search';
+import { runSearch } from '../../src/search/run_search';
 
 /** The runs both the job and the test's single-process oracle use: the per-segment path, and the clipped path without recompute. */
 export const SETUP = {

@@ -6,9 +6,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BuiltinScenes } from '../../src/data/builtin';
-import { resolveSearchConfig } from '../../src/search/config';
-import { validateGenotype } from '../../src/arch/genotype';
-import { runSearch } from '../../src/search/search';
+import { resolveSearchConfig } from '../../src/search/search_config';
+import { validateGenotype } from '../../src/arch/genotype_file';
+import { runSearch } from '../../src/search/run_search';
 import { MetricsLog } from '../../src/run/metrics_log';
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');

@@ -10,7 +10,7 @@ import * as T from '../../src/engine';
 import { ATROUS_OPS, KERNEL, SEP_OPS } from '../../src/arch/primitives';
 import { numEdges } from '../../src/arch/topology';
 import { NetworkTrellis } from '../../src/arch/trellis';
-import { DEFAULT_SEARCH_CONFIG } from '../../src/search/config';
+import { DEFAULT_SEARCH_CONFIG } from '../../src/search/search_config';
 import { Supernet } from '../../src/search/supernet';
 
 /** Weights of one cell of width C: every edge holds every op (sepKxK: 2 x (depthwise C*K*K + pointwise C*C); atrousKxK: C*C*K*K). */

@@ -20,7 +20,7 @@ import { evaluateDataset } from '../../src/eval/evaluate';
 import { loadModel } from '../../src/model/saved';
 import { AutoDeepLab } from '../../src/model/network';
 import { polyLr } from '../../src/run/schedule';
-import { resolveTrainConfig } from '../../src/train/config';
+import { resolveTrainConfig } from '../../src/train/train_config';
 import { SETUP } from './ddp_worker';
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');

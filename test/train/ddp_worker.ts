@@ -11,7 +11,7 @@ import { openDataset } from '../../src/data/registry';
 import { modelConfig } from '../../src/model/presets';
 import { joinJob, leaveJob } from '../../src/run/ddp';
 import { workerMain } from '../ddp_helpers';
-import { resolveTrainConfig } from '../../src/train/config';
+import { resolveTrainConfig } from '../../src/train/train_config';
 import { runTraining } from '../../src/train/trainer';
 
 /** The run both the job and the test's single-process oracle use. */

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AUTO_DEEPLAB_GENOTYPE } from '../../src/arch/genotype';
-import { PAPER_DROP_PATH_KEEP } from '../../src/train/config';
+import { PAPER_DROP_PATH_KEEP } from '../../src/train/train_config';
 import { writeMask, writeRgb } from '../data/fixtures';
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');

@@ -14,7 +14,10 @@ function walk(dir) {
   });
 }
 const filters = process.argv.slice(2);
-const files = walk(root).filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))).sort();
+// Only tests whose source still exists: a test moved or deleted leaves its old compiled copy in dist/.
+const source = (f) => path.join(__dirname, '..', path.relative(path.join(root, '..'), f)).replace(/\.js$/, '.ts');
+const files = walk(root).filter((f) => fs.existsSync(source(f)))
+  .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))).sort();
 if (files.length === 0) {
   console.error(`no test files found under ${root}${filters.length ? ` matching ${filters.join(', ')}` : ''}`);
   process.exit(1);

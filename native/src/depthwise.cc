@@ -1,11 +1,21 @@
-// adl::depthwise_conv2d: a depthwise convolution (stride 1) whose weight
-// gradient is computed here. libtorch 1.13's CPU kernels compute the weight
-// gradient of 5x5 depthwise convolutions 10-40x slower than of 3x3 ones
-// (docs/performance.md), and no composition of its ops came close (3x3 blocks,
-// unfold, grouped convolutions: measured there). Forward and input gradient
-// stay libtorch's own (at::conv2d, at::convolution_backward). Tested against
-// libtorch's op, values and gradients (test/engine/depthwise.test.ts).
-// Not twice differentiable.
+// adl::depthwise_conv2d: a depthwise convolution (stride 1) computed here on
+// the CPU, forward and both gradients. libtorch 1.13's CPU kernels cost
+// 40-500 us a call on the supernet's small maps (oneDNN's primitive set-up
+// dominates; its native path is 10x slower still), and compute the weight
+// gradient of 5x5 kernels 10-40x slower than of 3x3 ones; no composition of
+// its ops came close (docs/performance.md#the-depthwise-kernel). Off the CPU,
+// or for other dtypes, libtorch's own ops run. Tested against libtorch's op,
+// values and gradients (test/engine/depthwise.test.ts). Not twice
+// differentiable.
+//
+// Every loop works on zero-padded planes flattened with the padded row length
+// Wp, so that each kernel tap is one contiguous multiply-add over the map
+// (rows of a small map are too short to fill vector lanes one by one):
+//   y[q]     = sum_taps w[t] * xpad[q + off(t)],      q < n = (Ho - 1) * Wp + Wo
+//   gxpad[q + off(t)] += w[t] * gpad[q]               (gpad: g's rows widened to Wp with zeros)
+//   gw[t]    = sum_b sum_q gpad[q] * xpad[q + off(t)]
+// with off(t) = i * dh * Wp + j * dw for tap t = (i, j). Outputs at q mod Wp >= Wo
+// are the row ends that the widening adds; they are computed and dropped.
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
 #include <torch/library.h>
@@ -16,12 +26,15 @@
 namespace adl {
 namespace {
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define ADL_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define ADL_CLONES
+#endif
+
 // sum_n a[n] * b[n] in 8 independent lanes (vectorised without reassociating a
 // lane; target_clones adds an AVX2 copy chosen at load time on x86-64).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("avx2", "default")))
-#endif
-float dot(const float* a, const float* b, int64_t n) {
+ADL_CLONES float dot(const float* a, const float* b, int64_t n) {
   float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   int64_t i = 0;
   for (; i + 8 <= n; i += 8)
@@ -37,41 +50,125 @@ double dot(const double* a, const double* b, int64_t n) {
   return s;
 }
 
-// gw[c, i, j] = sum_{b, oh, ow} g[b, c, oh, ow] * x[b, c, oh + i*dh - ph, ow + j*dw - pw]  (Ho x Wo outputs).
-// With x zero-padded to (Hp, Wp) and g's rows widened to Wp with zeros, each tap
-// is one contiguous dot product over the flattened map (rows of a small map are
-// too short to fill vector lanes one by one):
-//   gw[c, i, j] = sum_b sum_q gpad[b, c, q] * xpad[b, c, q + i*dh*Wp + j*dw],
-// q < (Ho - 1) * Wp + Wo, whose last read is xpad's last element.
+// y[q] = sum_t w[t] * src[q + off[t]] for q < n: the whole kernel at once, 8
+// outputs kept in registers across the taps (one store per 8 outputs).
 template <typename T>
-at::Tensor weightGrad(const at::Tensor& x, const at::Tensor& g, int64_t kh, int64_t kw,
-                      at::IntArrayRef padding, at::IntArrayRef dilation) {
-  const int64_t B = x.size(0), C = x.size(1);
-  const int64_t Ho = g.size(2), Wo = g.size(3);
-  const int64_t dh = dilation[0], dw = dilation[1];
-  const auto xpad = at::constant_pad_nd(x, {padding[1], padding[1], padding[0], padding[0]}).contiguous();
-  const int64_t Hp = xpad.size(2), Wp = xpad.size(3);
-  TORCH_CHECK(Hp - (kh - 1) * dh == Ho && Wp - (kw - 1) * dw == Wo, "depthwise_conv2d: gradient of shape ", g.sizes(),
-              " does not match a stride-1 output of ", x.sizes());
-  const auto gpad = at::constant_pad_nd(g, {0, Wp - Wo}).contiguous();
-  const int64_t n = (Ho - 1) * Wp + Wo;
-  auto gw = at::empty({C, 1, kh, kw}, x.options());
+inline void gatherTapsImpl(T* __restrict y, const T* __restrict src, const T* w, const int64_t* off, int64_t taps, int64_t n) {
+  int64_t q = 0;
+  for (; q + 8 <= n; q += 8) {
+    T acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (int64_t t = 0; t < taps; ++t) {
+      const T s = w[t];
+      const T* x = src + off[t] + q;
+      for (int k = 0; k < 8; ++k) acc[k] += s * x[k];
+    }
+    for (int k = 0; k < 8; ++k) y[q + k] = acc[k];
+  }
+  for (; q < n; ++q) {
+    T acc = 0;
+    for (int64_t t = 0; t < taps; ++t) acc += w[t] * src[off[t] + q];
+    y[q] = acc;
+  }
+}
+
+ADL_CLONES void gatherTaps(float* y, const float* src, const float* w, const int64_t* off, int64_t taps, int64_t n) {
+  gatherTapsImpl(y, src, w, off, taps, n);
+}
+
+void gatherTaps(double* y, const double* src, const double* w, const int64_t* off, int64_t taps, int64_t n) {
+  gatherTapsImpl(y, src, w, off, taps, n);
+}
+
+// The geometry shared by the three loops: padded planes (Hp, Wp), outputs (Ho, Wo), kernel taps and their offsets.
+struct Geometry {
+  int64_t B, C, H, W, Hp, Wp, Ho, Wo, ph, pw, kh, kw, n;
+  std::vector<int64_t> offsets;  // per tap (i, j), row-major: i * dh * Wp + j * dw
+
+  Geometry(const at::Tensor& x, const at::Tensor& w, at::IntArrayRef padding, at::IntArrayRef dilation)
+      : B(x.size(0)), C(x.size(1)), H(x.size(2)), W(x.size(3)), ph(padding[0]), pw(padding[1]), kh(w.size(2)), kw(w.size(3)) {
+    Hp = H + 2 * ph;
+    Wp = W + 2 * pw;
+    Ho = Hp - (kh - 1) * dilation[0];
+    Wo = Wp - (kw - 1) * dilation[1];
+    TORCH_CHECK(Ho > 0 && Wo > 0, "depthwise_conv2d: a ", kh, "x", kw, " kernel at dilation ", dilation, " and padding ", padding,
+                " leaves no output for a ", H, "x", W, " map");
+    n = (Ho - 1) * Wp + Wo;
+    for (int64_t i = 0; i < kh; ++i)
+      for (int64_t j = 0; j < kw; ++j) offsets.push_back(i * dilation[0] * Wp + j * dilation[1]);
+  }
+  int64_t taps() const { return kh * kw; }
+  // Planes per task so that a task does at least ~32k multiply-adds (small calls stay on one thread).
+  int64_t grain() const { return std::max<int64_t>(1, 32768 / std::max<int64_t>(1, taps() * n)); }
+};
+
+at::Tensor padPlanes(const at::Tensor& x, int64_t top, int64_t bottom, int64_t left, int64_t right) {
+  return (top || bottom || left || right) ? at::constant_pad_nd(x, {left, right, top, bottom}).contiguous() : x.contiguous();
+}
+
+// y (B, C, Ho, Wo) from xpad (B, C, Hp, Wp) and w (C, 1, kh, kw).
+template <typename T>
+at::Tensor forwardPlanes(const at::Tensor& xpad, const at::Tensor& w, const Geometry& g) {
+  auto y = at::empty({g.B, g.C, g.Ho, g.Wo}, xpad.options());
+  const T* xp = xpad.data_ptr<T>();
+  const T* wp = w.data_ptr<T>();
+  T* yp = y.data_ptr<T>();
+  at::parallel_for(0, g.B * g.C, g.grain(), [&](int64_t p0, int64_t p1) {
+    std::vector<T> acc(g.n);
+    for (int64_t p = p0; p < p1; ++p) {
+      gatherTaps(acc.data(), xp + p * g.Hp * g.Wp, wp + (p % g.C) * g.taps(), g.offsets.data(), g.taps(), g.n);
+      for (int64_t oh = 0; oh < g.Ho; ++oh) std::copy_n(acc.data() + oh * g.Wp, g.Wo, yp + (p * g.Ho + oh) * g.Wo);
+    }
+  });
+  return y;
+}
+
+// gx (B, C, H, W) from gpad (B, C, Ho, Wp) and w: the transposed convolution, the same gather with each
+// tap's offset mirrored, gx[p] = sum_t w[t] * gpad[p - off[t]], over g's plane placed after a zero guard
+// of the largest offset (so that p - off[t] never leaves the buffer) and read at the unpadded positions.
+template <typename T>
+at::Tensor inputGradPlanes(const at::Tensor& gpad, const at::Tensor& w, const Geometry& g) {
+  auto gx = at::empty({g.B, g.C, g.H, g.W}, gpad.options());
+  const T* gp = gpad.data_ptr<T>();
+  const T* wp = w.data_ptr<T>();
+  T* out = gx.data_ptr<T>();
+  const int64_t guard = g.offsets.back();
+  std::vector<int64_t> mirrored;
+  for (int64_t o : g.offsets) mirrored.push_back(guard - o);
+  const int64_t first = g.ph * g.Wp + g.pw;  // the first unpadded position
+  const int64_t n = (g.H - 1) * g.Wp + g.W;
+  at::parallel_for(0, g.B * g.C, g.grain(), [&](int64_t p0, int64_t p1) {
+    std::vector<T> buf(guard + g.Hp * g.Wp, T(0));
+    std::vector<T> acc(n);
+    for (int64_t p = p0; p < p1; ++p) {
+      std::copy_n(gp + p * g.Ho * g.Wp, g.Ho * g.Wp, buf.data() + guard);  // the rest of buf stays zero
+      gatherTaps(acc.data(), buf.data() + first, wp + (p % g.C) * g.taps(), mirrored.data(), g.taps(), n);
+      for (int64_t h = 0; h < g.H; ++h) std::copy_n(acc.data() + h * g.Wp, g.W, out + (p * g.H + h) * g.W);
+    }
+  });
+  return gx;
+}
+
+// gw (C, 1, kh, kw): per channel and tap, one dot product per image over the flattened planes.
+template <typename T>
+at::Tensor weightGradPlanes(const at::Tensor& xpad, const at::Tensor& gpad, const Geometry& g) {
+  auto gw = at::empty({g.C, 1, g.kh, g.kw}, xpad.options());
   const T* xp = xpad.data_ptr<T>();
   const T* gp = gpad.data_ptr<T>();
   T* out = gw.data_ptr<T>();
-  at::parallel_for(0, C, 1, [&](int64_t c0, int64_t c1) {
+  at::parallel_for(0, g.C, std::max<int64_t>(1, g.grain() / std::max<int64_t>(1, g.B)), [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
-      for (int64_t i = 0; i < kh; ++i) {
-        for (int64_t j = 0; j < kw; ++j) {
-          const int64_t offset = i * dh * Wp + j * dw;
-          T acc = 0;
-          for (int64_t b = 0; b < B; ++b) acc += dot(gp + (b * C + c) * Ho * Wp, xp + (b * C + c) * Hp * Wp + offset, n);
-          out[(c * kh + i) * kw + j] = acc;
-        }
+      for (int64_t t = 0; t < g.taps(); ++t) {
+        T acc = 0;
+        for (int64_t b = 0; b < g.B; ++b) acc += dot(gp + (b * g.C + c) * g.Ho * g.Wp, xp + (b * g.C + c) * g.Hp * g.Wp + g.offsets[t], g.n);
+        out[c * g.taps() + t] = acc;
       }
     }
   });
   return gw;
+}
+
+bool ownKernels(const at::Tensor& x) {
+  return x.device().is_cpu() && (x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble);
 }
 
 using torch::autograd::AutogradContext;
@@ -80,35 +177,40 @@ using torch::autograd::variable_list;
 struct DepthwiseConv2d : public torch::autograd::Function<DepthwiseConv2d> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w,
                             at::IntArrayRef padding, at::IntArrayRef dilation) {
-    ctx->save_for_backward({x, w});
     ctx->saved_data["padding"] = padding.vec();
     ctx->saved_data["dilation"] = dilation.vec();
-    return at::conv2d(x, w, {}, 1, padding, dilation, w.size(0));
+    if (!ownKernels(x)) {
+      ctx->save_for_backward({x, w});
+      return at::conv2d(x, w, {}, 1, padding, dilation, w.size(0));
+    }
+    const Geometry g(x, w, padding, dilation);
+    const auto xpad = padPlanes(x, g.ph, g.ph, g.pw, g.pw);
+    const auto wc = w.contiguous();
+    ctx->save_for_backward({xpad, wc});  // the padded input: both gradients read it padded
+    return x.scalar_type() == at::kFloat ? forwardPlanes<float>(xpad, wc, g) : forwardPlanes<double>(xpad, wc, g);
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     const auto saved = ctx->get_saved_variables();
-    const auto& x = saved[0];
-    const auto& w = saved[1];
     const auto padding = ctx->saved_data["padding"].toIntVector();
     const auto dilation = ctx->saved_data["dilation"].toIntVector();
-    const auto g = grads[0].contiguous();
     const bool needX = ctx->needs_input_grad(0), needW = ctx->needs_input_grad(1);
-    const std::vector<int64_t> stride{1, 1}, outputPadding{0, 0};
-    const bool own = needW && x.device().is_cpu() && (x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble);
-    // libtorch's backward for what it does fast (the input gradient), and for the weight off the CPU.
+    const auto& w = saved[1];
     at::Tensor gx, gw;
-    if (needX || (needW && !own)) {
-      auto r = at::convolution_backward(g, x, w, c10::nullopt, stride, padding, dilation, false, outputPadding,
-                                        w.size(0), {needX, needW && !own, false});
-      gx = std::get<0>(r);
-      if (!own) gw = std::get<1>(r);
+    if (!ownKernels(saved[0])) {
+      auto r = at::convolution_backward(grads[0], saved[0], w, c10::nullopt, {1, 1}, padding, dilation, false, {0, 0},
+                                        w.size(0), {needX, needW, false});
+      return {std::get<0>(r), std::get<1>(r), at::Tensor(), at::Tensor()};
     }
-    if (own) {
-      const auto xc = x.contiguous();
-      gw = x.scalar_type() == at::kFloat ? weightGrad<float>(xc, g, w.size(2), w.size(3), padding, dilation)
-                                         : weightGrad<double>(xc, g, w.size(2), w.size(3), padding, dilation);
-    }
+    const auto& xpad = saved[0];
+    const int64_t ph = padding[0], pw = padding[1];
+    // The geometry of the unpadded input, rebuilt from the padded one.
+    const auto x = xpad.narrow(2, ph, xpad.size(2) - 2 * ph).narrow(3, pw, xpad.size(3) - 2 * pw);
+    const Geometry g(x, w, padding, dilation);
+    const auto gpad = padPlanes(grads[0], 0, 0, 0, g.Wp - g.Wo);
+    const bool f32 = xpad.scalar_type() == at::kFloat;
+    if (needX) gx = f32 ? inputGradPlanes<float>(gpad, w, g) : inputGradPlanes<double>(gpad, w, g);
+    if (needW) gw = f32 ? weightGradPlanes<float>(xpad, gpad, g) : weightGradPlanes<double>(xpad, gpad, g);
     return {gx, gw, at::Tensor(), at::Tensor()};
   }
 };
@@ -117,6 +219,7 @@ at::Tensor depthwiseConv2d(const at::Tensor& x, const at::Tensor& w, at::IntArra
   TORCH_CHECK(x.dim() == 4 && w.dim() == 4 && w.size(1) == 1 && w.size(0) == x.size(1),
               "depthwise_conv2d: expected x (B, C, H, W) and weight (C, 1, kH, kW), got ", x.sizes(), " and ", w.sizes());
   TORCH_CHECK(padding.size() == 2 && dilation.size() == 2, "depthwise_conv2d: padding and dilation take two values each");
+  TORCH_CHECK(x.scalar_type() == w.scalar_type(), "depthwise_conv2d: input and weight dtypes differ");
   return DepthwiseConv2d::apply(x, w, padding, dilation);
 }
 

@@ -1,4 +1,4 @@
-/** depthwiseConv2d (the addon's own weight gradient) against libtorch's conv2d with groups = channels. */
+/** depthwiseConv2d (the addon's own forward and gradients on the CPU) against libtorch's conv2d with groups = channels. */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as T from '../../src/engine';
@@ -14,6 +14,9 @@ const cases: Case[] = [
   { b: 2, c: 2, h: 5, w: 5, kh: 3, kw: 3, p: [0, 0], d: [1, 1] }, // valid: output smaller than input
   { b: 1, c: 7, h: 3, w: 2, kh: 5, kw: 5, p: [3, 2], d: [1, 1] }, // uneven padding, output taller than the input
   { b: 4, c: 40, h: 33, w: 17, kh: 5, kw: 5, p: [2, 2], d: [1, 1] }, // long rows: the vector lanes and their tail
+  { b: 2, c: 9, h: 2, w: 2, kh: 3, kw: 3, p: [1, 1], d: [1, 1] }, // a 2x2 map: every output reads padding
+  { b: 3, c: 5, h: 6, w: 1, kh: 3, kw: 1, p: [2, 0], d: [2, 1] }, // one tap across (sameConv2d's cut kernels), dilated down
+  { b: 1, c: 3, h: 1, w: 9, kh: 1, kw: 5, p: [0, 4], d: [1, 2] },
 ];
 
 function grads(f: (x: T.Tensor, w: T.Tensor) => T.Tensor, x0: T.Tensor, w0: T.Tensor, g: T.Tensor, needX = true, needW = true) {
@@ -66,6 +69,22 @@ describe('depthwiseConv2d', () => {
     assertClose(onlyW.gw!, both.gw!, 0, 'weight gradient alone');
     assertClose(onlyX.gx!, both.gx!, 0, 'input gradient alone');
     T.dispose([x, w, g]);
+  });
+
+  it('reads non-contiguous inputs and weights (channel slices and cut kernels, as sameConv2d passes them)', () => {
+    T.manualSeed(3);
+    const big = T.randn([2, 10, 7, 7]);
+    const wBig = T.randn([4, 1, 5, 5]);
+    const g = T.randn([2, 4, 7, 7]);
+    // The slices are taken inside, so that they stay strided views of the leaves.
+    const slice = (a: T.Tensor) => T.narrow(a, 1, 3, 4); // (2, 4, 7, 7) of (2, 10, 7, 7)
+    const centre = (b: T.Tensor) => T.narrow(T.narrow(b, 2, 1, 3), 3, 1, 3); // the centre 3x3 of each 5x5
+    const ref = grads((a, b) => T.conv2d(slice(a), centre(b), { padding: 1, groups: 4 }), big, wBig, g);
+    const got = grads((a, b) => T.depthwiseConv2d(slice(a), centre(b), { padding: 1 }), big, wBig, g);
+    assertClose(got.y, ref.y, 1e-5, 'output');
+    assertClose(got.gx!, ref.gx!, 1e-5, 'input gradient');
+    assertClose(got.gw!, ref.gw!, 1e-4, 'weight gradient');
+    T.dispose([big, wBig, g]);
   });
 
   it('refuses a weight that is not (C, 1, kH, kW) with a message naming it', () => {

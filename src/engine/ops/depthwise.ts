@@ -1,9 +1,10 @@
 /**
  * Depthwise convolution, stride 1, through the addon's adl::depthwise_conv2d:
- * libtorch's forward and input gradient, and a weight gradient of its own
- * (libtorch 1.13's 5x5 depthwise weight gradient is far slower than its 3x3
- * one: docs/performance.md#the-depthwise-weight-gradient; native/src/depthwise.cc). conv2d with groups = channels is the
- * reference; a test proves them equal in values and gradients.
+ * on the CPU its own forward and gradients (libtorch 1.13's kernels pay tens of
+ * microseconds of set-up a call on small maps, and its 5x5 weight gradient is
+ * far slower than its 3x3 one: docs/performance.md#the-depthwise-kernel;
+ * native/src/depthwise.cc), elsewhere libtorch's. conv2d with groups =
+ * channels is the reference; a test proves them equal in values and gradients.
  */
 import { callTensor } from '../dispatch';
 import { Tensor } from '../tensor';

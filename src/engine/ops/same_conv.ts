@@ -5,8 +5,8 @@
  * multiply zeros for every output position: dropping them changes no value and
  * no gradient (theirs is exactly 0), and libtorch's kernels for the smaller
  * kernel are much faster (docs/performance.md#taps-that-only-read-padding). A 1x1 depthwise kernel is a
- * per-channel scale; larger depthwise kernels on the CPU go through
- * depthwiseConv2d (its own weight gradient; ./depthwise.ts). `conv2d` with the full padding is the reference; a test
+ * per-channel scale; other depthwise kernels on the CPU go through
+ * depthwiseConv2d (the addon's own kernels; ./depthwise.ts). `conv2d` with the full padding is the reference; a test
  * proves them equal in values and gradients. While ops are traced (ONNX
  * export, Multi-Adds counting) the full kernel runs: a graph must not bake in
  * the traced size, and cost counts every tap by the paper's convention.
@@ -46,10 +46,10 @@ export function sameConv2d(x: Tensor, weight: Tensor, o: SameConvOptions = {}): 
   const [cout, cinPerGroup] = weight.shape;
   const depthwise = cinPerGroup === 1 && cout === groups && x.shape[1] === groups;
   if (depthwise && !full && rh === 0 && rw === 0) return mul(x, reshape(w, [1, cout, 1, 1])); // a scale per channel
-  // Own weight gradient for kernels over 3x3 only: libtorch's 3x3 one is as fast or faster (bench depthwise).
+  // CPU depthwise kernels run the addon's own forward and gradients (bench depthwise: faster than libtorch's at these sizes).
   // An axis left with one tap has no spacing to dilate: dilation 1 there keeps libtorch off its
   // slow dilated path (a 1x1 kernel at dilation 2 runs several times slower than at 1).
   const dilation: [number, number] = full ? [d, d] : [rh === 0 ? 1 : d, rw === 0 ? 1 : d];
-  if (depthwise && (2 * rh + 1) * (2 * rw + 1) > 9 && shortcuts && !isTracing() && x.device === 'cpu') return depthwiseConv2d(x, w, { padding: [rh * d, rw * d], dilation });
+  if (depthwise && shortcuts && !isTracing() && x.device === 'cpu') return depthwiseConv2d(x, w, { padding: [rh * d, rw * d], dilation });
   return conv2d(x, w, { padding: [rh * d, rw * d], dilation, groups });
 }

@@ -34,6 +34,7 @@ export function searchCommand(): Command {
     .option('--layers <n>', 'L, cells after the stem (paper: 12)', int(1))
     .option('--blocks <n>', 'B, blocks per cell (paper: 5)', int(2))
     .option('--filter-multiplier <n>', 'F (paper: 8 during search)', int(1))
+    .option('--recompute', 'recompute activations layer by layer in the backward pass (default: only when keeping them would take over half the memory)')
     .option('--no-recompute', 'keep all activations for the backward pass (faster, much more memory)')
     .option('--grad-clip <norm>', 'clip the weight gradients to this global norm (0: off, the paper)', num(0))
     .option('--untied-cells', 'each arrow into a node has a cell with its own weights (default: the cells into a node share them)')
@@ -78,6 +79,7 @@ checkpoint.safetensors to the run directory; genotype.json also on every stop.`)
         shouldStop: main ? gracefulStop('search') : quietStop(), parallel,
         // Batches are prepared in a worker thread (with --skip-bad, inline, so that every skip is reported).
         datasetSpec: flags.skipBad ? undefined : { name: flags.dataset, options: dsOptions },
+        onNote: (line) => main && process.stderr.write(`search: ${line}\n`),
         onIteration: (r) => {
           if (!main) return;
           bar.update(r.iteration, r.totalIterations, {

@@ -21,6 +21,8 @@ export type FieldSpec =
   | ({ kind: 'int' } & Range)
   | ({ kind: 'number' } & Range)
   | { kind: 'boolean' }
+  /** One of a few literal values (e.g. true, false or "auto"). */
+  | { kind: 'choice'; values: readonly (string | boolean | number)[] }
   /** Two numbers, each in the range; ordered: first <= second. */
   | ({ kind: 'pair'; ordered?: boolean } & Range);
 
@@ -54,6 +56,8 @@ export function checkField(spec: FieldSpec, v: unknown): string | null {
   switch (spec.kind) {
     case 'boolean':
       return typeof v === 'boolean' ? null : 'must be true or false';
+    case 'choice':
+      return spec.values.includes(v as string | boolean | number) ? null : `must be one of ${spec.values.map((x) => JSON.stringify(x)).join(', ')}`;
     case 'int':
     case 'number': {
       if (typeof v !== 'number' || !Number.isFinite(v)) return `must be a${spec.kind === 'int' ? 'n integer' : ' number'}`;

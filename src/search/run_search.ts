@@ -32,7 +32,7 @@ import { Genotype } from '../arch/genotype';
 import { genotypeFileText, searchGenotypeFiles } from '../arch/genotype_file';
 import { Supernet } from './supernet';
 import { alphaRows } from './decode';
-import { checkSearchFits } from './search_memory';
+import { checkSearchFits, chooseRecompute } from './search_memory';
 import { restoreRngState, rngStateTensors } from '../run/device';
 import { ranksHere } from '../run/launch';
 import { writeFileAtomic } from '../util/files';
@@ -44,6 +44,8 @@ export interface SearchRunOptions extends RunOptions {
   /** A constraint on the architecture (constraint.ts), e.g. a cost budget (src/budget/search_budget.ts: budgetConstraint). */
   constraint?: SearchConstraint;
   onIteration?: (p: IterationReport) => void;
+  /** Choices made at the start for the user to read (recompute 'auto'). */
+  onNote?: (line: string) => void;
   /** This rank's place in a data-parallel job (--batch-size is then per rank: the global batch is worldSize times it). */
   parallel?: Parallel;
   /** Sees the final network before it is freed (tests compare the ranks' weights). */
@@ -109,8 +111,12 @@ async function searchIn(run: RunWriter, o: SearchRunOptions): Promise<SearchResu
   const par = o.parallel ?? { rank: 0, worldSize: 1 };
   T.setNumThreads(cfg.threads);
   T.manualSeed(cfg.seed);
-  const net = new Supernet(cfg, { archInitScale: cfg.archInitScale, recompute: cfg.recompute });
-  checkSearchFits(cfg, net.weights.count(), os.totalmem(), ranksHere(o.parallel !== undefined)); // before the first step, not in the OOM killer's hands
+  const net = new Supernet(cfg, { archInitScale: cfg.archInitScale });
+  const ranks = ranksHere(o.parallel !== undefined);
+  const mode = chooseRecompute(cfg, net.weights.count(), os.totalmem(), ranks);
+  net.recompute = mode.recompute;
+  o.onNote?.(mode.why);
+  checkSearchFits({ ...cfg, recompute: mode.recompute }, net.weights.count(), os.totalmem(), ranks); // before the first step, not in the OOM killer's hands
   const constraint: ArchConstraint | null = o.constraint?.attach(cfg, net) ?? null; // a budget refuses when nothing fits
   const wOpt = new T.SGD(net.weights.parameters(), { lr: cfg.weightLr, momentum: cfg.weightMomentum, weightDecay: cfg.weightDecay });
   const aOpt = new T.Adam(net.archParameters(), { lr: cfg.archLr, betas: cfg.archBetas, weightDecay: cfg.archWeightDecay });

@@ -69,9 +69,10 @@ export interface SearchOptimConfig {
    * checkpointing): same results, far less memory, about one more forward
    * pass of time. Without gradient clipping, each layer's weights are also
    * updated as soon as their gradients are complete, so that all gradients
-   * are never held at once.
+   * are never held at once. 'auto' keeps the activations when their estimated
+   * peak fits in half this machine's memory (search_memory.ts: chooseRecompute).
    */
-  recompute: boolean;
+  recompute: boolean | 'auto';
   /** Seed for weights, data split and batches. */
   seed: number;
   /** libtorch intra-op threads. */
@@ -105,7 +106,7 @@ export const DEFAULT_SEARCH_CONFIG: Readonly<SearchConfig> = Object.freeze({
   archBetas: [0.9, 0.999] as [number, number],
   archInitScale: 1e-3,
   gradClip: 0,
-  recompute: true,
+  recompute: 'auto',
   seed: 0,
   threads: Math.min(2, os.availableParallelism()),
 });
@@ -136,7 +137,7 @@ export const SEARCH_SCHEMA: Schema<SearchConfig> = {
   archBetas: { kind: 'pair', min: 0, max: 1, maxOpen: true },
   archInitScale: { kind: 'number', min: 0 },
   gradClip: { kind: 'number', min: 0 },
-  recompute: { kind: 'boolean' },
+  recompute: { kind: 'choice', values: [true, false, 'auto'] },
   seed: { kind: 'int', min: 0 },
   threads: threadsSpec(),
 };

@@ -38,12 +38,37 @@ export function stateElements(cfg: SearchConfig): number {
   return cfg.batchSize * s;
 }
 
-/** Estimated peak resident memory in bytes of a search with this configuration and this many weights. */
+/**
+ * Estimated peak resident memory in bytes of a search with this configuration
+ * and this many weights ('auto' counted as recomputing: the least it can need).
+ */
 export function estimateSearchBytes(cfg: SearchConfig, weightCount: number): number {
-  const weights = weightCount * 4 * (cfg.recompute ? 2 : 3);
+  const recompute = cfg.recompute !== false;
+  const weights = weightCount * 4 * (recompute ? 2 : 3);
   const pixels = cfg.batchSize * cfg.crop ** 2;
-  return PROCESS_BYTES + weights + stateElements(cfg) * 4 * (cfg.recompute ? K_RECOMPUTE : K_KEEP) + pixels * PER_PIXEL;
+  return PROCESS_BYTES + weights + stateElements(cfg) * 4 * (recompute ? K_RECOMPUTE : K_KEEP) + pixels * PER_PIXEL;
 }
+
+/** Keeping activations is chosen by 'auto' only while its estimate is at most this share of the machine's memory. */
+export const KEEP_SHARE = 0.5;
+
+/**
+ * Resolves recompute 'auto': keep every activation (one forward pass per step
+ * instead of about two: docs/search.md#memory-and-speed) when the estimated
+ * peak of doing so is at most KEEP_SHARE of this machine's memory (of its
+ * share, with `ranks` processes here), else recompute. true and false stand.
+ * `why` says what was chosen and on what numbers, for the run's log.
+ */
+export function chooseRecompute(cfg: SearchConfig, weightCount: number, totalBytes = os.totalmem(), ranks = 1): { recompute: boolean; why: string } {
+  if (cfg.recompute !== 'auto') return { recompute: cfg.recompute, why: `${cfg.recompute ? 'recomputing' : 'keeping'} activations (recompute: ${cfg.recompute})` };
+  const keep = estimateSearchBytes({ ...cfg, recompute: false }, weightCount);
+  const share = (KEEP_SHARE * totalBytes) / ranks;
+  return keep <= share
+    ? { recompute: false, why: `keeping activations: about ${gb(keep)} of ${gb(share)} (half this machine's memory${ranks > 1 ? ', per process' : ''}; --recompute saves memory)` }
+    : { recompute: true, why: `recomputing activations: keeping them would need about ${gb(keep)}, over ${gb(share)} (half this machine's memory${ranks > 1 ? ', per process' : ''})` };
+}
+
+const gb = (b: number) => `${b < 1e12 ? (b / 1e9).toFixed(1) : (b / 1e9).toExponential(1)} GB`;
 
 /**
  * Refuses (exit 2) a search whose estimated peak exceeds 90% of this
@@ -53,7 +78,6 @@ export function checkSearchFits(cfg: SearchConfig, weightCount: number, totalByt
   const need = estimateSearchBytes(cfg, weightCount);
   const budget = (0.9 * totalBytes) / ranks;
   if (need <= budget) return;
-  const gb = (b: number) => `${b < 1e12 ? (b / 1e9).toFixed(1) : (b / 1e9).toExponential(1)} GB`;
   // The largest crop that fits (the estimate grows with the crop): binary search.
   let [lo, hi] = [0, cfg.crop];
   while (hi - lo > 1) {
@@ -63,6 +87,6 @@ export function checkSearchFits(cfg: SearchConfig, weightCount: number, totalByt
   }
   const crop = lo;
   throw new ConfigError(`search: needs about ${gb(need)} of memory (crop ${cfg.crop}, batch ${cfg.batchSize}, ` +
-    `F ${cfg.filterMultiplier}, ${cfg.layers} layers${cfg.recompute ? '' : ', --no-recompute'}) but this machine has ${gb(totalBytes)}${sharedBy(ranks, totalBytes)}; ` +
-    `${cfg.recompute ? '' : 'drop --no-recompute, or '}use a smaller --crop (about ${crop} fits), --batch-size or --filter-multiplier`);
+    `F ${cfg.filterMultiplier}, ${cfg.layers} layers${cfg.recompute === false ? ', --no-recompute' : ''}) but this machine has ${gb(totalBytes)}${sharedBy(ranks, totalBytes)}; ` +
+    `${cfg.recompute === false ? 'drop --no-recompute, or ' : ''}use a smaller --crop (about ${crop} fits), --batch-size or --filter-multiplier`);
 }

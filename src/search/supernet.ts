@@ -53,7 +53,8 @@ export class Supernet {
   readonly trellis: NetworkTrellis;
   readonly alpha: T.Tensor;
   readonly beta: T.Tensor;
-  readonly recompute: boolean;
+  /** Recompute activations in the backward pass; may change between steps (a run decides it once it knows its weight count). */
+  recompute: boolean;
   readonly bn: BNConfig;
   readonly nodes: TrellisNode<unknown>[][];
   /** Indices into weights.parameters() of each recompute segment. */

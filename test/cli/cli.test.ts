@@ -83,6 +83,13 @@ describe('autodeeplab CLI', () => {
     assert.equal(r.status, 0, r.stderr);
     const written = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
     assert.deepEqual([written.recompute, written.layers, written.epochs, written.threads], [false, 2, 2, 1]);
+    assert.match(r.stderr, /search: keeping activations \(recompute: false\)/);
+    // Without the file: --recompute forces it; by default 'auto' keeps them when they fit (this tiny supernet's do).
+    const forced = run('search', '--recompute', '--layers', '2', '--blocks', '2', '--filter-multiplier', '2', '--crop', '40', '--builtin-size', '8',
+      '--builtin-image-size', '48', '--threads', '1', '--max-iterations', '0', '--out', path.join(dir, 'forced'));
+    assert.equal(forced.status, 0, forced.stderr);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'forced', 'config.json'), 'utf8')).recompute, true);
+    assert.match(forced.stderr, /search: recomputing activations \(recompute: true\)/);
     // A bad value is reported under where it came from: the flag, else the file.
     fs.writeFileSync(cfg, JSON.stringify({ crop: 32 }));
     assert.match(run('search', '--config', cfg, '--crop', '24').stderr, /autodeeplab: --crop: field 'crop' gives 1x1 feature maps/);

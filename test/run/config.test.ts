@@ -26,6 +26,11 @@ describe('config resolver', () => {
     }
     assert.equal(checkField({ kind: 'boolean' }, false), null);
     assert.notEqual(checkField({ kind: 'boolean' }, 0), null);
+    const choice: FieldSpec = { kind: 'choice', values: [true, false, 'auto'] };
+    for (const [v, ok] of [[true, true], [false, true], ['auto', true], ['Auto', false], [1, false], [null, false], ['true', false]] as const) {
+      assert.equal(checkField(choice, v) === null, ok, JSON.stringify(v));
+    }
+    assert.equal(checkField(choice, 'on'), 'must be one of true, false, "auto"');
   });
 
   it('later layers win; a bad value is reported under the layer (file or flag) that set it', () => {
@@ -52,6 +57,7 @@ describe('config resolver', () => {
     assert.throws(() => resolveSearchConfig({ archBetas: [0.9, 1] }), /field 'archBetas' must be two numbers/);
     assert.throws(() => resolveTrainConfig({ scale: [2, 0.5] }), /field 'scale' must be two numbers \[a, b\] with a <= b/);
     assert.throws(() => resolveTrainConfig({ momentum: 5 }), /field 'momentum' must be in \[0, 1\], got 5/);
+    assert.throws(() => resolveSearchConfig({ recompute: 'yes' as never }, 'f.json'), /f.json: field 'recompute' must be one of true, false, "auto", got "yes"/);
   });
 
   it('configDifferences names only the fields that differ, with both values', () => {

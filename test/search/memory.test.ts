@@ -1,7 +1,7 @@
 /** The search memory estimate: the state count by brute force, monotone growth, and refusals that name the numbers. */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { checkSearchFits, estimateSearchBytes, stateElements } from '../../src/search/search_memory';
+import { checkSearchFits, chooseRecompute, estimateSearchBytes, KEEP_SHARE, stateElements } from '../../src/search/search_memory';
 import { DEFAULT_SEARCH_CONFIG, SearchConfig } from '../../src/search/search_config';
 import { ConfigError } from '../../src/util/errors';
 
@@ -57,5 +57,27 @@ describe('search memory estimate', () => {
       assert.ok(estimateSearchBytes(paper({ crop: fits }), 48e6) <= 0.45 * 24e9 && estimateSearchBytes(paper({ crop: fits + 1 }), 48e6) > 0.45 * 24e9);
       return true;
     });
+  });
+
+  it("recompute 'auto' keeps activations exactly while keeping them is estimated to fit the machine's share, and true or false stand", () => {
+    const keepBytes = (crop: number) => estimateSearchBytes(paper({ crop, recompute: false }), 48e6);
+    // The first crop (in steps of 8) whose kept activations no longer fit half of 24 GB.
+    let crop = 32;
+    while (keepBytes(crop) <= KEEP_SHARE * 24e9) crop += 8;
+    assert.deepEqual(chooseRecompute(paper({ crop: crop - 8 }), 48e6, 24e9).recompute, false);
+    assert.deepEqual(chooseRecompute(paper({ crop }), 48e6, 24e9).recompute, true);
+    assert.match(chooseRecompute(paper({ crop: crop - 8 }), 48e6, 24e9).why, /^keeping activations: about \d+\.\d GB of 12\.0 GB/);
+    assert.match(chooseRecompute(paper({ crop }), 48e6, 24e9).why, /^recomputing activations: keeping them would need about \d+\.\d GB, over 12\.0 GB/);
+    // Two processes here: each gets half the share, so a crop that kept alone recomputes.
+    let shared = 32;
+    while (keepBytes(shared) <= (KEEP_SHARE * 24e9) / 2) shared += 8;
+    assert.ok(shared < crop);
+    assert.equal(chooseRecompute(paper({ crop: shared }), 48e6, 24e9, 1).recompute, false);
+    assert.equal(chooseRecompute(paper({ crop: shared }), 48e6, 24e9, 2).recompute, true);
+    // Explicit choices stand whatever the memory.
+    assert.equal(chooseRecompute(paper({ crop: 32, recompute: true }), 48e6, 24e9).recompute, true);
+    assert.equal(chooseRecompute(paper({ crop: 4096, recompute: false }), 48e6, 24e9).recompute, false);
+    // 'auto' is estimated as recomputing (the least it can need).
+    assert.equal(estimateSearchBytes(paper({ crop: 64 }), 48e6), estimateSearchBytes(paper({ crop: 64, recompute: true }), 48e6));
   });
 });

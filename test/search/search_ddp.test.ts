@@ -76,7 +76,7 @@ async function oracle(variant: string): Promise<OracleRun> {
   const dataset = openDataset('builtin', SETUP.dataset);
   const cfg = configOf(variant, dataset.numClasses);
   T.manualSeed(cfg.seed);
-  const net = new Supernet(cfg, { archInitScale: cfg.archInitScale, recompute: cfg.recompute });
+  const net = new Supernet(cfg, { archInitScale: cfg.archInitScale, recompute: cfg.recompute === true }) // the variants set it explicitly;
   const [weights, arch] = [net.weights.parameters(), net.archParameters()];
   const wOpt = new T.SGD(weights, { lr: cfg.weightLr, momentum: cfg.weightMomentum, weightDecay: cfg.weightDecay });
   const aOpt = new T.Adam(arch, { lr: cfg.archLr, betas: cfg.archBetas, weightDecay: cfg.archWeightDecay });

@@ -11,9 +11,14 @@
  *    at crop 64 (`--peer-crops 32,64,128` for more, `--no-peer` to skip), in
  *    its own process per crop, its rounds interleaved with our measurements
  *    of the same crop so that machine noise hits both alike.
+ * The ratios to the peer are given for the mode a search picks by default on
+ * this machine (recompute 'auto': keep when the estimate fits half the memory)
+ * and for recompute.
  */
 import { execFileSync } from 'node:child_process';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { KEEP_SHARE } from '../src/search/search_memory';
 import { median, printTable } from './report';
 import { PythonReference } from './reference';
 
@@ -95,13 +100,17 @@ export async function runSearchBench(threads: number, args: string[]): Promise<v
     `threads=${threads}; iterations=${iterations} (median, after one warm-up; peer: ${peers.size ? 'same rounds, interleaved' : 'not run'})`);
   if (tiny) return; // the comparisons below need the paper's supernet on both sides
   const at = (crop: number, mode: string) => results.find((r) => r.crop === crop && r.mode === mode)!;
+  // What recompute 'auto' picks here (search_memory.ts: chooseRecompute, on the same estimate).
+  const byDefault = (crop: number) => (at(crop, 'keep').estimateBytes <= KEEP_SHARE * os.totalmem() ? 'keep' : 'recompute');
+  console.log(`default mode on this machine (recompute 'auto'): ${crops.map((c) => `crop ${c}: ${byDefault(c)}`).join(', ')}`);
   if (peers.size > 0) {
-    const ratios = [...peers].map(([c, p]) => `speedup_vs_peer_crop${c}=${(p.secondsPerIteration / at(c, 'recompute').secondsPerIteration).toFixed(2)}`);
-    const memory = Math.max(...[...peers].map(([c, p]) => at(c, 'recompute').peakRssBytes / p.peakRssBytes));
+    const ratio = (c: number, p: PeerMeasurement, mode: string) => (p.secondsPerIteration / at(c, mode).secondsPerIteration).toFixed(2);
+    const ratios = [...peers].map(([c, p]) => `speedup_vs_peer_crop${c}=${ratio(c, p, byDefault(c))} speedup_vs_peer_crop${c}_recompute=${ratio(c, p, 'recompute')}`);
+    const memory = Math.max(...[...peers].map(([c, p]) => at(c, byDefault(c)).peakRssBytes / p.peakRssBytes));
     const p64 = peers.get(64);
     if (p64) {
-      console.log(`peer at crop 64 (same invocation): ${p64.secondsPerIteration.toFixed(2)} s/it, ${gb(p64.peakRssBytes)} GB; ours (recompute) ` +
-        `${at(64, 'recompute').secondsPerIteration.toFixed(2)} s/it: ${(p64.secondsPerIteration / at(64, 'recompute').secondsPerIteration).toFixed(1)}x faster`);
+      console.log(`peer at crop 64 (same invocation): ${p64.secondsPerIteration.toFixed(2)} s/it, ${gb(p64.peakRssBytes)} GB; ours (${byDefault(64)}, the default here) ` +
+        `${at(64, byDefault(64)).secondsPerIteration.toFixed(2)} s/it: ${ratio(64, p64, byDefault(64))}x faster; recomputing: ${ratio(64, p64, 'recompute')}x`);
     }
     console.log(`${ratios.join(' ')} max_memory_ratio_vs_peer=${memory.toFixed(2)}`);
   }

@@ -9,7 +9,7 @@
 import * as T from '../src/engine';
 import { printTable } from './report';
 
-function bestMs(f: () => void, n = 10, rounds = 3): number {
+export function bestMs(f: () => void, n = 10, rounds = 3): number {
   f();
   let best = Infinity;
   for (let r = 0; r < rounds; r++) {

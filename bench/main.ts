@@ -1,4 +1,4 @@
-/** `npm run bench -- <suite> [--threads N] [--device cpu|cuda|cuda:N|auto]`: suites are engine, search, profile, depthwise, data, soak and distributed. */
+/** `npm run bench -- <suite> [--threads N] [--device cpu|cuda|cuda:N|auto]`: suites are engine, search, profile, depthwise, pointwise, data, soak and distributed. */
 import * as os from 'node:os';
 import { runEngineBench } from './engine';
 import { runSearchBench } from './search';
@@ -7,6 +7,7 @@ import { runSoakBench } from './soak';
 import { runDistributedBench } from './distributed';
 import { runProfileBench } from './profile';
 import { runDepthwiseBench } from './depthwise';
+import { runPointwiseBench } from './pointwise';
 import * as T from '../src/engine';
 import { resolveDevice } from '../src/run/device';
 
@@ -32,6 +33,7 @@ const suites: Record<string, () => Promise<void>> = {
   distributed: () => runDistributedBench(args),
   profile: () => runProfileBench(threads, args),
   depthwise: () => runDepthwiseBench(threads),
+  pointwise: () => runPointwiseBench(threads),
 };
 const run = suites[suite];
 if (!run) {

@@ -5,7 +5,7 @@
  * achieved GFLOP/s beside the machine's sgemm GFLOP/s on 1 and N threads (the
  * roofline), and the JS side: an unprofiled iteration's wall time less the time
  * inside the addon's calls (each call timed), with the calls it made.
- * --full-kernels: every 'same' convolution runs its whole kernel through
+ * --full-kernels: every 'same' convolution runs its whole kernel, and every 1x1 one, through
  * libtorch (the formulation before sameConv2d and depthwiseConv2d).
  */
 import * as T from '../src/engine';
@@ -67,7 +67,10 @@ export async function runProfileBench(threads: number, args: string[]): Promise<
   if (!Number.isInteger(crop) || crop < 16) throw new Error(`--crop: expected a whole number >= 16, got '${flag('--crop', '')}'`);
   if (what !== 'search' && what !== 'train') throw new Error(`--what: expected search or train, got '${what}'`);
   T.setNumThreads(threads);
-  if (args.includes('--full-kernels')) T.setSameConvShortcuts(false);
+  if (args.includes('--full-kernels')) {
+    T.setSameConvShortcuts(false);
+    T.setPointwiseRouting(false);
+  }
   const iteration = what === 'search' ? searchWorkload(crop, 'recompute').iteration : trainIteration(crop);
   iteration(); // warm-up: allocator, kernels' first-call set-up
   const t0 = process.hrtime.bigint();

@@ -17,6 +17,7 @@ export * from './ops/activation';
 export * from './ops/conv';
 export * from './ops/same_conv';
 export * from './ops/depthwise';
+export * from './ops/pointwise';
 export * from './ops/norm';
 export * from './ops/pool';
 export * from './ops/resize';

@@ -1,6 +1,7 @@
 /** 2-D convolution (NCHW), the work-horse of every cell. */
 import { callTensor, traceOps } from '../dispatch';
 import { Tensor } from '../tensor';
+import { pointwiseConv2d, routesToPointwise } from './pointwise';
 import { expectInt, expectRank, expectTensor, pair } from './validate';
 
 /** What a conv2d call did, for cost accounting. */
@@ -53,6 +54,8 @@ export function conv2d(x: Tensor, weight: Tensor, o: Conv2dOptions = {}): Tensor
   const stride = pair('conv2d', 'stride', o.stride ?? 1, 1);
   const padding = pair('conv2d', 'padding', o.padding ?? 0, 0);
   const dilation = pair('conv2d', 'dilation', o.dilation ?? 1, 1);
+  // Small CPU 1x1 convolutions run the addon's own kernel (same values and gradients: test/engine/pointwise.test.ts).
+  if (routesToPointwise(x, weight, groups, stride, padding, !!o.bias)) return pointwiseConv2d(x, weight, groups);
   return callTensor('aten::conv2d', [x, weight, o.bias ?? null, stride, padding, dilation, groups]);
 }
 

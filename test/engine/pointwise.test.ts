@@ -1,0 +1,80 @@
+/** pointwiseConv2d (the addon's own 1x1 convolution on the CPU) against libtorch's conv2d, values and gradients. */
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as T from '../../src/engine';
+import { callTensor } from '../../src/engine/dispatch';
+import { assertClose } from '../helpers';
+
+/** libtorch's own conv2d, whatever T.conv2d routes to. */
+const libtorchConv = (x: T.Tensor, w: T.Tensor, groups: number) => callTensor('aten::conv2d', [x, w, null, [1, 1], [0, 0], [1, 1], groups]);
+
+interface Case { b: number; g: number; k: number; n: number; h: number; w: number }
+
+const cases: Case[] = [
+  { b: 2, g: 10, k: 8, n: 8, h: 1, w: 1 }, // 1x1 maps: one dot product per output
+  { b: 2, g: 3, k: 5, n: 7, h: 2, w: 3 }, // short rows (6 positions), odd channel counts
+  { b: 3, g: 1, k: 9, n: 4, h: 4, w: 4 }, // 16 positions: rows as taps
+  { b: 1, g: 4, k: 16, n: 16, h: 5, w: 7 }, // 35 positions: the vector lanes and their tail
+  { b: 2, g: 2, k: 3, n: 6, h: 9, w: 1 },
+];
+
+function grads(f: (x: T.Tensor, w: T.Tensor) => T.Tensor, x0: T.Tensor, w0: T.Tensor, gy: T.Tensor, needX = true, needW = true) {
+  return T.tidy(() => {
+    const x = T.clone(x0).setRequiresGrad(needX);
+    const w = T.clone(w0).setRequiresGrad(needW);
+    const y = f(x, w);
+    T.backward(T.sum(T.mul(y, gy)));
+    const out = { y: y.toArray(), gx: x.grad?.toArray() ?? null, gw: w.grad?.toArray() ?? null };
+    T.dispose([x.grad, w.grad]);
+    return out;
+  });
+}
+
+describe('pointwiseConv2d', () => {
+  for (const dtype of ['float32', 'float64'] as const) for (const c of cases) {
+    it(`${dtype}: values and gradients equal conv2d's for x ${c.b}x${c.g * c.k}x${c.h}x${c.w}, ${c.g} groups of ${c.k} -> ${c.n}`, () => {
+      T.setDefaultFloatDType(dtype);
+      try {
+        T.manualSeed(c.h * 13 + c.w + c.g);
+        const x = T.randn([c.b, c.g * c.k, c.h, c.w]);
+        const w = T.randn([c.g * c.n, c.k, 1, 1]);
+        const gy = T.randn([c.b, c.g * c.n, c.h, c.w]);
+        const ref = grads((a, b) => libtorchConv(a, b, c.g), x, w, gy);
+        const got = grads((a, b) => T.pointwiseConv2d(a, b, c.g), x, w, gy);
+        const tol = dtype === 'float32' ? 1e-5 : 1e-12;
+        // Relative to each result's scale: sums of up to a few hundred products in another order.
+        for (const k of ['y', 'gx', 'gw'] as const) {
+          const scale = Math.max(...ref[k]!.map(Math.abs));
+          assertClose(got[k]!.map((v) => v / scale), ref[k]!.map((v) => v / scale), tol, k);
+        }
+        T.dispose([x, w, gy]);
+      } finally {
+        T.setDefaultFloatDType('float32');
+      }
+    });
+  }
+
+  it('computes only the gradients asked for, and reads strided inputs', () => {
+    T.manualSeed(5);
+    const big = T.randn([2, 12, 3, 3]);
+    const w = T.randn([6, 4, 1, 1]);
+    const gy = T.randn([2, 6, 3, 3]);
+    const f = (a: T.Tensor, b: T.Tensor) => T.pointwiseConv2d(T.narrow(a, 1, 2, 8), b, 2); // channels 2..9 of 12: strided
+    const ref = grads((a, b) => libtorchConv(T.narrow(a, 1, 2, 8), b, 2), big, w, gy);
+    const both = grads(f, big, w, gy);
+    const onlyW = grads(f, big, w, gy, false, true);
+    const onlyX = grads(f, big, w, gy, true, false);
+    assertClose(both.gx!, ref.gx!, 1e-5, 'input gradient');
+    assertClose(both.gw!, ref.gw!, 1e-5, 'weight gradient');
+    assert.equal(onlyW.gx, null);
+    assert.equal(onlyX.gw, null);
+    assertClose(onlyW.gw!, both.gw!, 0, 'weight gradient alone');
+    assertClose(onlyX.gx!, both.gx!, 0, 'input gradient alone');
+    T.dispose([big, w, gy]);
+  });
+
+  it('refuses a weight that is not (G*N, K, 1, 1) for the input, naming it', () => {
+    assert.throws(() => T.pointwiseConv2d(T.randn([1, 4, 5, 5]), T.randn([4, 4, 3, 3])), /pointwiseConv2d: weight \[4,4,3,3\] must be \(G\*N, 4, 1, 1\)/);
+    assert.throws(() => T.pointwiseConv2d(T.randn([1, 6, 5, 5]), T.randn([4, 2, 1, 1]), 2), /pointwiseConv2d: weight \[4,2,1,1\] must be \(G\*N, 3, 1, 1\) for input \[1,6,5,5\] and groups=2/);
+  });
+});

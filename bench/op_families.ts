@@ -53,6 +53,17 @@ function convBackwardGeometry(args: OpArgument[]): { geometry: ConvGeometry; gra
   };
 }
 
+/** adl::depthwise_conv2d_backward(grad, input, weight, padding, dilation, needInput, needWeight), adl::pointwise_conv2d_backward(grad, input, weight, groups, needInput, needWeight). */
+function ownBackwardGeometry(name: string, args: OpArgument[]): { geometry: ConvGeometry; gradients: number } {
+  const [input, weight] = [args[1] as number[], args[2] as number[]];
+  const depthwise = name === 'adl::depthwise_conv2d_backward';
+  const geometry = depthwise
+    ? { input, weight, stride: [1, 1], padding: ints(args[3]), dilation: ints(args[4]), groups: weight[0] }
+    : { input, weight, stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: args[3] as number };
+  const need = args.slice(depthwise ? 5 : 4).map((a) => a === true);
+  return { geometry, gradients: need.filter(Boolean).length };
+}
+
 const VIEW_OR_COPY = /^(reshape|_reshape_alias|view|expand|narrow|select|slice|transpose|permute|cat|stack|contiguous|clone|unsqueeze|squeeze|index_select|flatten|copy_|constant_pad_nd|pad|to|_to_copy|as_strided|unbind|split|chunk|repeat|alias|t|detach|empty|zeros|ones|zeros_like|empty_like|fill_|zero_)$/;
 const VIEW_BACKWARD = /^(View|ReshapeAlias|UnsafeView|Expand|Select|Slice|Transpose|Permute|Cat|Stack|Unsqueeze|Squeeze|IndexSelect|Clone|ConstantPadNd|Split|Unbind|Repeat|ToCopy|AsStrided|Alias|T|Copy|Copies)(Backward\d*)?$/;
 
@@ -64,12 +75,17 @@ export function familyOf(e: OpEvent, children: OpEvent[]): { family: string; flo
   if (e.backward || name.startsWith(EVALUATE)) {
     const node = name.replace(EVALUATE, '').replace(/Backward\d*$/, '');
     const child = children.find((c) => c.name === 'aten::convolution_backward' && c.args.length > 10);
+    const own = children.find((c) => /^adl::(depthwise|pointwise)_conv2d_backward$/.test(c.name) && c.args.length >= 6);
+    if (own) {
+      // The addon's own kernels: (grad, input, weight, padding, dilation | groups, needInput, needWeight).
+      const { geometry, gradients } = ownBackwardGeometry(own.name, own.args);
+      return { family: `conv ${convKind(geometry)} bwd`, flops: convFlops(geometry) * gradients };
+    }
     if (/DepthwiseConv2d/.test(node)) {
-      // adl::depthwise_conv2d: libtorch's input gradient (the child), the weight gradient of its own (after padding its inputs).
+      // adl::depthwise_conv2d off the CPU: libtorch's backward (the child).
       if (!child) return { family: 'conv depthwise bwd', flops: 0 };
       const { geometry, gradients } = convBackwardGeometry(child.args);
-      const own = children.some((c) => c.name === 'aten::constant_pad_nd') ? 1 : 0;
-      return { family: 'conv depthwise bwd', flops: convFlops(geometry) * (gradients + own) };
+      return { family: 'conv depthwise bwd', flops: convFlops(geometry) * gradients };
     }
     if (node === 'Convolution' || node === 'MkldnnConvolution' || node === 'ThnnConv2D' || node === 'SlowConv2D') {
       if (!child) return { family: 'conv (unknown kind) bwd', flops: 0 };
@@ -87,6 +103,11 @@ export function familyOf(e: OpEvent, children: OpEvent[]): { family: string; flo
   if (name === 'conv2d' || name === 'convolution' || name === '_convolution') {
     if (e.args.length < 7) return { family: 'conv (unknown kind) fwd', flops: 0 };
     const g = conv2dGeometry(e.args);
+    return { family: `conv ${convKind(g)} fwd`, flops: convFlops(g) };
+  }
+  if (e.name === 'adl::pointwise_conv2d' && e.args.length === 3) {
+    // (input, weight, groups): 1x1, stride 1, no padding
+    const g = { input: e.args[0] as number[], weight: e.args[1] as number[], stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: e.args[2] as number };
     return { family: `conv ${convKind(g)} fwd`, flops: convFlops(g) };
   }
   if (e.name === 'adl::depthwise_conv2d' && e.args.length === 4) {

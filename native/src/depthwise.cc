@@ -17,6 +17,7 @@
 // with off(t) = i * dh * Wp + j * dw for tap t = (i, j). Outputs at q mod Wp >= Wo
 // are the row ends that the widening adds; they are computed and dropped.
 #include <ATen/Parallel.h>
+#include <ATen/record_function.h>
 #include <torch/csrc/autograd/custom_function.h>
 #include <torch/library.h>
 
@@ -156,6 +157,8 @@ struct DepthwiseConv2d : public torch::autograd::Function<DepthwiseConv2d> {
     // The geometry of the unpadded input, rebuilt from the padded one.
     const auto x = xpad.narrow(2, ph, xpad.size(2) - 2 * ph).narrow(3, pw, xpad.size(3) - 2 * pw);
     const Geometry g(x, w, padding, dilation);
+    // Named with its shapes for the profiler (bench/op_families.ts counts its FLOPs); free when none listens.
+    RECORD_FUNCTION("adl::depthwise_conv2d_backward", std::vector<c10::IValue>({grads[0], x, w, padding, dilation, needX, needW}));
     const auto gpad = padPlanes(grads[0], 0, 0, 0, g.Wp - g.Wo);
     const bool f32 = xpad.scalar_type() == at::kFloat;
     if (needX) gx = f32 ? inputGradPlanes<float>(gpad, w, g) : inputGradPlanes<double>(gpad, w, g);

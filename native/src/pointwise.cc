@@ -11,6 +11,7 @@
 // positions each output row gathers the K input rows as taps (8 positions in
 // registers); shorter rows use X transposed, one dot product over K per output.
 #include <ATen/Parallel.h>
+#include <ATen/record_function.h>
 #include <torch/csrc/autograd/custom_function.h>
 #include <torch/library.h>
 
@@ -115,6 +116,8 @@ struct PointwiseConv2d : public torch::autograd::Function<PointwiseConv2d> {
       auto r = at::convolution_backward(grads[0], x, w, c10::nullopt, {1, 1}, {0, 0}, {1, 1}, false, {0, 0}, G, {needX, needW, false});
       return {std::get<0>(r), std::get<1>(r), at::Tensor()};
     }
+    // Named with its shapes for the profiler (bench/op_families.ts counts its FLOPs); free when none listens.
+    RECORD_FUNCTION("adl::pointwise_conv2d_backward", std::vector<c10::IValue>({grads[0], x, w, G, needX, needW}));
     const auto gy = grads[0].contiguous();
     const bool f32 = x.scalar_type() == at::kFloat;
     at::Tensor gx, gw;

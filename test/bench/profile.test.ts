@@ -71,7 +71,7 @@ describe('profileOps', () => {
   });
 });
 
-describe('profileOps and depthwiseConv2d', () => {
+describe('profileOps and the addon\'s own kernels', () => {
   it('counts the own-gradient depthwise op as a depthwise convolution, forward and backward', () => {
     const x = T.randn([2, 6, 9, 7]).setRequiresGrad();
     const w = T.randn([6, 1, 5, 5]).setRequiresGrad();
@@ -80,6 +80,17 @@ describe('profileOps and depthwiseConv2d', () => {
     const flops = 2 * 2 * 6 * 9 * 7 * 25;
     assert.deepEqual(rows.filter((r) => r.family.startsWith('conv')).map((r) => [r.family, r.calls, r.flops]).sort(),
       [['conv depthwise bwd', 1, 2 * flops], ['conv depthwise fwd', 1, flops]]);
+    T.dispose([x, w]);
+  });
+
+  it('counts the own 1x1 op as a grouped 1x1 convolution, backward FLOPs only for the gradients computed', () => {
+    const x = T.randn([2, 12, 3, 5]).setRequiresGrad();
+    const w = T.randn([9, 4, 1, 1]); // frozen: only the input gradient runs
+    const { events } = profileOps(() => T.tidy(() => T.backward(T.sum(T.pointwiseConv2d(x, w, 3)))));
+    const rows = summarise(events);
+    const flops = 2 * 2 * 9 * 3 * 5 * 4;
+    assert.deepEqual(rows.filter((r) => r.family.startsWith('conv')).map((r) => [r.family, r.calls, r.flops]).sort(),
+      [['conv grouped 1x1 bwd', 1, flops], ['conv grouped 1x1 fwd', 1, flops]]);
     T.dispose([x, w]);
   });
 });

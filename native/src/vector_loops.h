@@ -13,6 +13,8 @@ namespace {
 #else
 #define ADL_CLONES
 #endif
+// The loops below are inlined into each clone, so that each is compiled for the clone's target.
+#define ADL_INLINE __attribute__((always_inline)) inline
 
 // sum_n a[n] * b[n] in 8 independent lanes (vectorised without reassociating a
 // lane; target_clones adds an AVX2 copy chosen at load time on x86-64).
@@ -32,21 +34,45 @@ inline double dot(const double* a, const double* b, int64_t n) {
   return s;
 }
 
-// y[q] = sum_t w[t] * src[q + off[t]] for q < n: the whole kernel at once, 8
-// outputs kept in registers across the taps (one store per 8 outputs).
-template <typename T>
-inline void gatherTapsImpl(T* __restrict y, const T* __restrict src, const T* w, const int64_t* off, int64_t taps, int64_t n) {
+// y[q] = sum_t w[t] * src[q + off[t]] for q < n: the whole kernel at once, the
+// outputs kept in registers across the taps (one store per output). For float,
+// blocks of 32 outputs in 4 independent 8-lane accumulators (GCC vector types:
+// a single chain of adds would wait on itself at every tap), then blocks of 8;
+// every lane sums its taps in order, so blocks of any width give equal results.
+typedef float v8f __attribute__((vector_size(32)));
+typedef float v8fUnaligned __attribute__((vector_size(32), aligned(4)));
+#define ADL_AT(p) (*reinterpret_cast<const v8fUnaligned*>(p))  // 8 floats from p, unaligned
+
+ADL_INLINE int64_t gatherBlocks(float* __restrict y, const float* __restrict src, const float* w, const int64_t* off, int64_t taps, int64_t n) {
   int64_t q = 0;
-  for (; q + 8 <= n; q += 8) {
-    T acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (; q + 32 <= n; q += 32) {
+    v8f a0 = {}, a1 = {}, a2 = {}, a3 = {};
     for (int64_t t = 0; t < taps; ++t) {
-      const T s = w[t];
-      const T* x = src + off[t] + q;
-      for (int k = 0; k < 8; ++k) acc[k] += s * x[k];
+      const float s = w[t];
+      const float* x = src + off[t] + q;
+      a0 += s * ADL_AT(x);
+      a1 += s * ADL_AT(x + 8);
+      a2 += s * ADL_AT(x + 16);
+      a3 += s * ADL_AT(x + 24);
     }
-    for (int k = 0; k < 8; ++k) y[q + k] = acc[k];
+    *reinterpret_cast<v8fUnaligned*>(y + q) = a0;
+    *reinterpret_cast<v8fUnaligned*>(y + q + 8) = a1;
+    *reinterpret_cast<v8fUnaligned*>(y + q + 16) = a2;
+    *reinterpret_cast<v8fUnaligned*>(y + q + 24) = a3;
   }
-  for (; q < n; ++q) {
+  for (; q + 8 <= n; q += 8) {
+    v8f a = {};
+    for (int64_t t = 0; t < taps; ++t) a += w[t] * ADL_AT(src + off[t] + q);
+    *reinterpret_cast<v8fUnaligned*>(y + q) = a;
+  }
+  return q;
+}
+
+ADL_INLINE int64_t gatherBlocks(double*, const double*, const double*, const int64_t*, int64_t, int64_t) { return 0; }
+
+template <typename T>
+ADL_INLINE void gatherTapsImpl(T* __restrict y, const T* __restrict src, const T* w, const int64_t* off, int64_t taps, int64_t n) {
+  for (int64_t q = gatherBlocks(y, src, w, off, taps, n); q < n; ++q) {
     T acc = 0;
     for (int64_t t = 0; t < taps; ++t) acc += w[t] * src[off[t] + q];
     y[q] = acc;
@@ -63,7 +89,7 @@ inline void gatherTaps(double* y, const double* src, const double* w, const int6
 
 // y[n] += s * x[n], 8 lanes a step (each lane independent: no reassociation).
 template <typename T>
-inline void axpyImpl(T* __restrict y, T s, const T* __restrict x, int64_t n) {
+ADL_INLINE void axpyImpl(T* __restrict y, T s, const T* __restrict x, int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8)
     for (int k = 0; k < 8; ++k) y[i + k] += s * x[i + k];

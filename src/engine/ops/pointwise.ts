@@ -24,11 +24,11 @@ export function pointwiseConv2d(x: Tensor, weight: Tensor, groups = 1): Tensor {
 
 /**
  * Multiply-adds up to which conv2d routes a CPU 1x1 convolution here: the own
- * kernel is 1.5-4x faster below about 3e5 (set-up dominates libtorch's calls),
- * even at 1e6, and 2.5-7x slower from 1e7 on, where oneDNN's blocked GEMM wins
- * (`npm run bench -- pointwise`).
+ * kernel is 1.2-7x faster up to 1e6 (set-up dominates libtorch's calls), even
+ * at 1.3e7, and 1.8-2.7x slower from 5e7 on, where oneDNN's blocked GEMM wins
+ * (`npm run bench -- pointwise`, 2 threads).
  */
-export const POINTWISE_MAX_MACS = 5e5;
+export const POINTWISE_MAX_MACS = 2e6;
 
 let routing = true;
 /** Turns conv2d's routing to pointwiseConv2d off (benchmarks, equivalence tests). */

@@ -32,6 +32,7 @@ export { SearchConstraint, ArchConstraint } from './search/constraint';
 export { decodeWithinBudget } from './budget/constrained_decode';
 export { MultiAddsTable, CostTable, genotypeCost } from './budget/cost_table';
 export { LatencyTable, validateLatencyTable } from './budget/latency_table';
+export { tableMargin } from './budget/budget_margin';
 
 // Models: build from a preset or a genotype, count their cost, save and load.
 export { buildModel, modelConfig, BuildOptions, PRESETS, PresetName } from './model/presets';

@@ -32,6 +32,14 @@ export interface LatencyTableData {
    * `networks` whole networks timed end to end (deploy/calibrate.ts).
    */
   calibration?: { networks: number; scale: number };
+  /**
+   * The table's error on whole networks, as `latency-table --check n` last
+   * measured it (Auto-DeepLab's path and seeded random networks, timed end to
+   * end against the table as it stands): what search --budget-ms derives its
+   * margin from (budget_margin.ts). Absent in tables never checked; dropped
+   * when the table is scaled again, since it no longer describes the entries.
+   */
+  check?: { networks: CheckedNetwork[] };
   /** [H, W] at which each level's parts were timed. */
   levelSizes: [number, number][];
   stem: number;
@@ -47,6 +55,12 @@ export interface LatencyTableData {
   upsample: number[];
   aspp: number[];
   decoder: { cell: number; stem: number };
+}
+
+export interface CheckedNetwork {
+  name: string;
+  predictedMs: number;
+  measuredMs: number;
 }
 
 /** The channels of a cell input: the stem's two outputs, or B * F * 2^level. */
@@ -69,9 +83,10 @@ export function nominalSizes(size: Size, levels = 4): [number, number][] {
 
 /** Every time in the table multiplied by `scale` (a calibration over `networks` whole networks). */
 export function scaleTable(d: LatencyTableData, scale: number, networks: number): LatencyTableData {
+  const { check: _stale, ...timed } = d; // checked against the old entries
   const times = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v * scale]));
   return {
-    ...d, stem: d.stem * scale, ops: d.ops.map((byStride) => byStride.map((ops) => times(ops) as Record<CellOpName, number>)),
+    ...timed, stem: d.stem * scale, ops: d.ops.map((byStride) => byStride.map((ops) => times(ops) as Record<CellOpName, number>)),
     pre: d.pre.map(times), resize: d.resize.map(times), glue: d.glue.map((v) => v * scale), upsample: d.upsample.map((v) => v * scale),
     aspp: d.aspp.map((v) => v * scale), decoder: { cell: d.decoder.cell * scale, stem: d.decoder.stem * scale },
     calibration: { networks, scale: (d.calibration?.scale ?? 1) * scale },
@@ -140,6 +155,11 @@ export function validateLatencyTable(data: unknown, file: string): LatencyTableD
   const c = d.calibration;
   if (c !== undefined && !(Number.isInteger(c?.networks) && c.networks >= 1 && typeof c.scale === 'number' && c.scale > 0 && Number.isFinite(c.scale))) {
     fail('calibration', 'must be {"networks": n >= 1, "scale": s > 0}');
+  }
+  const checked = d.check?.networks;
+  if (d.check !== undefined && !(Array.isArray(checked) && checked.length > 0 && checked.every((n) => typeof n?.name === 'string' &&
+    [n.predictedMs, n.measuredMs].every((v) => typeof v === 'number' && Number.isFinite(v) && v > 0)))) {
+    fail('check', 'must be {"networks": [{"name", "predictedMs" > 0, "measuredMs" > 0}, ...]} (one or more)');
   }
   const ms = (v: unknown, field: string) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : fail(field, 'must be a time in ms >= 0'));
   ms(d.stem, 'stem');

@@ -9,6 +9,8 @@
  * (expected_cost.ts). Nothing pushes once E is within the budget, so accuracy
  * alone decides among affordable architectures; above it, the push is
  * scale-free (a 10% excess costs weight * 0.095 whatever the unit).
+ * An ms budget is the limit less its margin (budget_margin.ts): a
+ * measured table's predictions are a few percent off, Multi-Adds are exact.
  */
 import * as T from '../engine';
 import { CostTable, MultiAddsTable } from './cost_table';
@@ -19,6 +21,7 @@ import { expectedCost } from './expected_cost';
 import { alphaRows } from '../search/decode';
 import { Supernet } from '../search/supernet';
 import { ArchConstraint, SearchConstraint } from '../search/constraint';
+import { effectiveLimit } from './budget_margin';
 
 export interface BudgetSettings {
   /** The limit, in the table's unit: Multi-Adds (200e9 for "200 B") or milliseconds. */
@@ -33,15 +36,19 @@ export interface BudgetSettings {
   /** An ms budget's latency table: its path (absolute, recorded in config.json) and the SHA-256 of its bytes. */
   latencyTable?: string;
   latencyTableSha256?: string;
+  /** An ms budget's margin for the table's error: the search penalises and decodes within limit x (1 - margin) (budget_margin.ts). */
+  margin?: number;
+  /** Where the margin came from (the flag, the config file, the table's check, the default), for the record. */
+  marginFrom?: string;
 }
 
 /**
  * The settings a resumed search must match: the table by its content, not by
  * where it lies (a copy under another name is the same budget; a table
- * rewritten in place is not).
+ * rewritten in place is not); the margin by its value, wherever it came from.
  */
-export function resumableBudget(b: BudgetSettings): Omit<BudgetSettings, 'latencyTable'> {
-  const { latencyTable: _path, ...rest } = b;
+export function resumableBudget(b: BudgetSettings): Omit<BudgetSettings, 'latencyTable' | 'marginFrom'> {
+  const { latencyTable: _path, marginFrom: _from, ...rest } = b;
   return rest;
 }
 
@@ -56,10 +63,14 @@ export interface BudgetState {
   /** Exact cost of the decoded architecture. */
   cost: number;
   penalty: number;
+  /** With a margin (ms budgets): the limit less it, which the penalty and the decoder work to. */
+  effectiveLimit?: number;
 }
 
 export class SearchBudget implements ArchConstraint {
   readonly table: CostTable;
+  /** The limit the penalty and the decoder work to: the budget less its margin. */
+  readonly limit: number;
 
   /**
    * table: a measured latency table (unit ms); else the Multi-Adds of the
@@ -68,9 +79,11 @@ export class SearchBudget implements ArchConstraint {
   constructor(readonly settings: BudgetSettings, cfg: SearchSpaceConfig, net: Supernet, table?: CostTable, source = settings.unit === 'ms' ? '--budget-ms' : '--budget') {
     this.table = table ?? new MultiAddsTable({ filterMultiplier: settings.filterMultiplier, blocks: cfg.blocks, numClasses: cfg.numClasses, size: settings.size });
     if (this.table.unit !== settings.unit) throw new Error(`budget: a ${settings.unit} budget needs a ${settings.unit} table, got ${this.table.unit}`);
+    this.limit = effectiveLimit(settings);
     const cheapest = cheapestCost(net.trellis, this.table, net.cfg.alphaPerLayer);
-    if (cheapest > settings.limit) {
-      throw new BudgetError(`${source}: ${format(settings.limit, settings.unit)} is below the cheapest architecture of this search space (L = ${cfg.layers}, B = ${cfg.blocks}): ${format(cheapest, settings.unit)}`);
+    if (cheapest > this.limit) {
+      throw new BudgetError(`${source}: ${describeLimit(settings)} is below the cheapest architecture of this search space (L = ${cfg.layers}, B = ${cfg.blocks}): ${format(cheapest, settings.unit)}` +
+        (settings.margin ? ' (a smaller --budget-margin, at the risk of measuring over the budget)' : ''));
     }
   }
 
@@ -78,8 +91,8 @@ export class SearchBudget implements ArchConstraint {
   private evaluate(net: Supernet) {
     const snap = net.snapshot();
     const e = expectedCost(snap.alpha, snap.beta, net.trellis, this.table);
-    const over = e.value > this.settings.limit;
-    return { e, snap, penalty: over ? this.settings.weight * Math.log(e.value / this.settings.limit) : 0, over };
+    const over = e.value > this.limit;
+    return { e, snap, penalty: over ? this.settings.weight * Math.log(e.value / this.limit) : 0, over };
   }
 
   /**
@@ -109,8 +122,9 @@ export class SearchBudget implements ArchConstraint {
   /** The most probable architecture within the budget (constrained_decode.ts), and the state to log. */
   decode(net: Supernet): { genotype: Genotype; state: BudgetState } {
     const { e, snap, penalty } = this.evaluate(net);
-    const { genotype, cost } = decodeWithinBudget(snap.alpha, snap.beta, net.trellis, this.table, this.settings.limit);
-    return { genotype, state: { limit: this.settings.limit, unit: this.settings.unit, expected: e.value, cost, penalty } };
+    const { genotype, cost } = decodeWithinBudget(snap.alpha, snap.beta, net.trellis, this.table, this.limit);
+    const margined = this.settings.margin === undefined ? {} : { effectiveLimit: this.limit };
+    return { genotype, state: { limit: this.settings.limit, unit: this.settings.unit, expected: e.value, cost, penalty, ...margined } };
   }
 }
 
@@ -121,6 +135,11 @@ export class SearchBudget implements ArchConstraint {
  */
 export function budgetConstraint(settings: BudgetSettings, table?: CostTable, source?: string): SearchConstraint {
   return { settings, resumable: resumableBudget(settings), attach: (cfg, net) => new SearchBudget(settings, cfg, net, table, source) };
+}
+
+/** "70.00 ms", or with a margin "70.00 ms less its 8.86% margin (63.80 ms)". */
+export function describeLimit(s: BudgetSettings): string {
+  return s.margin === undefined ? format(s.limit, s.unit) : `${format(s.limit, s.unit)} less its ${(100 * s.margin).toFixed(2)}% margin (${format(effectiveLimit(s), s.unit)})`;
 }
 
 export function format(v: number, unit: string): string {

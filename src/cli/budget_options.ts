@@ -3,7 +3,7 @@
  * --budget-ms and their companions, or a `budget` section of the --config
  * file, which the typed flags override.
  */
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -13,33 +13,54 @@ import { CostTable, genotypeCost, MultiAddsTable } from '../budget/cost_table';
 import { Genotype } from '../arch/genotype';
 import { LatencyTable, validateLatencyTable } from '../budget/latency_table';
 import { checkField, FieldSpec } from '../run/config_schema';
-import { BudgetSettings, DEFAULT_BUDGET, format } from '../budget/search_budget';
+import { BudgetSettings, DEFAULT_BUDGET, describeLimit, format } from '../budget/search_budget';
+import { MARGIN_RANGE, tableMargin } from '../budget/budget_margin';
 import { SearchConfig } from '../search/search_config';
 import { int, numIn, readJsonConfig, sizeArg } from './options';
 
-type BudgetFlags = { budget?: number; budgetMs?: number; budgetSize?: [number, number]; budgetFilterMultiplier?: number; budgetWeight?: number; latencyTable?: string };
+type BudgetFlags = {
+  budget?: number; budgetMs?: number; budgetSize?: [number, number]; budgetFilterMultiplier?: number; budgetWeight?: number; latencyTable?: string; budgetMargin?: number;
+};
 
 /**
  * A budget as the --config file gives it: the record config.json keeps under
  * `budget` (limit in the table's unit: Multi-Adds, not billions, or ms), plus
  * latencyTable for an ms budget (relative to the config file):
  *   "budget": {"limit": 240e9, "unit": "multiAdds", "size": [1024, 2048], "filterMultiplier": 20, "weight": 1}
- *   "budget": {"limit": 150, "unit": "ms", "latencyTable": "table.json"}
+ *   "budget": {"limit": 150, "unit": "ms", "latencyTable": "table.json", "margin": 0.05}
  */
 interface BudgetFields {
-  limit?: number; unit?: 'multiAdds' | 'ms'; size?: [number, number]; filterMultiplier?: number; weight?: number; latencyTable?: string;
+  limit?: number; unit?: 'multiAdds' | 'ms'; size?: [number, number]; filterMultiplier?: number; weight?: number; latencyTable?: string; margin?: number;
   /** As config.json records it: the table must still have these bytes. */
   latencyTableSha256?: string;
+  /** As config.json records it: where the margin came from (a record; the margin itself is what counts). */
+  marginFrom?: string;
 }
 type Field = keyof BudgetFields;
-const COMPANIONS = ['size', 'filterMultiplier', 'weight', 'latencyTable'] as const;
-const FLAG_OF: Record<(typeof COMPANIONS)[number], string> = { size: '--budget-size', filterMultiplier: '--budget-filter-multiplier', weight: '--budget-weight', latencyTable: '--latency-table' };
+const COMPANIONS = ['size', 'filterMultiplier', 'weight', 'latencyTable', 'margin'] as const;
+const FLAG_OF: Record<(typeof COMPANIONS)[number], string> = {
+  size: '--budget-size', filterMultiplier: '--budget-filter-multiplier', weight: '--budget-weight', latencyTable: '--latency-table', margin: '--budget-margin',
+};
+/** The budget flag each companion goes with. */
+const ONLY_WITH: Record<(typeof COMPANIONS)[number], string> = {
+  size: '--budget', filterMultiplier: '--budget', weight: '--budget or --budget-ms', latencyTable: '--budget-ms', margin: '--budget-ms',
+};
+const MARGIN_SPEC: FieldSpec = { kind: 'number', min: MARGIN_RANGE.min, max: MARGIN_RANGE.max, maxOpen: true, why: 'a fraction of the budget: 0.05 holds back 5%' };
 const NUMERIC: Partial<Record<Field, FieldSpec>> = {
   limit: { kind: 'number', min: 0, minOpen: true },
   size: { kind: 'pair', min: 16, max: 16384, why: 'an input HxW' },
   filterMultiplier: { kind: 'int', min: 1 },
   weight: { kind: 'number', min: 0, max: 1e6 },
+  margin: MARGIN_SPEC,
 };
+
+/** --budget-margin: a number MARGIN_SPEC accepts. */
+function marginArg(v: string): number {
+  const n = v.trim() === '' ? NaN : Number(v);
+  const problem = checkField(MARGIN_SPEC, n);
+  if (problem) throw new InvalidArgumentError(`expected a number in [${MARGIN_RANGE.min}, ${MARGIN_RANGE.max}) (a fraction of the budget: 0.05 holds back 5%), got '${v}'`);
+  return n;
+}
 
 /** The largest value of each budget flag (billions of Multi-Adds, ms): far above any network, so a typo is caught. */
 export const BUDGET_MAX = { '--budget': 1e6, '--budget-ms': 1e9 } as const;
@@ -51,7 +72,9 @@ export function addBudgetOptions(cmd: Command): Command {
     .option('--budget-filter-multiplier <F>', 'F of the retrained network the budget counts (default 20, Auto-DeepLab-S)', int(1))
     .option('--budget-ms <ms>', 'latency budget of the retrained network in ms, with --latency-table', numIn(0, BUDGET_MAX['--budget-ms'], true))
     .option('--latency-table <file>', 'a table written by autodeeplab latency-table (its size and F are the retrained network\'s)')
-    .option('--budget-weight <w>', 'weight of the penalty w * max(0, ln(expected cost / budget)) (default 1)', numIn(0, 1e6));
+    .option('--budget-weight <w>', 'weight of the penalty w * max(0, ln(expected cost / budget)) (default 1)', numIn(0, 1e6))
+    .option('--budget-margin <fraction>', 'with --budget-ms: decode within ms x (1 - fraction), for the table\'s error (default: from the table\'s latency-table --check, else '
+      + 'a constant; docs/budget.md#the-margin-of-an-ms-budget)', marginArg);
 }
 
 /** The `budget` section of a config file, checked field by field; a latency table's path made relative to the file. */
@@ -61,7 +84,7 @@ function fileFields(data: unknown, file: string): BudgetFields {
   };
   if (typeof data !== 'object' || data === null || Array.isArray(data)) bad('', 'must be an object {"limit", "unit", ...}', data);
   const o = data as Record<string, unknown>;
-  const known = ['limit', 'unit', ...COMPANIONS, 'latencyTableSha256'];
+  const known = ['limit', 'unit', ...COMPANIONS, 'latencyTableSha256', 'marginFrom'];
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new ConfigError(`${file}: unknown field 'budget.${k}' (known: ${known.join(', ')})`);
   if (o.unit !== 'multiAdds' && o.unit !== 'ms') bad('unit', 'must be "multiAdds" or "ms"', o.unit);
   if (o.limit === undefined) bad('limit', `must be the budget in ${o.unit === 'ms' ? 'ms' : 'Multi-Adds (e.g. 240e9 for 240 B)'}`, o.limit);
@@ -71,6 +94,7 @@ function fileFields(data: unknown, file: string): BudgetFields {
   }
   if (o.size !== undefined && !(o.size as number[]).every(Number.isInteger)) bad('size', 'must be two integers [H, W]', o.size);
   if (o.latencyTable !== undefined && (typeof o.latencyTable !== 'string' || !o.latencyTable)) bad('latencyTable', 'must be a file name', o.latencyTable);
+  if (o.marginFrom !== undefined && typeof o.marginFrom !== 'string') bad('marginFrom', 'must be a string (a record of where the margin came from)', o.marginFrom);
   if (o.latencyTableSha256 !== undefined && !(typeof o.latencyTableSha256 === 'string' && /^[0-9a-f]{64}$/.test(o.latencyTableSha256))) bad('latencyTableSha256', 'must be 64 hex digits', o.latencyTableSha256);
   if (o.unit === 'multiAdds' && typeof o.limit === 'number' && o.limit < 1e6) bad('limit', 'is in Multi-Adds, not billions (e.g. 240e9 for 240 B)', o.limit);
   return { ...o, ...(o.latencyTable ? { latencyTable: path.resolve(path.dirname(file), o.latencyTable as string) } : {}) } as BudgetFields;
@@ -80,7 +104,7 @@ function fileFields(data: unknown, file: string): BudgetFields {
 function flagFields(o: BudgetFlags): BudgetFields {
   if (o.budget !== undefined && o.budgetMs !== undefined) throw new ConfigError('--budget and --budget-ms: give one budget, not both');
   const limit: BudgetFields = o.budget !== undefined ? { limit: o.budget * 1e9, unit: 'multiAdds' } : o.budgetMs !== undefined ? { limit: o.budgetMs, unit: 'ms' } : {};
-  const rest: BudgetFields = { size: o.budgetSize, filterMultiplier: o.budgetFilterMultiplier, weight: o.budgetWeight, latencyTable: o.latencyTable };
+  const rest: BudgetFields = { size: o.budgetSize, filterMultiplier: o.budgetFilterMultiplier, weight: o.budgetWeight, latencyTable: o.latencyTable, margin: o.budgetMargin };
   return { ...limit, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) };
 }
 
@@ -102,7 +126,7 @@ export function resolveBudget(cmd: Command, { blocks, numClasses }: { blocks: nu
   if (m.limit === undefined) {
     // Only flags can be here: a file's budget has a limit.
     const stray = COMPANIONS.find((k) => m[k] !== undefined);
-    if (stray) throw new ConfigError(`${where(stray)}: only meaningful with ${stray === 'latencyTable' ? '--budget-ms' : stray === 'weight' ? '--budget or --budget-ms' : '--budget'}`);
+    if (stray) throw new ConfigError(`${where(stray)}: only meaningful with ${ONLY_WITH[stray]}`);
     return undefined;
   }
   if (m.unit === 'ms') {
@@ -127,9 +151,13 @@ export function resolveBudget(cmd: Command, { blocks, numClasses }: { blocks: nu
       // As config.json records it: the table's size and F, accepted when they agree.
       if (JSON.stringify(m[f]) !== JSON.stringify(fixed[f])) throw new ConfigError(`${where(f)} must be the latency table's ${JSON.stringify(fixed[f])} (the table fixes it), got ${JSON.stringify(m[f])}`);
     }
-    return { settings: { limit: m.limit, unit: 'ms', ...fixed, weight, latencyTable: path.resolve(m.latencyTable), latencyTableSha256: sha }, table, source: where('limit') };
+    // A margin given by the flag or the file, else the one the table's check calls for (budget_margin.ts).
+    const margin = m.margin === undefined ? tableMargin(table.data) : { margin: m.margin, marginFrom: isFlag('margin') ? '--budget-margin' : `${file}: field 'budget.margin'` };
+    return { settings: { limit: m.limit, unit: 'ms', ...fixed, weight, latencyTable: path.resolve(m.latencyTable), latencyTableSha256: sha, ...margin }, table, source: where('limit') };
   }
-  if (m.latencyTable) throw new ConfigError(isFlag('latencyTable') ? '--latency-table: only meaningful with --budget-ms' : `${where('latencyTable')} is only meaningful with "unit": "ms"`);
+  for (const f of ['latencyTable', 'margin'] as const) {
+    if (m[f] !== undefined) throw new ConfigError(isFlag(f) ? `${FLAG_OF[f]}: only meaningful with --budget-ms` : `${where(f)} is only meaningful with "unit": "ms"`);
+  }
   return {
     settings: { limit: m.limit, unit: 'multiAdds', size: m.size ?? DEFAULT_BUDGET.size, filterMultiplier: m.filterMultiplier ?? DEFAULT_BUDGET.filterMultiplier, weight },
     source: where('limit'),
@@ -140,5 +168,10 @@ export function resolveBudget(cmd: Command, { blocks, numClasses }: { blocks: nu
 export function budgetSummary(b: { settings: BudgetSettings; table?: CostTable }, g: Genotype, cfg: SearchConfig): string {
   const s = b.settings;
   const t = b.table ?? new MultiAddsTable({ filterMultiplier: s.filterMultiplier, blocks: cfg.blocks, numClasses: cfg.numClasses, size: s.size });
-  return `cost of the decoded network at ${s.size[0]}x${s.size[1]}, F = ${s.filterMultiplier}: ${format(genotypeCost(t, g), s.unit)} (budget ${format(s.limit, s.unit)})\n`;
+  return `cost of the decoded network at ${s.size[0]}x${s.size[1]}, F = ${s.filterMultiplier}: ${format(genotypeCost(t, g), s.unit)} (budget ${describeLimit(s)})\n`;
+}
+
+/** One line before the search: an ms budget's effective limit and where its margin came from ('' for other budgets). */
+export function marginLine(s: BudgetSettings): string {
+  return s.margin === undefined ? '' : `search: budget ${describeLimit(s)}; margin from ${s.marginFrom}\n`;
 }

@@ -4,7 +4,8 @@ import { genotypeCost } from '../budget/cost_table';
 import { AUTO_DEEPLAB_GENOTYPE, cellOfLayer } from '../arch/genotype';
 import { loadGenotype } from '../arch/genotype_file';
 import { sampleGenotype } from '../arch/random';
-import { LatencyTable, LatencyTableData, validateLatencyTable } from '../budget/latency_table';
+import { CheckedNetwork, LatencyTable, LatencyTableData, validateLatencyTable } from '../budget/latency_table';
+import { tableMargin } from '../budget/budget_margin';
 import { readJsonFile } from '../util/json';
 import { calibrateTable, timeNetwork } from '../deploy/calibrate';
 import { Clock, measureLatencyTable, RuntimeName } from '../deploy/latency';
@@ -37,8 +38,9 @@ export function latencyTableCommand(): Command {
     .option('--clock <c>', 'cpu: CPU time of the process (web: of the browser\'s renderer; robust on a busy machine; with 1 thread, a quiet machine\'s latency) or wall', 'cpu')
     .option('--calibrate <n>', 'scale the table by measured / predicted over n random whole networks timed end to end (0: off)', int(0), 4)
     .option('--layers <n>', 'L of the random networks of --calibrate and --check (as searched: a 12-layer table can be off by 10% on 4-layer networks)', int(1), 12)
-    .option('--check <n>', 'then time n decoded architectures end to end (Auto-DeepLab and seeded random ones) against the prediction', int(0), 0)
-    .option('--genotypes <files>', 'comma-separated genotype files to time end to end against the prediction (e.g. decoded by search --budget-ms)')
+    .option('--check <n>', 'then time n architectures end to end (Auto-DeepLab and seeded random ones) against the prediction, and record the result in the table '
+      + '(--out, else the table of --from), from which search --budget-ms takes its margin', int(0), 0)
+    .option('--genotypes <files>', 'comma-separated genotype files to time end to end against the prediction (e.g. decoded by search --budget-ms; printed, not recorded)')
     .option('--from <table>', 'check against this table (its runtime, threads and clock) instead of measuring a new one; with --out, calibrate it again into --out')
     .option('--out <file>', 'the table (JSON) to write')
     .addHelpText('after', `
@@ -47,7 +49,8 @@ Examples:
   $ autodeeplab latency-table --runtime libtorch --size 256x512 --check 4 --out table.json
   $ autodeeplab latency-table --size 1024x2048 --clock wall --out table.json   # about 10 min on one core here (calibration included)
   $ autodeeplab search --budget-ms 400 --latency-table table.json
-  $ autodeeplab latency-table --from table.json --runtime onnxruntime --genotypes runs/b1/genotype.json`)
+  $ autodeeplab latency-table --from table.json --check 6                 # check the table again (rewrites its "check")
+  $ autodeeplab latency-table --from table.json --genotypes runs/b1/genotype.json`)
     .action(async (o: Flags, cmd: Command) => {
       try {
         await latencyTable(o, cmd);
@@ -103,15 +106,26 @@ async function latencyTable(o: Flags, cmd: Command): Promise<void> {
   const checks = [...Array.from({ length: o.check }, (_, i) => (i === 0 && t.blocks === 5 ? AUTO_DEEPLAB_GENOTYPE : sampleGenotype(new Rng(i), { layers: o.layers, blocks: t.blocks }))),
     ...genotypes.map((g) => g.genotype)];
   const ratios: number[] = [];
+  const checked: CheckedNetwork[] = [];
   for (const [i, g] of checks.entries()) {
     const measured = await timeNetwork(g, data, o.repeats); // the table's own runtime, threads and clock
     const predicted = genotypeCost(table, g);
     ratios.push(predicted / measured);
     const name = i < o.check ? (g === AUTO_DEEPLAB_GENOTYPE ? 'Auto-DeepLab' : `random ${i}`) : genotypes[i - o.check].file;
+    if (i < o.check) checked.push({ name, predictedMs: predicted, measuredMs: measured });
     process.stdout.write(`${JSON.stringify({ name, path: g.path, predictedMs: +predicted.toFixed(2), measuredMs: +measured.toFixed(2), ratio: +(predicted / measured).toFixed(3) })}\n`);
   }
   if (ratios.length) {
     const worst = Math.max(...ratios.map((r) => Math.abs(r - 1)));
     process.stdout.write(`predicted / measured over ${ratios.length} architecture(s): ${Math.min(...ratios).toFixed(3)} .. ${Math.max(...ratios).toFixed(3)} (worst ${(100 * worst).toFixed(1)}% off)\n`);
+  }
+  if (checked.length) {
+    // The table's own check, replacing any earlier one. Not --genotypes: those are the user's (a search's result, measured
+    // again and again), and measuring them should not change the margin of the next search.
+    const file = o.out ?? o.from!;
+    const recorded: LatencyTableData = { ...data, check: { networks: checked } };
+    writeFileAtomic(file, JSON.stringify(recorded, null, 1) + '\n');
+    const { margin } = tableMargin(recorded);
+    process.stdout.write(`check recorded in ${file}: search --budget-ms with it decodes within the budget less ${(100 * margin).toFixed(2)}%\n`);
   }
 }

@@ -12,7 +12,7 @@ import { estimateSearchBytes } from '../search/search_memory';
 import { addDatasetOptions, addRunOptions, configLayers, DatasetFlags, datasetOptions, nprocOption, RunFlags } from './option_groups';
 import { gracefulStop, int, num, timestamp } from './options';
 import { lateProgress } from './progress';
-import { addBudgetOptions, budgetSummary, resolveBudget } from './budget_options';
+import { addBudgetOptions, budgetSummary, marginLine, resolveBudget } from './budget_options';
 import { budgetConstraint } from '../budget/search_budget';
 
 /** Flags that set the search configuration of the same name (src/search/search_config.ts). */
@@ -50,7 +50,8 @@ Examples:
   $ autodeeplab search --nproc 2 --threads 4 --batch-size 2 ... --out runs/s2   # 2 data-parallel processes, global batch 4
   $ RANK=0 WORLD_SIZE=2 MASTER_ADDR=host0 MASTER_PORT=29500 autodeeplab search ...   # one rank of a multi-machine job (README: Distributed)
   $ autodeeplab search --budget 250 --out runs/b1        # the best network within 250 B Multi-Adds at 1024x2048, F = 20
-  $ autodeeplab search --budget-ms 150 --latency-table table.json   # ... within 150 ms as measured (latency-table)
+  $ autodeeplab search --budget-ms 150 --latency-table table.json   # ... within 150 ms as measured (latency-table), less a margin for its error
+  $ autodeeplab search --budget-ms 150 --latency-table table.json --budget-margin 0.05   # ... decoded within 142.5 ms
   $ autodeeplab search --config c.json    # c.json: {"layers": 12, "budget": {"limit": 250e9, "unit": "multiAdds"}}
 
 Writes config.json, metrics.jsonl, genotype.json (+ genotypes/epoch-NNN.json) and
@@ -72,6 +73,7 @@ checkpoint.safetensors to the run directory; genotype.json also on every stop.`)
       await preflightDataset(dataset, `${flags.dataset} ${dsOptions.split} split`);
       const config = resolveSearchConfig([...layers, { values: { numClasses: dataset.numClasses }, source: `dataset '${dataset.name}'` }]);
       const budget = resolveBudget(command, config); // the flags over the --config file's `budget`
+      if (main && budget) process.stderr.write(marginLine(budget.settings));
       const out = flags.out ?? path.join('runs', `search-${timestamp()}`);
       const bar = lateProgress('search');
       const result = await runSearch({

@@ -93,6 +93,8 @@ describe('a budget in the --config file', () => {
       [{ limit: 40, unit: 'ms' }, /field 'budget\.latencyTable' must name a table/],
       [{ limit: 40, unit: 'ms', latencyTable: 'table.json', size: [1024, 2048] }, /field 'budget\.size' must be the latency table's \[128,256\]/],
       [{ limit: 200e9, unit: 'multiAdds' }, /field 'budget\.limit': 200\.00 B Multi-Adds is below the cheapest architecture/],
+      [{ limit: 40, unit: 'ms', latencyTable: 'table.json', margin: 0.5 }, /field 'budget\.margin' must be in \[0, 0\.5\) \(a fraction of the budget/],
+      [{ limit: 240e9, unit: 'multiAdds', margin: 0.1 }, /field 'budget\.margin' is only meaningful with "unit": "ms"/],
       [240, /field 'budget' must be an object/],
       [{ limit: 240, unit: 'multiAdds' }, /field 'budget\.limit' is in Multi-Adds, not billions \(e\.g\. 240e9 for 240 B\), got 240/],
     ];

@@ -13,7 +13,9 @@ import { countCost } from '../../src/model/cost';
 import { buildModel } from '../../src/model/presets';
 import { MetricsLog } from '../../src/run/metrics_log';
 import { budgetConstraint, BudgetSettings, SearchBudget } from '../../src/budget/search_budget';
-import { cheapestCost } from '../../src/budget/constrained_decode';
+import { cheapestCost, decodeWithinBudget } from '../../src/budget/constrained_decode';
+import { LatencyTable } from '../../src/budget/latency_table';
+import { assembleTable } from '../../src/deploy/latency';
 import { resolveSearchConfig } from '../../src/search/search_config';
 import { runSearch } from '../../src/search/run_search';
 import { Supernet } from '../../src/search/supernet';
@@ -82,6 +84,32 @@ describe('search under a budget', () => {
     opt.dispose();
   });
 
+  it('an ms budget with a margin: the decoder and the penalty work to the limit less the margin', () => {
+    T.manualSeed(2);
+    const cfg = resolveSearchConfig({ layers: 4, blocks: 3, filterMultiplier: 1, stemChannels: 4, numClasses: 6, crop: 33, threads: 1 });
+    const net = new Supernet(cfg, { archInitScale: 1 });
+    // Distinct times per part (a hash of its key), so that architectures differ in more than their path.
+    const data = assembleTable({ filterMultiplier: 8, blocks: 3, numClasses: 6, size: [64, 128] }, 'web', 1, 'cpu', (key) => 0.1 + ([...key].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 997, 7) / 997));
+    const table = new LatencyTable(data);
+    const free = genotypeCost(table, net.genotype()); // the unconstrained decode's cost
+    const cheapest = cheapestCost(net.trellis, table);
+    assert.ok(free > cheapest * 1.01, `${free} vs cheapest ${cheapest}`);
+    const ms = (margin?: number): BudgetSettings => ({ limit: free, unit: 'ms', size: [64, 128], filterMultiplier: 8, weight: 1, ...(margin === undefined ? {} : { margin }) });
+    const plain = new SearchBudget(ms(), cfg, net, table).decode(net);
+    assert.deepEqual([plain.state.cost, plain.state.effectiveLimit], [free, undefined], 'without a margin the unconstrained decode fits its own cost');
+    const margin = 1 - (free + cheapest) / 2 / free; // the effective limit halfway between the cheapest and the unconstrained decode
+    const limit = free * (1 - margin);
+    const margined = new SearchBudget(ms(margin), cfg, net, table).decode(net);
+    assert.ok(margined.state.cost <= limit && margined.state.effectiveLimit === limit && margined.state.limit === free, JSON.stringify(margined.state));
+    // The decoder at the effective limit (checked against brute force in budget_decode.test.ts), and the penalty's closed form there.
+    const snap = net.snapshot();
+    assert.deepEqual(margined.genotype, decodeWithinBudget(snap.alpha, snap.beta, net.trellis, table, limit).genotype);
+    const { expected, penalty } = margined.state;
+    assert.ok(expected > limit && Math.abs(penalty - Math.log(expected / limit)) < 1e-12, `expected ${expected}, limit ${limit}, penalty ${penalty}`);
+    assert.throws(() => new SearchBudget(ms(1 - cheapest * 0.99 / free), cfg, net, table), /--budget-ms: [0-9.]+ ms less its [0-9.]+% margin \([0-9.]+ ms\) is below the cheapest architecture .* \(a smaller --budget-margin/);
+    net.dispose();
+  });
+
   for (const alphaPerLayer of [false, true]) {
     it(`a short search${alphaPerLayer ? ' with alpha per layer' : ''} writes a genotype whose \`cost\` is within the budget, and logs the expected cost per epoch`, async () => {
       const out = tmp();
@@ -113,7 +141,7 @@ describe('search under a budget', () => {
     });
   }
 
-  it('a budget below the cheapest architecture, a companion flag alone, or a resume with another budget exits 2 naming it', () => {
+  it('a budget below the cheapest architecture, a companion flag alone or out of range, or a resume with another budget exits 2 naming it', () => {
     const base = ['search', '--epochs', '1', '--arch-start-epoch', '0', '--crop', '40', '--layers', '3', '--blocks', '3', '--filter-multiplier', '2', '--builtin-size', '8', '--builtin-image-size', '48', '--threads', '1'];
     const out = tmp();
     const low = spawnSync(process.execPath, [CLI, ...base, '--budget', '200', '--out', out], { encoding: 'utf8' });
@@ -122,6 +150,14 @@ describe('search under a budget', () => {
     const stray = spawnSync(process.execPath, [CLI, ...base, '--budget-size', '512x1024', '--out', out], { encoding: 'utf8' });
     assert.equal(stray.status, 2, stray.stderr);
     assert.match(stray.stderr, /--budget-size: only meaningful with --budget/);
+    for (const v of ['0.5', '-0.1', '5']) {
+      const margin = spawnSync(process.execPath, [CLI, ...base, `--budget-margin=${v}`, '--out', out], { encoding: 'utf8' });
+      assert.equal(margin.status, 2, margin.stderr);
+      assert.match(margin.stderr, new RegExp(`--budget-margin <fraction>' argument '${v.replace('.', '\\.')}' is invalid\\. expected a number in \\[0, 0\\.5\\)`));
+    }
+    const madds = spawnSync(process.execPath, [CLI, ...base, '--budget', '240', '--budget-margin', '0.1', '--out', out], { encoding: 'utf8' });
+    assert.equal(madds.status, 2, madds.stderr);
+    assert.match(madds.stderr, /--budget-margin: only meaningful with --budget-ms/);
     const run = tmp();
     const first = spawnSync(process.execPath, [CLI, ...base, '--budget', '240', '--max-iterations', '1', '--out', run], { encoding: 'utf8' });
     assert.equal(first.status, 0, first.stderr);

@@ -9,6 +9,7 @@ import { genotypeCost } from '../../src/budget/cost_table';
 import { LatencyTable, scaleTable, validateLatencyTable } from '../../src/budget/latency_table';
 import { sampleGenotype } from '../../src/arch/random';
 import { calibrateTable, CALIBRATION_SEED } from '../../src/deploy/calibrate';
+import { tableMargin } from '../../src/budget/budget_margin';
 import { assembleTable } from '../../src/deploy/latency';
 import { Rng } from '../../src/util/random';
 
@@ -41,7 +42,7 @@ describe('latency table calibration', () => {
     assert.equal(calibrated.calibration!.networks, 2);
   });
 
-  it('latency-table --from T --out T2 calibrates an existing table and checks it on other architectures', () => {
+  it('latency-table --from T --out T2 calibrates an existing table and checks it on other architectures, recording the check; --from T2 --check rechecks it in place', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adl-calibrate-'));
     const [from, out] = [path.join(dir, 't.json'), path.join(dir, 't2.json')];
     fs.writeFileSync(from, JSON.stringify(assembleTable(shape, 'libtorch', 1, 'cpu', () => 0.5)));
@@ -54,6 +55,15 @@ describe('latency table calibration', () => {
     const lines = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
     assert.equal(lines.length, 2);
     for (const l of lines) assert.ok(Math.abs(l.predictedMs / l.measuredMs - l.ratio) < 1e-3 && l.measuredMs > 0);
+    // What search --budget-ms takes its margin from: the networks as printed, and the margin that follows from them.
+    const check = validateLatencyTable(JSON.parse(fs.readFileSync(out, 'utf8')), out).check!;
+    assert.deepEqual(check.networks.map((n) => [n.name, +n.predictedMs.toFixed(2), +n.measuredMs.toFixed(2)]), lines.map((l) => [l.name, l.predictedMs, l.measuredMs]));
+    assert.match(r.stdout, new RegExp(`^check recorded in .*t2\\.json: search --budget-ms with it decodes within the budget less ${(100 * tableMargin(written).margin).toFixed(2)}%$`, 'm'));
+    const again = spawnSync(process.execPath, [cli, 'latency-table', '--from', out, '--check', '1', '--repeats', '1'], { encoding: 'utf8' });
+    assert.equal(again.status, 0, again.stderr);
+    const rechecked = validateLatencyTable(JSON.parse(fs.readFileSync(out, 'utf8')), out);
+    assert.deepEqual(rechecked.check!.networks.map((n) => n.name), ['random 0'], 'the new check replaces the old');
+    assert.deepEqual({ ...rechecked, check: undefined }, { ...written, check: undefined }, 'the entries unchanged');
     fs.rmSync(dir, { recursive: true });
   });
 

@@ -11,6 +11,8 @@ import { LatencyTable, validateLatencyTable } from '../../src/budget/latency_tab
 import { NetworkTrellis } from '../../src/arch/trellis';
 import { assembleTable, measureLatencyTable } from '../../src/deploy/latency';
 import { cheapestCost } from '../../src/budget/constrained_decode';
+import { tableMargin } from '../../src/budget/budget_margin';
+import { MetricsLog } from '../../src/run/metrics_log';
 
 const CLI = path.resolve(__dirname, '..', '..', 'src', 'cli', 'main.js');
 const shape = { filterMultiplier: 2, blocks: 3, numClasses: 6, size: [64, 64] as [number, number] };
@@ -34,21 +36,28 @@ describe('latency table', () => {
     assert.throws(() => validateLatencyTable({ version: 2 }, 't.json'), /t\.json: field 'version\/unit'/);
   });
 
-  it('search --budget-ms --latency-table decodes a genotype within the budget as the table prices it', async () => {
+  it('search --budget-ms --latency-table decodes a genotype within the budget less the margin of the table\'s check, as the table prices it', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adl-latency-'));
     // Synthetic timings (every part 1 ms at its level's size): the decoder's arithmetic, not this machine, is under test.
-    const ones = assembleTable(shape, 'libtorch', 1, 'cpu', () => 1);
+    const ones = { ...assembleTable(shape, 'libtorch', 1, 'cpu', () => 1), check: { networks: [{ name: 'a', predictedMs: 20, measuredMs: 21 }] } };
     const file = path.join(dir, 'table.json');
     fs.writeFileSync(file, JSON.stringify(ones));
     const table = new LatencyTable(validateLatencyTable(ones, file));
-    const limit = cheapestCost(new NetworkTrellis(3), table) * 1.05;
+    const { margin } = tableMargin(ones);
+    const effective = cheapestCost(new NetworkTrellis(3), table) * 1.05;
+    const limit = effective / (1 - margin);
     const out = path.join(dir, 'run');
     const r = spawnSync(process.execPath, [CLI, 'search', '--epochs', '1', '--arch-start-epoch', '0', '--crop', '40', '--layers', '3', '--blocks', '3',
       '--filter-multiplier', '2', '--builtin-size', '8', '--builtin-image-size', '48', '--threads', '1', '--budget-ms', String(limit), '--latency-table', file, '--out', out], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const g = validateGenotype(JSON.parse(fs.readFileSync(path.join(out, 'genotype.json'), 'utf8')));
-    assert.ok(networkCost(table, g.cell!, g.path) <= limit);
-    assert.match(r.stdout, /ms \(budget [0-9.]+ ms\)/);
+    assert.ok(networkCost(table, g.cell!, g.path) <= effective * (1 + 1e-12));
+    assert.match(r.stdout, /ms \(budget [0-9.]+ ms less its [0-9.]+% margin \([0-9.]+ ms\)\)/);
+    assert.match(r.stderr, /^search: budget .* margin from the table's check on 1 network: measured up to x 1\.050 its prediction/m);
+    const recorded = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')).budget;
+    assert.deepEqual([recorded.limit, recorded.margin], [limit, margin]);
+    const epochs = MetricsLog.read(path.join(out, 'metrics.jsonl')).filter((l) => l.type === 'epoch');
+    for (const e of epochs) assert.ok(Math.abs((e.budget as { effectiveLimit: number }).effectiveLimit - effective) < 1e-9 * effective);
     const both = spawnSync(process.execPath, [CLI, 'search', '--budget', '300', '--budget-ms', '5', '--out', out], { encoding: 'utf8' });
     assert.equal(both.status, 2);
     assert.match(both.stderr, /give one budget, not both/);

@@ -21,4 +21,11 @@ describe('report: cost budget', () => {
     for (const [n, b] of [['S', 315.14], ['M', 431.0], ['L', 647.08], ['budget', 250]] as const) assert.ok(Math.abs(markers[n] - b) < 0.01, `${n} at ${markers[n]}`);
     assert.equal(budgetSections([{ type: 'epoch', epoch: 0, mIoU: 0.2 }], {}), '');
   });
+
+  it('an ms budget with a margin draws the budget less the margin beside the budget', () => {
+    const epochs = [0, 1].map((e) => ({ type: 'epoch', epoch: e, mIoU: 0.2, budget: { limit: 70, unit: 'ms', expected: 68, cost: 63 + e, penalty: 0, effectiveLimit: 63.8 } }));
+    const [cost, scatter] = specsOf(budgetSections(epochs, { numClasses: 6, budget: { size: [64, 128] } })) as { data?: { values: { series: string; y: number }[] }; layer?: { data: { values: { name?: string; x: number }[] } }[] }[];
+    assert.deepEqual(cost.data!.values.filter((v) => v.series.startsWith('budget')).map((v) => [v.series, v.y]), [['budget', 70], ['budget', 70], ['budget less margin', 63.8], ['budget less margin', 63.8]]);
+    assert.deepEqual(Object.fromEntries(scatter.layer![0].data.values.map((m) => [m.name, m.x])), { budget: 70, 'budget less margin': 63.8 });
+  });
 });

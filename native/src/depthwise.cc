@@ -136,7 +136,8 @@ struct DepthwiseConv2d : public torch::autograd::Function<DepthwiseConv2d> {
     const Geometry g(x, w, padding, dilation);
     const auto xpad = padPlanes(x, g.ph, g.ph, g.pw, g.pw);
     const auto wc = w.contiguous();
-    ctx->save_for_backward({xpad, wc});  // the padded input: both gradients read it padded
+    // The unpadded input is kept (on small maps a padded plane is several times larger); backward pads it again.
+    ctx->save_for_backward({x, wc});
     return x.scalar_type() == at::kFloat ? forwardPlanes<float>(xpad, wc, g) : forwardPlanes<double>(xpad, wc, g);
   }
 
@@ -152,17 +153,17 @@ struct DepthwiseConv2d : public torch::autograd::Function<DepthwiseConv2d> {
                                         w.size(0), {needX, needW, false});
       return {std::get<0>(r), std::get<1>(r), at::Tensor(), at::Tensor()};
     }
-    const auto& xpad = saved[0];
-    const int64_t ph = padding[0], pw = padding[1];
-    // The geometry of the unpadded input, rebuilt from the padded one.
-    const auto x = xpad.narrow(2, ph, xpad.size(2) - 2 * ph).narrow(3, pw, xpad.size(3) - 2 * pw);
+    const auto& x = saved[0];
     const Geometry g(x, w, padding, dilation);
     // Named with its shapes for the profiler (bench/op_families.ts counts its FLOPs); free when none listens.
     RECORD_FUNCTION("adl::depthwise_conv2d_backward", std::vector<c10::IValue>({grads[0], x, w, padding, dilation, needX, needW}));
     const auto gpad = padPlanes(grads[0], 0, 0, 0, g.Wp - g.Wo);
-    const bool f32 = xpad.scalar_type() == at::kFloat;
+    const bool f32 = x.scalar_type() == at::kFloat;
     if (needX) gx = f32 ? inputGradPlanes<float>(gpad, w, g) : inputGradPlanes<double>(gpad, w, g);
-    if (needW) gw = f32 ? weightGradPlanes<float>(xpad, gpad, g) : weightGradPlanes<double>(xpad, gpad, g);
+    if (needW) {
+      const auto xpad = padPlanes(x, g.ph, g.ph, g.pw, g.pw);
+      gw = f32 ? weightGradPlanes<float>(xpad, gpad, g) : weightGradPlanes<double>(xpad, gpad, g);
+    }
     return {gx, gw, at::Tensor(), at::Tensor()};
   }
 };

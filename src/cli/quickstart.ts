@@ -30,7 +30,7 @@ export const QUICKSTART = Object.freeze({
   imageSize: 64, searchScenes: 32, trainScenes: 192, valScenes: 24,
   search: { layers: 8, blocks: 5, filterMultiplier: 4, crop: 64, batchSize: 4, epochs: 5, archStartEpoch: 2 },
   /** Retraining: short poly schedule; BN statistics must move faster than the paper's 0.0003. */
-  train: { filterMultiplier: 8, iterations: 240, batchSize: 8, crop: 64, lr: 0.05, scale: [0.75, 1.25] as [number, number], bnMomentum: 0.1 },
+  train: { filterMultiplier: 8, iterations: 400, batchSize: 8, crop: 64, lr: 0.05, scale: [0.75, 1.25] as [number, number], bnMomentum: 0.1 },
   /** Random architectures retrained with the same schedule and seed (searched vs random), drawn within this cost band. */
   randomBaseline: 1, randomMode: 'equal-cost' as RandomMode, costBand: 0.05,
 });

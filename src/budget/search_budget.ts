@@ -40,15 +40,19 @@ export interface BudgetSettings {
   margin?: number;
   /** Where the margin came from (the flag, the config file, the table's check, the default), for the record. */
   marginFrom?: string;
+  /** An ms budget checked by timing the decoded network, in at most this many rounds (verify_latency.ts; done after the search). */
+  verify?: number;
 }
 
 /**
  * The settings a resumed search must match: the table by its content, not by
  * where it lies (a copy under another name is the same budget; a table
  * rewritten in place is not); the margin by its value, wherever it came from.
+ * Not the timing of the result, which comes after the search (a finished
+ * search resumed with --verify-latency is timed then).
  */
-export function resumableBudget(b: BudgetSettings): Omit<BudgetSettings, 'latencyTable' | 'marginFrom'> {
-  const { latencyTable: _path, marginFrom: _from, ...rest } = b;
+export function resumableBudget(b: BudgetSettings): Omit<BudgetSettings, 'latencyTable' | 'marginFrom' | 'verify'> {
+  const { latencyTable: _path, marginFrom: _from, verify: _verify, ...rest } = b;
   return rest;
 }
 

@@ -3,7 +3,7 @@
  * --budget-ms and their companions, or a `budget` section of the --config
  * file, which the typed flags override.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -15,11 +15,12 @@ import { LatencyTable, validateLatencyTable } from '../budget/latency_table';
 import { checkField, FieldSpec } from '../run/config_schema';
 import { BudgetSettings, DEFAULT_BUDGET, describeLimit, format } from '../budget/search_budget';
 import { MARGIN_RANGE, tableMargin } from '../budget/budget_margin';
+import { VERIFY_ROUNDS } from '../budget/verify_latency';
 import { SearchConfig } from '../search/search_config';
-import { int, numIn, readJsonConfig, sizeArg } from './options';
+import { int, intIn, numIn, readJsonConfig, sizeArg } from './options';
 
 type BudgetFlags = {
-  budget?: number; budgetMs?: number; budgetSize?: [number, number]; budgetFilterMultiplier?: number; budgetWeight?: number; latencyTable?: string; budgetMargin?: number;
+  budget?: number; budgetMs?: number; budgetSize?: [number, number]; budgetFilterMultiplier?: number; budgetWeight?: number; latencyTable?: string; budgetMargin?: number; verifyLatency?: number;
 };
 
 /**
@@ -27,23 +28,23 @@ type BudgetFlags = {
  * `budget` (limit in the table's unit: Multi-Adds, not billions, or ms), plus
  * latencyTable for an ms budget (relative to the config file):
  *   "budget": {"limit": 240e9, "unit": "multiAdds", "size": [1024, 2048], "filterMultiplier": 20, "weight": 1}
- *   "budget": {"limit": 150, "unit": "ms", "latencyTable": "table.json", "margin": 0.05}
+ *   "budget": {"limit": 150, "unit": "ms", "latencyTable": "table.json", "margin": 0.05, "verify": 3}
  */
 interface BudgetFields {
-  limit?: number; unit?: 'multiAdds' | 'ms'; size?: [number, number]; filterMultiplier?: number; weight?: number; latencyTable?: string; margin?: number;
+  limit?: number; unit?: 'multiAdds' | 'ms'; size?: [number, number]; filterMultiplier?: number; weight?: number; latencyTable?: string; margin?: number; verify?: number;
   /** As config.json records it: the table must still have these bytes. */
   latencyTableSha256?: string;
   /** As config.json records it: where the margin came from (a record; the margin itself is what counts). */
   marginFrom?: string;
 }
 type Field = keyof BudgetFields;
-const COMPANIONS = ['size', 'filterMultiplier', 'weight', 'latencyTable', 'margin'] as const;
+const COMPANIONS = ['size', 'filterMultiplier', 'weight', 'latencyTable', 'margin', 'verify'] as const;
 const FLAG_OF: Record<(typeof COMPANIONS)[number], string> = {
-  size: '--budget-size', filterMultiplier: '--budget-filter-multiplier', weight: '--budget-weight', latencyTable: '--latency-table', margin: '--budget-margin',
+  size: '--budget-size', filterMultiplier: '--budget-filter-multiplier', weight: '--budget-weight', latencyTable: '--latency-table', margin: '--budget-margin', verify: '--verify-latency',
 };
 /** The budget flag each companion goes with. */
 const ONLY_WITH: Record<(typeof COMPANIONS)[number], string> = {
-  size: '--budget', filterMultiplier: '--budget', weight: '--budget or --budget-ms', latencyTable: '--budget-ms', margin: '--budget-ms',
+  size: '--budget', filterMultiplier: '--budget', weight: '--budget or --budget-ms', latencyTable: '--budget-ms', margin: '--budget-ms', verify: '--budget-ms',
 };
 const MARGIN_SPEC: FieldSpec = { kind: 'number', min: MARGIN_RANGE.min, max: MARGIN_RANGE.max, maxOpen: true, why: 'a fraction of the budget: 0.05 holds back 5%' };
 const NUMERIC: Partial<Record<Field, FieldSpec>> = {
@@ -52,6 +53,7 @@ const NUMERIC: Partial<Record<Field, FieldSpec>> = {
   filterMultiplier: { kind: 'int', min: 1 },
   weight: { kind: 'number', min: 0, max: 1e6 },
   margin: MARGIN_SPEC,
+  verify: { kind: 'int', min: 1, max: VERIFY_ROUNDS.max, why: 'rounds of timing the decoded network' },
 };
 
 /** --budget-margin: a number MARGIN_SPEC accepts. */
@@ -74,7 +76,10 @@ export function addBudgetOptions(cmd: Command): Command {
     .option('--latency-table <file>', 'a table written by autodeeplab latency-table (its size and F are the retrained network\'s)')
     .option('--budget-weight <w>', 'weight of the penalty w * max(0, ln(expected cost / budget)) (default 1)', numIn(0, 1e6))
     .option('--budget-margin <fraction>', 'with --budget-ms: decode within ms x (1 - fraction), for the table\'s error (default: from the table\'s latency-table --check, else '
-      + 'a constant; docs/budget.md#the-margin-of-an-ms-budget)', marginArg);
+      + 'a constant; docs/budget.md#the-margin-of-an-ms-budget)', marginArg)
+    .addOption(new Option('--verify-latency [rounds]', `with --budget-ms: time the decoded network in the table's runtime and, while it measures over the budget, decode again `
+      + `within less, up to this many timings (default ${VERIFY_ROUNDS.default}; docs/budget.md#measuring-the-decoded-network)`)
+      .preset(String(VERIFY_ROUNDS.default)).argParser(intIn(1, VERIFY_ROUNDS.max, 'rounds of timing the decoded network')));
 }
 
 /** The `budget` section of a config file, checked field by field; a latency table's path made relative to the file. */
@@ -104,7 +109,7 @@ function fileFields(data: unknown, file: string): BudgetFields {
 function flagFields(o: BudgetFlags): BudgetFields {
   if (o.budget !== undefined && o.budgetMs !== undefined) throw new ConfigError('--budget and --budget-ms: give one budget, not both');
   const limit: BudgetFields = o.budget !== undefined ? { limit: o.budget * 1e9, unit: 'multiAdds' } : o.budgetMs !== undefined ? { limit: o.budgetMs, unit: 'ms' } : {};
-  const rest: BudgetFields = { size: o.budgetSize, filterMultiplier: o.budgetFilterMultiplier, weight: o.budgetWeight, latencyTable: o.latencyTable, margin: o.budgetMargin };
+  const rest: BudgetFields = { size: o.budgetSize, filterMultiplier: o.budgetFilterMultiplier, weight: o.budgetWeight, latencyTable: o.latencyTable, margin: o.budgetMargin, verify: o.verifyLatency };
   return { ...limit, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) };
 }
 
@@ -153,9 +158,10 @@ export function resolveBudget(cmd: Command, { blocks, numClasses }: { blocks: nu
     }
     // A margin given by the flag or the file, else the one the table's check calls for (budget_margin.ts).
     const margin = m.margin === undefined ? tableMargin(table.data) : { margin: m.margin, marginFrom: isFlag('margin') ? '--budget-margin' : `${file}: field 'budget.margin'` };
-    return { settings: { limit: m.limit, unit: 'ms', ...fixed, weight, latencyTable: path.resolve(m.latencyTable), latencyTableSha256: sha, ...margin }, table, source: where('limit') };
+    const verify = m.verify === undefined ? {} : { verify: m.verify };
+    return { settings: { limit: m.limit, unit: 'ms', ...fixed, weight, latencyTable: path.resolve(m.latencyTable), latencyTableSha256: sha, ...margin, ...verify }, table, source: where('limit') };
   }
-  for (const f of ['latencyTable', 'margin'] as const) {
+  for (const f of ['latencyTable', 'margin', 'verify'] as const) {
     if (m[f] !== undefined) throw new ConfigError(isFlag(f) ? `${FLAG_OF[f]}: only meaningful with --budget-ms` : `${where(f)} is only meaningful with "unit": "ms"`);
   }
   return {

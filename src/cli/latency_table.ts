@@ -7,7 +7,7 @@ import { sampleGenotype } from '../arch/random';
 import { CheckedNetwork, LatencyTable, LatencyTableData, validateLatencyTable } from '../budget/latency_table';
 import { tableMargin } from '../budget/budget_margin';
 import { readJsonFile } from '../util/json';
-import { calibrateTable, timeNetwork } from '../deploy/calibrate';
+import { calibrateTable, DEFAULT_REPEATS, timeNetwork } from '../deploy/calibrate';
 import { Clock, measureLatencyTable, RuntimeName } from '../deploy/latency';
 import { closeBrowserRuntimes } from '../deploy/web/runtime';
 import { BadInputError } from '../util/errors';
@@ -34,7 +34,7 @@ export function latencyTableCommand(): Command {
     .option('--blocks <n>', `B, blocks per cell (as searched), ${BLOCKS.min}..${BLOCKS.max} as search --blocks`, intIn(BLOCKS.min, BLOCKS.max, `as search --blocks: ${BLOCKS.why}`), 5)
     .option('--classes <n>', 'number of classes', int(2), 19)
     .option('--threads <n>', 'threads of the runtime (1: least disturbed by a busy machine)', threadsArg, 1)
-    .option('--repeats <n>', 'timed samples per part (the median is kept)', int(1), 5)
+    .option('--repeats <n>', 'timed samples per part (the median is kept)', int(1), DEFAULT_REPEATS)
     .option('--clock <c>', 'cpu: CPU time of the process (web: of the browser\'s renderer; robust on a busy machine; with 1 thread, a quiet machine\'s latency) or wall', 'cpu')
     .option('--calibrate <n>', 'scale the table by measured / predicted over n random whole networks timed end to end (0: off)', int(0), 4)
     .option('--layers <n>', 'L of the random networks of --calibrate and --check (as searched: a 12-layer table can be off by 10% on 4-layer networks)', int(1), 12)

@@ -14,6 +14,9 @@ import { gracefulStop, int, num, timestamp } from './options';
 import { lateProgress } from './progress';
 import { addBudgetOptions, budgetSummary, marginLine, resolveBudget } from './budget_options';
 import { budgetConstraint } from '../budget/search_budget';
+import { LatencyTable } from '../budget/latency_table';
+import { Supernet } from '../search/supernet';
+import { verifySearchLatency } from './verify_search_latency';
 
 /** Flags that set the search configuration of the same name (src/search/search_config.ts). */
 const CONFIG_FLAGS = ['epochs', 'archStartEpoch', 'batchSize', 'crop', 'layers', 'blocks', 'filterMultiplier', 'seed', 'threads',
@@ -52,10 +55,12 @@ Examples:
   $ autodeeplab search --budget 250 --out runs/b1        # the best network within 250 B Multi-Adds at 1024x2048, F = 20
   $ autodeeplab search --budget-ms 150 --latency-table table.json   # ... within 150 ms as measured (latency-table), less a margin for its error
   $ autodeeplab search --budget-ms 150 --latency-table table.json --budget-margin 0.05   # ... decoded within 142.5 ms
+  $ autodeeplab search --budget-ms 150 --latency-table table.json --verify-latency   # ... then timed, and decoded within less while over 150 ms
   $ autodeeplab search --config c.json    # c.json: {"layers": 12, "budget": {"limit": 250e9, "unit": "multiAdds"}}
 
 Writes config.json, metrics.jsonl, genotype.json (+ genotypes/epoch-NNN.json) and
-checkpoint.safetensors to the run directory; genotype.json also on every stop.`)
+checkpoint.safetensors to the run directory; genotype.json also on every stop;
+with --verify-latency, latency-verify.json (every round's network and times).`)
     .action(async (flags: DatasetFlags & RunFlags & { nproc?: number }, command: Command) => {
       const device = useDevice(flags.device);
       const base = datasetBaseResize(flags.dataset, 'search');
@@ -76,12 +81,14 @@ checkpoint.safetensors to the run directory; genotype.json also on every stop.`)
       if (main && budget) process.stderr.write(marginLine(budget.settings));
       const out = flags.out ?? path.join('runs', `search-${timestamp()}`);
       const bar = lateProgress('search');
+      let final: { net: ReturnType<Supernet['snapshot']>; trellis: Supernet['trellis'] } | undefined; // what --verify-latency decodes again
       const result = await runSearch({
         config, dataset, out, constraint: budget && budgetConstraint(budget.settings, budget.table, budget.source), resume: flags.resume, maxIterations: flags.maxIterations, checkpointEvery: flags.checkpointEvery,
         shouldStop: main ? gracefulStop('search') : quietStop(), parallel,
         // Batches are prepared in a worker thread (with --skip-bad, inline, so that every skip is reported).
         datasetSpec: flags.skipBad ? undefined : { name: flags.dataset, options: dsOptions },
         onNote: (line) => main && process.stderr.write(`search: ${line}\n`),
+        onEnd: (net) => void (final = { net: net.snapshot(), trellis: net.trellis }),
         onIteration: (r) => {
           if (!main) return;
           bar.update(r.iteration, r.totalIterations, {
@@ -93,8 +100,16 @@ checkpoint.safetensors to the run directory; genotype.json also on every stop.`)
       leaveJob(); // (an error ends the process, and the job, from src/cli/main.ts)
       if (!main) return;
       reportSkipped(dataset);
+      let genotype = result.genotype;
+      if (budget?.settings.verify && !result.completed) process.stderr.write('search: not timed (--verify-latency): the search stopped before its end; --resume finishes and times it\n');
+      if (budget?.settings.verify && result.completed && final) {
+        genotype = await verifySearchLatency({
+          out, settings: budget.settings, table: budget.table as LatencyTable, alpha: final.net.alpha, beta: final.net.beta, trellis: final.trellis, resume: flags.resume ?? false,
+          print: (line) => process.stdout.write(`${line}\n`), warn: (line) => process.stderr.write(`${line}\n`),
+        });
+      }
       process.stdout.write(`search ${result.completed ? 'finished' : 'stopped'} after ${result.iterations} iterations; ` +
-        `genotype: ${path.join(out, 'genotype.json')}\n${JSON.stringify(result.genotype)}\n`);
-      if (budget) process.stdout.write(budgetSummary(budget, result.genotype, config));
+        `genotype: ${path.join(out, 'genotype.json')}\n${JSON.stringify(genotype)}\n`);
+      if (budget) process.stdout.write(budgetSummary(budget, genotype, config));
     });
 }

@@ -21,6 +21,9 @@ import { Clock, RuntimeName, timePart } from './part_timing';
 
 export const CALIBRATION_SEED = 1000;
 
+/** Timed samples per network or part, the median kept: latency-table --repeats' default, and what search --verify-latency takes. */
+export const DEFAULT_REPEATS = 5;
+
 /** Milliseconds of one run of the whole network `train` builds from g, in the table's runtime, threads and clock. */
 export async function timeNetwork(g: Genotype, table: LatencyTableData, repeats: number): Promise<number> {
   const { shape } = table;

@@ -70,3 +70,20 @@ export function gradcheck(
     assertClose(analytic[k], numeric, tol, `gradient of input ${k}`);
   });
 }
+
+/**
+ * y = f(x, w) on copies of x0 and w0 (gradients asked for as needX, needW), and
+ * the gradients of sum(y * g): what a convolution test compares between two
+ * formulations.
+ */
+export function convGrads(f: (x: T.Tensor, w: T.Tensor) => T.Tensor, x0: T.Tensor, w0: T.Tensor, g: T.Tensor, needX = true, needW = true) {
+  return T.tidy(() => {
+    const x = T.clone(x0).setRequiresGrad(needX);
+    const w = T.clone(w0).setRequiresGrad(needW);
+    const y = f(x, w);
+    T.backward(T.sum(T.mul(y, g)));
+    const out = { y: y.toArray(), gx: x.grad?.toArray() ?? null, gw: w.grad?.toArray() ?? null };
+    T.dispose([x.grad, w.grad]);
+    return out;
+  });
+}

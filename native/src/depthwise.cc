@@ -24,7 +24,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "vector_loops.h"
+#include "cpu_kernels.h"
 
 namespace adl {
 namespace {
@@ -115,10 +115,6 @@ at::Tensor weightGradPlanes(const at::Tensor& xpad, const at::Tensor& gpad, cons
     }
   });
   return gw;
-}
-
-bool ownKernels(const at::Tensor& x) {
-  return x.device().is_cpu() && (x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble);
 }
 
 using torch::autograd::AutogradContext;

@@ -18,7 +18,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "vector_loops.h"
+#include "cpu_kernels.h"
 
 namespace adl {
 namespace {
@@ -85,10 +85,6 @@ at::Tensor groupedWeightGrad(const at::Tensor& x, const at::Tensor& gy, int64_t 
     }
   });
   return gw;
-}
-
-bool ownKernels(const at::Tensor& x) {
-  return x.device().is_cpu() && (x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble);
 }
 
 using torch::autograd::AutogradContext;

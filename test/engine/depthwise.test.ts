@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as T from '../../src/engine';
-import { assertClose } from '../helpers';
+import { assertClose, convGrads as grads } from '../helpers';
 
 interface Case { b: number; c: number; h: number; w: number; kh: number; kw: number; p: [number, number]; d: [number, number] }
 
@@ -18,18 +18,6 @@ const cases: Case[] = [
   { b: 3, c: 5, h: 6, w: 1, kh: 3, kw: 1, p: [2, 0], d: [2, 1] }, // one tap across (sameConv2d's cut kernels), dilated down
   { b: 1, c: 3, h: 1, w: 9, kh: 1, kw: 5, p: [0, 4], d: [1, 2] },
 ];
-
-function grads(f: (x: T.Tensor, w: T.Tensor) => T.Tensor, x0: T.Tensor, w0: T.Tensor, g: T.Tensor, needX = true, needW = true) {
-  return T.tidy(() => {
-    const x = T.clone(x0).setRequiresGrad(needX);
-    const w = T.clone(w0).setRequiresGrad(needW);
-    const y = f(x, w);
-    T.backward(T.sum(T.mul(y, g)));
-    const out = { y: y.toArray(), gx: x.grad?.toArray() ?? null, gw: w.grad?.toArray() ?? null };
-    T.dispose([x.grad, w.grad]);
-    return out;
-  });
-}
 
 describe('depthwiseConv2d', () => {
   for (const dtype of ['float32', 'float64'] as const) for (const c of cases) {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as T from '../../src/engine';
 import { callTensor } from '../../src/engine/dispatch';
-import { assertClose } from '../helpers';
+import { assertClose, convGrads as grads } from '../helpers';
 
 /** libtorch's own conv2d, whatever T.conv2d routes to. */
 const libtorchConv = (x: T.Tensor, w: T.Tensor, groups: number) => callTensor('aten::conv2d', [x, w, null, [1, 1], [0, 0], [1, 1], groups]);
@@ -17,18 +17,6 @@ const cases: Case[] = [
   { b: 1, g: 4, k: 16, n: 16, h: 5, w: 7 }, // 35 positions: the vector lanes and their tail
   { b: 2, g: 2, k: 3, n: 6, h: 9, w: 1 },
 ];
-
-function grads(f: (x: T.Tensor, w: T.Tensor) => T.Tensor, x0: T.Tensor, w0: T.Tensor, gy: T.Tensor, needX = true, needW = true) {
-  return T.tidy(() => {
-    const x = T.clone(x0).setRequiresGrad(needX);
-    const w = T.clone(w0).setRequiresGrad(needW);
-    const y = f(x, w);
-    T.backward(T.sum(T.mul(y, gy)));
-    const out = { y: y.toArray(), gx: x.grad?.toArray() ?? null, gw: w.grad?.toArray() ?? null };
-    T.dispose([x.grad, w.grad]);
-    return out;
-  });
-}
 
 describe('pointwiseConv2d', () => {
   for (const dtype of ['float32', 'float64'] as const) for (const c of cases) {

@@ -1,12 +1,20 @@
-// Small vector loops shared by the addon's own CPU kernels (depthwise.cc,
-// pointwise.cc): written so that GCC vectorises them at -O2 (8 independent
-// lanes, restrict pointers), with an AVX2 clone chosen at load time on x86-64.
+// What the addon's own CPU kernels (depthwise.cc, pointwise.cc) share: which
+// tensors they serve, and small vector loops written so that GCC vectorises
+// them at -O2 (8 independent lanes, restrict pointers), with an AVX2 clone
+// chosen at load time on x86-64.
 #pragma once
+
+#include <ATen/ATen.h>
 
 #include <cstdint>
 
 namespace adl {
 namespace {
+
+// The own kernels serve float and double CPU tensors; anything else runs libtorch's ops.
+inline bool ownKernels(const at::Tensor& x) {
+  return x.device().is_cpu() && (x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble);
+}
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define ADL_CLONES __attribute__((target_clones("avx2", "default")))

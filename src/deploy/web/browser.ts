@@ -20,11 +20,11 @@ export function chromiumPath(): string {
   throw new BadInputError('no Chromium found: install Debian\'s chromium (bash scripts/setup.sh --with-browser) or set CHROMIUM to the browser\'s path');
 }
 
-/** A headless Chromium; flags: extra command-line flags. */
-export async function launchChromium(flags: string[] = []): Promise<Browser> {
+/** A headless Chromium; flags: extra command-line flags; protocolTimeoutMs: the longest a page.evaluate may take. */
+export async function launchChromium(flags: string[] = [], protocolTimeoutMs = 180_000): Promise<Browser> {
   const puppeteer = await import('puppeteer-core');
   return puppeteer.launch({
-    executablePath: chromiumPath(), headless: true,
+    executablePath: chromiumPath(), headless: true, protocolTimeout: protocolTimeoutMs,
     args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...flags],
   });
 }

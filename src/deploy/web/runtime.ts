@@ -29,6 +29,18 @@ const EVERY_OP: Genotype = { version: 1, path: [0, 1, 2, 3, 2, 1, 0], cell: { bl
   [{ input: 'prev', op: 'skip' }, { input: 'block2', op: 'sep3x3' }],
 ] } } as Genotype;
 
+/**
+ * The timing browser's flags. By default V8 runs WASM as Liftoff (baseline) code and swaps in TurboFan code for the
+ * functions that get hot, compiled in background threads: which functions, and when, differs from one launch to the
+ * next, and the compiler's threads count in the renderer's CPU time. The same network measured 67, 76 and 138 ms in
+ * three launches so (the last with 70 ms of compiling in every sample; docs/web.md#what-was-measured). --no-liftoff
+ * compiles every function with TurboFan when onnxruntime's WASM is instantiated (about 2 min on 2 cores, once per
+ * browser): the same code in every launch, nothing compiled while timing.
+ */
+export const TIMING_FLAGS = ['--js-flags=--no-liftoff'];
+/** Longest a call into the timing page may take: the first one compiles onnxruntime's WASM (above). */
+const PAGE_CALL_TIMEOUT_MS = 15 * 60_000;
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const safeRead = (f: string) => {
   try {
@@ -46,7 +58,7 @@ const safeReaddir = (d: string) => {
 };
 
 /** Chromium's renderer processes below the browser's process (Linux /proc). */
-function rendererPids(browserPid: number): number[] {
+export function rendererPids(browserPid: number): number[] {
   return safeReaddir('/proc').filter((p) => /^\d+$/.test(p)).map(Number)
     .filter((pid) => isBelow(pid, browserPid) && safeRead(`/proc/${pid}/cmdline`).includes('--type=renderer'));
 }
@@ -71,7 +83,7 @@ class BrowserRuntime {
     writeOrtFiles(dir);
     const server = createStaticServer(dir);
     const base = `http://127.0.0.1:${await listen(server, 0)}`;
-    const browser = await launchChromium();
+    const browser = await launchChromium(TIMING_FLAGS, PAGE_CALL_TIMEOUT_MS);
     const page = await browser.newPage();
     await page.goto(`${base}/bench.html?threads=${threads}&backend=wasm`);
     await page.waitForSelector('body[data-state=ready]', { timeout: 60_000 });
@@ -82,11 +94,10 @@ class BrowserRuntime {
   }
 
   /**
-   * V8 runs WASM first as its baseline compiler's code and swaps in optimised
-   * functions, compiled in background threads, as they get hot (compiling all
-   * of onnxruntime's 28 MB up front takes minutes). Until then a part is slow
-   * and the compiler's threads count in the renderer's CPU time; so a network
-   * with every op runs until two samples in a row agree within 3% (at most 60 s).
+   * The first run compiles onnxruntime's WASM (TIMING_FLAGS); then a network
+   * with every op runs until two samples in a row agree within 3% (at most
+   * 60 s), so that the first part timed meets the same warm caches and grown
+   * WASM memory as the others.
    */
   private async warmUp(): Promise<void> {
     const file = path.join(this.dir, 'warm-up.onnx');

@@ -8,7 +8,6 @@ import { runDistributedBench } from './distributed';
 import { runProfileBench } from './profile';
 import { runDepthwiseBench } from './depthwise';
 import { runPointwiseBench } from './pointwise';
-import { runBatchNormBench } from './batch_norm';
 import * as T from '../src/engine';
 import { resolveDevice } from '../src/run/device';
 
@@ -35,7 +34,6 @@ const suites: Record<string, () => Promise<void>> = {
   profile: () => runProfileBench(threads, args),
   depthwise: () => runDepthwiseBench(threads),
   pointwise: () => runPointwiseBench(threads),
-  batchnorm: () => runBatchNormBench(threads, args),
 };
 const run = suites[suite];
 if (!run) {

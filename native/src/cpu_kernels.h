@@ -107,44 +107,5 @@ ADL_INLINE void axpyImpl(T* __restrict y, T s, const T* __restrict x, int64_t n)
 ADL_CLONES inline void axpy(float* y, float s, const float* x, int64_t n) { axpyImpl(y, s, x, n); }
 inline void axpy(double* y, double s, const double* x, int64_t n) { axpyImpl(y, s, x, n); }
 
-// Sums in double over float or double values, 8 independent lanes (batch_norm.cc: libtorch accumulates its statistics in double too).
-template <typename T>
-ADL_INLINE double sumOfImpl(const T* __restrict x, int64_t n) {
-  double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int k = 0; k < 8; ++k) lane[k] += double(x[i + k]);
-  double s = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
-  for (; i < n; ++i) s += double(x[i]);
-  return s;
-}
-
-// sum (x - m)^2
-template <typename T>
-ADL_INLINE double squaredDeviationsImpl(const T* __restrict x, double m, int64_t n) {
-  double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int k = 0; k < 8; ++k) {
-      const double d = double(x[i + k]) - m;
-      lane[k] += d * d;
-    }
-  double s = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
-  for (; i < n; ++i) s += (double(x[i]) - m) * (double(x[i]) - m);
-  return s;
-}
-
-// sum a * (b - m)
-template <typename T>
-ADL_INLINE double dotDeviationsImpl(const T* __restrict a, const T* __restrict b, double m, int64_t n) {
-  double lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int k = 0; k < 8; ++k) lane[k] += double(a[i + k]) * (double(b[i + k]) - m);
-  double s = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
-  for (; i < n; ++i) s += double(a[i]) * (double(b[i]) - m);
-  return s;
-}
-
 }  // namespace
 }  // namespace adl

@@ -1,5 +1,5 @@
 /** Batch normalisation over (B, H, W) per channel. */
-import { callTensor, isTracing } from '../dispatch';
+import { callTensor } from '../dispatch';
 import { Tensor } from '../tensor';
 import { expectRank, expectTensor } from './validate';
 
@@ -37,17 +37,8 @@ export function batchNorm(x: Tensor, o: BatchNormOptions): Tensor {
   const eps = o.eps ?? 1e-5;
   if (!(momentum >= 0 && momentum <= 1)) throw new RangeError(`batchNorm: momentum must be in [0, 1], got ${momentum}`);
   if (!(eps > 0)) throw new RangeError(`batchNorm: eps must be > 0, got ${eps}`);
-  if (routing && o.training && x.device === 'cpu' && !isTracing()) {
-    return callTensor('adl::batch_norm_train', [x, o.weight ?? null, o.bias ?? null, o.runningMean ?? null, o.runningVar ?? null, momentum, eps]);
-  }
   return callTensor('aten::batch_norm', [
     x, o.weight ?? null, o.bias ?? null, o.runningMean ?? null, o.runningVar ?? null,
     o.training, momentum, eps, true,
   ]);
-}
-
-let routing = true;
-/** Turns batchNorm's routing to the addon's kernel off (benchmarks, equivalence tests). */
-export function setBatchNormRouting(on: boolean): void {
-  routing = on;
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- profile [--crop C] [--what search|train] [--threads N] [--full-kernels]`:
+ * `npm run bench -- profile [--crop C] [--what search|train] [--threads N] [--full-kernels] [--recompute]`:
  * where one iteration's time goes, per op family (convolutions by kind, batch
  * norm, pooling, elementwise, views, backward), with calls, time, FLOPs and
  * achieved GFLOP/s beside the machine's sgemm GFLOP/s on 1 and N threads (the
@@ -7,6 +7,8 @@
  * inside the addon's calls (each call timed), with the calls it made.
  * --full-kernels: every 'same' convolution runs its whole kernel, and every 1x1 one, through
  * libtorch (the formulation before sameConv2d and depthwiseConv2d).
+ * --recompute: the search recomputes activations in the backward pass; by default it keeps them,
+ * which is what `recompute: 'auto'` chooses at these crops on a machine with a few GB.
  */
 import * as T from '../src/engine';
 import { native } from '../src/engine/native';
@@ -71,7 +73,7 @@ export async function runProfileBench(threads: number, args: string[]): Promise<
     T.setSameConvShortcuts(false);
     T.setPointwiseRouting(false);
   }
-  const iteration = what === 'search' ? searchWorkload(crop, 'recompute').iteration : trainIteration(crop);
+  const iteration = what === 'search' ? searchWorkload(crop, args.includes('--recompute') ? 'recompute' : 'keep').iteration : trainIteration(crop);
   iteration(); // warm-up: allocator, kernels' first-call set-up
   const t0 = process.hrtime.bigint();
   iteration();

@@ -87,3 +87,18 @@ export function convGrads(f: (x: T.Tensor, w: T.Tensor) => T.Tensor, x0: T.Tenso
     return out;
   });
 }
+
+/**
+ * convGrads of f with both gradients asked for, then with only the weight's and only the input's:
+ * the other is null, and each alone equals its value from the call with both, exactly. Returns the call with both.
+ */
+export function assertOnlyAskedGradients(f: (x: T.Tensor, w: T.Tensor) => T.Tensor, x: T.Tensor, w: T.Tensor, g: T.Tensor) {
+  const both = convGrads(f, x, w, g);
+  const onlyW = convGrads(f, x, w, g, false, true);
+  const onlyX = convGrads(f, x, w, g, true, false);
+  assert.equal(onlyW.gx, null);
+  assert.equal(onlyX.gw, null);
+  assertClose(onlyW.gw!, both.gw!, 0, 'weight gradient alone');
+  assertClose(onlyX.gx!, both.gx!, 0, 'input gradient alone');
+  return both;
+}

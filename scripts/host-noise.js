@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The host's own run-to-run spread: one fixed JS loop (60 passes over an 8 MB array) timed 20 times, in ms.
-// With nothing else on the container's CPUs it measured 80-90 ms in one minute and 92-160 ms in another
-// (docs/web.md#what-was-measured): a spread no statistic of one command's samples removes.
+// What it measured here, with nothing else on the CPUs, is in docs/web.md#what-was-measured: a spread
+// between minutes that no statistic of one command's samples removes.
 'use strict';
 const a = new Float64Array(1 << 20).map(() => Math.random());
 const times = [];

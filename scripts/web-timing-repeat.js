@@ -15,13 +15,11 @@ const { loadGenotype } = require(`${D}/arch/genotype_file`);
 const { launchChromium } = require(`${D}/deploy/web/browser`);
 const { PAGE_DIR, writeOrtFiles } = require(`${D}/deploy/web/export`);
 const { createStaticServer, listen } = require(`${D}/deploy/web/server`);
-const { rendererPids } = require(`${D}/deploy/web/runtime`);
+const { EVERY_OP, rendererPids, safeRead, safeReaddir } = require(`${D}/deploy/web/runtime`);
 
 const [gfile, launches, samples] = [process.argv[2], Number(process.argv[3] ?? 4), Number(process.argv[4] ?? 10)];
 const flags = (process.argv[5] ?? '').split(' ').filter(Boolean);
 const warm = process.argv[6] ?? 'orig';
-const safeRead = (f) => { try { return fs.readFileSync(f, 'utf8'); } catch { return ''; } };
-const safeReaddir = (d) => { try { return fs.readdirSync(d); } catch { return []; } };
 function threadCpu(bp) {
   const m = new Map();
   for (const pid of rendererPids(bp)) for (const tid of safeReaddir(`/proc/${pid}/task`)) {
@@ -44,10 +42,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const g = loadGenotype(gfile, 'g');
   const model = buildModel({ genotype: g, filterMultiplier: 8, numClasses: 6 });
   exportOnnx((x) => model.forward(x, false), 64, 128, path.join(dir, 'net.onnx'), 'x');
-  const EVERY = { version: 1, path: [0, 1, 2, 3, 2, 1, 0], cell: { blocks: [
-    [{ input: 'prevPrev', op: 'sep3x3' }, { input: 'prev', op: 'sep5x5' }], [{ input: 'prevPrev', op: 'atrous3x3' }, { input: 'prev', op: 'atrous5x5' }],
-    [{ input: 'block0', op: 'avgpool3x3' }, { input: 'block1', op: 'maxpool3x3' }], [{ input: 'prev', op: 'skip' }, { input: 'block2', op: 'sep3x3' }]] } };
-  const wm = buildModel({ genotype: EVERY, filterMultiplier: 8, numClasses: 19 });
+  const wm = buildModel({ genotype: EVERY_OP, filterMultiplier: 8, numClasses: 19 });
   exportOnnx((x) => wm.forward(x, false), 64, 64, path.join(dir, 'warm.onnx'), 'x');
   const server = createStaticServer(dir);
   const base = `http://127.0.0.1:${await listen(server, 0)}`;

@@ -22,7 +22,7 @@ import { PAGE_DIR, writeOrtFiles } from './export';
 import { createStaticServer, listen } from './server';
 
 /** Every op of the search space, at every level, both ways (the warm-up network). */
-const EVERY_OP: Genotype = { version: 1, path: [0, 1, 2, 3, 2, 1, 0], cell: { blocks: [
+export const EVERY_OP: Genotype = { version: 1, path: [0, 1, 2, 3, 2, 1, 0], cell: { blocks: [
   [{ input: 'prevPrev', op: 'sep3x3' }, { input: 'prev', op: 'sep5x5' }],
   [{ input: 'prevPrev', op: 'atrous3x3' }, { input: 'prev', op: 'atrous5x5' }],
   [{ input: 'block0', op: 'avgpool3x3' }, { input: 'block1', op: 'maxpool3x3' }],
@@ -42,14 +42,15 @@ export const TIMING_FLAGS = ['--js-flags=--no-liftoff'];
 const PAGE_CALL_TIMEOUT_MS = 15 * 60_000;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const safeRead = (f: string) => {
+/** A /proc file, or '' when its process or thread has ended. */
+export const safeRead = (f: string) => {
   try {
     return fs.readFileSync(f, 'utf8');
   } catch {
     return ''; // a thread or process that ended meanwhile
   }
 };
-const safeReaddir = (d: string) => {
+export const safeReaddir = (d: string) => {
   try {
     return fs.readdirSync(d);
   } catch {

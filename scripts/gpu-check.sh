@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 out=${OUT:-/tmp/gpu-check}
 device=${DEVICE:-cuda}   # DEVICE=cpu dry-runs the same checks on a CPU machine
 mkdir -p "$out"
-cli="node dist/src/cli/main.js"
+cli="bin/autodeeplab"
 node native/build.js --which | tee "$out/build.txt"
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader >> "$out/build.txt" 2>&1 || true
 

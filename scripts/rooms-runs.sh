@@ -5,7 +5,7 @@
 # bit-identical.
 set -euo pipefail
 out=${1:-/tmp/rooms-run}
-cli="node $(dirname "$0")/../dist/src/cli/main.js"
+cli="$(dirname "$0")/../bin/autodeeplab"
 rm -rf "$out" && mkdir -p "$out"
 small=(--seed 3 --epochs 2 --arch-start-epoch 1 --crop 40 --layers 3 --blocks 3 --filter-multiplier 4
   --builtin-size 8 --builtin-image-size 40 --batch-size 2 --threads 1)

@@ -40,6 +40,17 @@ if [ -z "${LIBTORCH:-}" ] && [ "$(uname -m)" = x86_64 ] && { [ ! -e "$OPENBLAS" 
   fi
 fi
 
+# tcmalloc as node's malloc (bin/node-tcmalloc preloads it; AUTODEEPLAB_MALLOC=system opts out): with
+# glibc's malloc a search iteration takes 10-30% longer (docs/performance.md#the-allocator).
+TCMALLOC="/usr/lib/$(uname -m)-linux-gnu/libtcmalloc_minimal.so.4"
+if [ ! -e "$TCMALLOC" ] && command -v apt-get >/dev/null; then
+  say "installing Debian's tcmalloc (libtcmalloc-minimal4), the allocator bin/autodeeplab runs node with"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libtcmalloc-minimal4 >/dev/null
+fi
+
 # Debian packages for the tests only (never the runtime): apt_for_tests PACKAGE WHY.
 apt_for_tests() {
   say "installing Debian's $1 $2"
@@ -70,5 +81,5 @@ fi
 
 node native/build.js
 ./node_modules/.bin/tsc -p tsconfig.json --incremental --tsBuildInfoFile dist/.tsbuildinfo
-# Which BLAS libtorch runs on and its sgemm speed (a warning when it is the slow reference BLAS).
-node dist/src/cli/main.js doctor 2>&1 | sed 's/^/autodeeplab setup: /' >&2 || true
+# Which BLAS libtorch runs on, node's malloc, and the sgemm speed (a warning when it is the slow reference BLAS).
+bin/autodeeplab doctor 2>&1 | sed 's/^/autodeeplab setup: /' >&2 || true

@@ -95,6 +95,53 @@ inline void gatherTaps(double* y, const double* src, const double* w, const int6
   gatherTapsImpl(y, src, w, off, taps, n);
 }
 
+// sums[j] += sum_{q < n} g[q] * x[off[j] + q] for j < count: one row g against
+// many rows of x (a depthwise kernel's taps, a pointwise weight row's inputs).
+// Up to 12 rows at a time, each in its own 8-lane accumulator, so that every g
+// load serves them all and the adds form independent chains (one dot product
+// at a time waits on its single chain at every step).
+template <int R>
+ADL_INLINE void dotRows(float* sums, const float* __restrict g, const float* __restrict x, const int64_t* off, int64_t n) {
+  v8f acc[R] = {};
+  int64_t q = 0;
+  for (; q + 8 <= n; q += 8) {
+    const v8f gv = ADL_AT(g + q);
+#pragma GCC unroll 12
+    for (int j = 0; j < R; ++j) acc[j] += gv * ADL_AT(x + off[j] + q);
+  }
+  for (int j = 0; j < R; ++j) {
+    float s = ((acc[j][0] + acc[j][1]) + (acc[j][2] + acc[j][3])) + ((acc[j][4] + acc[j][5]) + (acc[j][6] + acc[j][7]));
+    for (int64_t r = q; r < n; ++r) s += g[r] * x[off[j] + r];
+    sums[j] += s;
+  }
+}
+
+ADL_CLONES inline void dotMany(float* sums, const float* g, const float* x, const int64_t* off, int64_t count, int64_t n) {
+  for (int64_t j = 0; j < count;) {
+    const int64_t passes = (count - j + 11) / 12;
+    const int64_t rows = (count - j + passes - 1) / passes;  // 25 taps: 9, 8, 8
+    switch (rows) {
+      case 1: dotRows<1>(sums + j, g, x, off + j, n); break;
+      case 2: dotRows<2>(sums + j, g, x, off + j, n); break;
+      case 3: dotRows<3>(sums + j, g, x, off + j, n); break;
+      case 4: dotRows<4>(sums + j, g, x, off + j, n); break;
+      case 5: dotRows<5>(sums + j, g, x, off + j, n); break;
+      case 6: dotRows<6>(sums + j, g, x, off + j, n); break;
+      case 7: dotRows<7>(sums + j, g, x, off + j, n); break;
+      case 8: dotRows<8>(sums + j, g, x, off + j, n); break;
+      case 9: dotRows<9>(sums + j, g, x, off + j, n); break;
+      case 10: dotRows<10>(sums + j, g, x, off + j, n); break;
+      case 11: dotRows<11>(sums + j, g, x, off + j, n); break;
+      default: dotRows<12>(sums + j, g, x, off + j, n); break;
+    }
+    j += rows;
+  }
+}
+
+inline void dotMany(double* sums, const double* g, const double* x, const int64_t* off, int64_t count, int64_t n) {
+  for (int64_t j = 0; j < count; ++j) sums[j] += dot(g, x + off[j], n);
+}
+
 // y[n] += s * x[n], 8 lanes a step (each lane independent: no reassociation).
 template <typename T>
 ADL_INLINE void axpyImpl(T* __restrict y, T s, const T* __restrict x, int64_t n) {

@@ -98,7 +98,7 @@ at::Tensor inputGradPlanes(const at::Tensor& gpad, const at::Tensor& w, const Ge
   return gx;
 }
 
-// gw (C, 1, kh, kw): per channel and tap, one dot product per image over the flattened planes.
+// gw (C, 1, kh, kw): per channel and image, every tap's dot product over the flattened planes in one pass (dotMany).
 template <typename T>
 at::Tensor weightGradPlanes(const at::Tensor& xpad, const at::Tensor& gpad, const Geometry& g) {
   auto gw = at::empty({g.C, 1, g.kh, g.kw}, xpad.options());
@@ -107,11 +107,10 @@ at::Tensor weightGradPlanes(const at::Tensor& xpad, const at::Tensor& gpad, cons
   T* out = gw.data_ptr<T>();
   at::parallel_for(0, g.C, std::max<int64_t>(1, g.grain() / std::max<int64_t>(1, g.B)), [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
-      for (int64_t t = 0; t < g.taps(); ++t) {
-        T acc = 0;
-        for (int64_t b = 0; b < g.B; ++b) acc += dot(gp + (b * g.C + c) * g.Ho * g.Wp, xp + (b * g.C + c) * g.Hp * g.Wp + g.offsets[t], g.n);
-        out[c * g.taps() + t] = acc;
-      }
+      T* sums = out + c * g.taps();
+      std::fill_n(sums, g.taps(), T(0));
+      for (int64_t b = 0; b < g.B; ++b)
+        dotMany(sums, gp + (b * g.C + c) * g.Ho * g.Wp, xp + (b * g.C + c) * g.Hp * g.Wp, g.offsets.data(), g.taps(), g.n);
     }
   });
   return gw;

@@ -69,6 +69,8 @@ at::Tensor groupedWeightGrad(const at::Tensor& x, const at::Tensor& gy, int64_t 
   const T* xp = (shortRows ? xt : x).data_ptr<T>();
   const T* gp = gy.data_ptr<T>();
   T* out = gw.data_ptr<T>();
+  std::vector<int64_t> rowOffsets(K);  // x's rows of one image and group, for dotMany
+  for (int64_t k = 0; k < K; ++k) rowOffsets[k] = k * P;
   at::parallel_for(0, G * N, std::max<int64_t>(1, 32768 / std::max<int64_t>(1, B * K * P)), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t g = r / N;
@@ -79,7 +81,7 @@ at::Tensor groupedWeightGrad(const at::Tensor& x, const at::Tensor& gy, int64_t 
         if (shortRows) {
           for (int64_t p = 0; p < P; ++p) axpy(row, grow[p], xs + p * K, K);
         } else {
-          for (int64_t k = 0; k < K; ++k) row[k] += dot(grow, xs + k * P, P);
+          dotMany(row, grow, xs, rowOffsets.data(), K, P);
         }
       }
     }

@@ -1,11 +1,11 @@
 /**
  * `autodeeplab doctor`: what this installation runs on (libtorch, its BLAS,
- * threads, devices) and how fast its matrix products are, with what to do
+ * its malloc, threads, devices) and how fast its matrix products are, with what to do
  * when they are slow.
  */
 import { Command } from 'commander';
 import * as T from '../engine';
-import { blasBuildInfo, blasName, loadedBlasLibraries, sgemmGflops } from '../engine/blas';
+import { blasBuildInfo, blasName, loadedBlasLibraries, mallocName, sgemmGflops } from '../engine/blas';
 import { MAX_THREADS } from './options';
 
 /** Below this sgemm rate on one thread the BLAS is the reference one or misconfigured (OpenBLAS gives 50-150 here). */
@@ -17,6 +17,7 @@ export interface DoctorReport {
   blas: string;
   blasLibraries: string[];
   blasBuildInfo: string;
+  malloc: string;
   threads: number;
   sgemmGflops: { oneThread: number; allThreads: number };
   warnings: string[];
@@ -27,7 +28,7 @@ export function doctorReport(): DoctorReport {
   const libs = loadedBlasLibraries();
   const blas = blasName(libs);
   const report: DoctorReport = {
-    torchVersion: info.torchVersion, cudaDevices: info.cudaDevices, blas, blasLibraries: libs, blasBuildInfo: blasBuildInfo(),
+    torchVersion: info.torchVersion, cudaDevices: info.cudaDevices, blas, blasLibraries: libs, blasBuildInfo: blasBuildInfo(), malloc: mallocName(),
     threads: MAX_THREADS, sgemmGflops: { oneThread: sgemmGflops(1), allThreads: sgemmGflops(MAX_THREADS) }, warnings: [],
   };
   if (report.sgemmGflops.oneThread < SLOW_SGEMM_GFLOPS) {
@@ -48,6 +49,7 @@ export function doctorCommand(): Command {
         process.stdout.write([
           `libtorch ${r.torchVersion}, ${r.cudaDevices} CUDA device(s), ${r.threads} core(s)`,
           `BLAS: ${r.blas} (${r.blasLibraries.join(', ') || 'no separate library mapped'}; libtorch built with BLAS_INFO=${r.blasBuildInfo})`,
+          `malloc: ${r.malloc}${r.malloc.startsWith('glibc') ? ' (bin/autodeeplab preloads tcmalloc where Debian\'s libtcmalloc-minimal4 is installed; npm run setup installs it)' : ''}`,
           `sgemm 1024x1024: ${r.sgemmGflops.oneThread.toFixed(1)} GFLOP/s on 1 thread, ${r.sgemmGflops.allThreads.toFixed(1)} on ${r.threads}`,
           ...r.warnings.map((w) => `warning: ${w}`),
         ].join('\n') + '\n');

@@ -11,8 +11,8 @@ import { randn } from './ops/creation';
 import { dispose } from './scope';
 import { Tensor } from './tensor';
 
-/** The BLAS shared libraries this process has mapped (libtorch loads its BLAS with the addon). */
-export function loadedBlasLibraries(): string[] {
+/** The shared libraries this process has mapped whose path matches pattern, sorted. */
+function mappedLibraries(pattern: RegExp): string[] {
   let maps = '';
   try {
     maps = fs.readFileSync('/proc/self/maps', 'utf8');
@@ -22,9 +22,21 @@ export function loadedBlasLibraries(): string[] {
   const libs = new Set<string>();
   for (const line of maps.split('\n')) {
     const file = line.slice(line.indexOf('/'));
-    if (line.includes('/') && /\/(lib(open)?blas|libblis|libmkl_rt|libmkl_core|libcblas)[^/]*\.so/.test(file)) libs.add(file);
+    if (line.includes('/') && pattern.test(file)) libs.add(file);
   }
   return [...libs].sort();
+}
+
+/** The BLAS shared libraries this process has mapped (libtorch loads its BLAS with the addon). */
+export function loadedBlasLibraries(): string[] {
+  return mappedLibraries(/\/(lib(open)?blas|libblis|libmkl_rt|libmkl_core|libcblas)[^/]*\.so/);
+}
+
+/** The malloc this process runs on: tcmalloc where bin/node-tcmalloc preloaded it (docs/performance.md#the-allocator). */
+export function mallocName(): string {
+  const preloaded = mappedLibraries(/\/lib(tcmalloc|jemalloc)[^/]*\.so/);
+  if (!preloaded.length) return 'glibc malloc';
+  return `${/tcmalloc/.test(preloaded[0]) ? 'tcmalloc' : 'jemalloc'} (${preloaded[0]})`;
 }
 
 /**

@@ -20,11 +20,22 @@ export function chromiumPath(): string {
   throw new BadInputError('no Chromium found: install Debian\'s chromium (bash scripts/setup.sh --with-browser) or set CHROMIUM to the browser\'s path');
 }
 
+/** env less the tcmalloc that bin/node-tcmalloc put in LD_PRELOAD (any other preloads kept). */
+export function withoutPreloadedMalloc(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const rest = (env.LD_PRELOAD ?? '').split(':').filter((l) => l && !/libtcmalloc/.test(l));
+  const out = { ...env };
+  if (rest.length) out.LD_PRELOAD = rest.join(':');
+  else delete out.LD_PRELOAD;
+  return out;
+}
+
 /** A headless Chromium; flags: extra command-line flags; protocolTimeoutMs: the longest a page.evaluate may take. */
 export async function launchChromium(flags: string[] = [], protocolTimeoutMs = 180_000): Promise<Browser> {
   const puppeteer = await import('puppeteer-core');
   return puppeteer.launch({
     executablePath: chromiumPath(), headless: true, protocolTimeout: protocolTimeoutMs,
+    // Without the tcmalloc that bin/node-tcmalloc preloads into node: Chromium has its own allocator.
+    env: withoutPreloadedMalloc(process.env),
     args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...flags],
   });
 }

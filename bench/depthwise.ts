@@ -4,7 +4,9 @@
  * edges x C channels, maps 16..4, and 32 at crop 128), libtorch's conv2d
  * against depthwiseConv2d (the addon's own kernels), rounds of both
  * interleaved, best round of each. Decides which kernels sameConv2d routes
- * through depthwiseConv2d.
+ * through depthwiseConv2d. `--parts`: the own kernel's forward and its weight
+ * gradient alone (the gradient of a weight that requires it, given the output's
+ * gradient), in ms and GFLOP/s.
  */
 import * as T from '../src/engine';
 import { printTable } from './report';
@@ -23,8 +25,32 @@ export function bestMs(f: () => void, n = 10, rounds = 3): number {
 /** The supernet's depthwise inputs: batch 2 at crop 32 (maps 8..2), 6 = 2 images x 3 arrows at crop 64 and 128. */
 const SHAPES = [[2, 80, 8], [2, 160, 4], [2, 320, 2], [6, 40, 16], [6, 80, 8], [6, 160, 4], [6, 40, 32], [6, 20, 64]];
 
-export async function runDepthwiseBench(threads: number): Promise<void> {
+/** The own kernel's forward, and forward + weight gradient less the forward, per shape. */
+function partsRows(): Record<string, string>[] {
+  const rows: Record<string, string>[] = [];
+  for (const [b, c, h] of SHAPES) for (const k of [3, 5]) {
+    if (k > 2 * h + 1) continue;
+    const x = T.randn([b, c, h, h]).keep();
+    const w = T.randn([c, 1, k, k]).keep().setRequiresGrad();
+    const g = T.randn([b, c, h, h]).keep();
+    const conv = () => T.depthwiseConv2d(x, w, { padding: (k - 1) / 2 });
+    const fwd = bestMs(() => T.tidy(() => { T.noGrad(conv); }), 20, 5);
+    const both = bestMs(() => T.tidy(() => { T.grad(conv(), [w], { grads: [g] }); }), 20, 5);
+    const gflop = (2 * b * c * h * h * k * k) / 1e6; // one pass, in MFLOP: / ms = GFLOP/s
+    rows.push({ shape: `(${b}, ${c}, ${h}, ${h})`, kernel: `${k}x${k}`, 'forward ms': fwd.toFixed(3), 'forward GFLOP/s': (gflop / fwd).toFixed(1),
+      'weight gradient ms': (both - fwd).toFixed(3), 'weight gradient GFLOP/s': (gflop / (both - fwd)).toFixed(1) });
+    T.dispose([x, w, g]);
+  }
+  return rows;
+}
+
+export async function runDepthwiseBench(threads: number, args: string[] = []): Promise<void> {
   T.setNumThreads(threads);
+  if (args.includes('--parts')) {
+    printTable(partsRows());
+    console.log(`the addon's own kernel, ${threads} thread(s), best of 5 rounds of 20`);
+    return;
+  }
   const rows: Record<string, string>[] = [];
   for (const [b, c, h] of SHAPES) for (const k of [3, 5]) {
     if (k > 2 * h + 1) continue; // sameConv2d cuts such a kernel first

@@ -32,7 +32,7 @@ const suites: Record<string, () => Promise<void>> = {
   soak: () => runSoakBench(threads, args),
   distributed: () => runDistributedBench(args),
   profile: () => runProfileBench(threads, args),
-  depthwise: () => runDepthwiseBench(threads),
+  depthwise: () => runDepthwiseBench(threads, args),
   pointwise: () => runPointwiseBench(threads),
 };
 const run = suites[suite];

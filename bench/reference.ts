@@ -6,6 +6,7 @@
 import { ChildProcessByStdio, spawn } from 'node:child_process';
 import { Readable, Writable } from 'node:stream';
 import * as readline from 'node:readline';
+import { withoutPreloadedMalloc } from '../src/util/preload';
 
 export const PYTHON = process.env.AUTODEEPLAB_PYTHON ?? '/usr/bin/python3';
 
@@ -13,8 +14,10 @@ export class PythonReference {
   private constructor(private readonly proc: ChildProcessByStdio<Writable, Readable, null>, private readonly lines: AsyncIterator<string>) {}
 
   static async start(script: string, args: string[], threads: number): Promise<PythonReference> {
+    // As Debian's python3 runs: without the tcmalloc that our node runs with (AUTODEEPLAB_REFERENCE_MALLOC=inherit keeps it).
+    const base = process.env.AUTODEEPLAB_REFERENCE_MALLOC === 'inherit' ? process.env : withoutPreloadedMalloc(process.env);
     const proc = spawn(PYTHON, [script, ...args], {
-      env: { ...process.env, OMP_NUM_THREADS: String(threads), PYTHONUNBUFFERED: '1' },
+      env: { ...base, OMP_NUM_THREADS: String(threads), PYTHONUNBUFFERED: '1' },
       stdio: ['pipe', 'pipe', 'inherit'],
     });
     const lines = readline.createInterface({ input: proc.stdout })[Symbol.asyncIterator]();

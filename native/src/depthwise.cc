@@ -14,8 +14,12 @@
 //   y[q]     = sum_taps w[t] * xpad[q + off(t)],      q < n = (Ho - 1) * Wp + Wo
 //   gxpad[q + off(t)] += w[t] * gpad[q]               (gpad: g's rows widened to Wp with zeros)
 //   gw[t]    = sum_b sum_q gpad[q] * xpad[q + off(t)]
-// with off(t) = i * dh * Wp + j * dw for tap t = (i, j). Outputs at q mod Wp >= Wo
-// are the row ends that the widening adds; they are computed and dropped.
+// with off(t) = i * dh * Wp + j * dw for tap t = (i, j). A channel's B planes lie
+// end to end in one buffer (with a zero guard ahead of each in the backward
+// pass), so that one gather or one dotMany covers them all: on the supernet's
+// 2x2 to 8x8 maps a single plane fills few vector blocks. Outputs at q mod Wp
+// >= Wo (the row ends that the widening adds) and between planes are computed
+// and dropped.
 #include <ATen/Parallel.h>
 #include <ATen/record_function.h>
 #include <torch/csrc/autograd/custom_function.h>
@@ -30,8 +34,11 @@ namespace adl {
 namespace {
 
 // The geometry shared by the three loops: padded planes (Hp, Wp), outputs (Ho, Wo), kernel taps and their offsets.
+// The loops work per channel on its B planes laid end to end in one buffer, so that a map of a few pixels still
+// fills whole vector blocks: forward planes every Hp * Wp values, backward segments every S = guard + Hp * Wp
+// (a zero guard of the largest offset ahead of each plane, which the mirrored gather reads into).
 struct Geometry {
-  int64_t B, C, H, W, Hp, Wp, Ho, Wo, ph, pw, kh, kw, n;
+  int64_t B, C, H, W, Hp, Wp, Ho, Wo, ph, pw, kh, kw, n, guard, S;
   std::vector<int64_t> offsets;  // per tap (i, j), row-major: i * dh * Wp + j * dw
 
   Geometry(const at::Tensor& x, const at::Tensor& w, at::IntArrayRef padding, at::IntArrayRef dilation)
@@ -45,75 +52,86 @@ struct Geometry {
     n = (Ho - 1) * Wp + Wo;
     for (int64_t i = 0; i < kh; ++i)
       for (int64_t j = 0; j < kw; ++j) offsets.push_back(i * dilation[0] * Wp + j * dilation[1]);
+    guard = offsets.back();
+    S = guard + Hp * Wp;
   }
   int64_t taps() const { return kh * kw; }
-  // Planes per task so that a task does at least ~32k multiply-adds (small calls stay on one thread).
-  int64_t grain() const { return std::max<int64_t>(1, 32768 / std::max<int64_t>(1, taps() * n)); }
+  // Channels per task so that a task does at least ~32k multiply-adds (small calls stay on one thread).
+  int64_t grain() const { return std::max<int64_t>(1, 32768 / std::max<int64_t>(1, taps() * B * Hp * Wp)); }
 };
 
-at::Tensor padPlanes(const at::Tensor& x, int64_t top, int64_t bottom, int64_t left, int64_t right) {
-  return (top || bottom || left || right) ? at::constant_pad_nd(x, {left, right, top, bottom}).contiguous() : x.contiguous();
+// Channel c of x (B, C, H, W) into buf: plane b zero-padded at b * stride + lead, zeros elsewhere.
+template <typename T>
+void padChannel(T* buf, const T* x, const Geometry& g, int64_t c, int64_t stride, int64_t lead) {
+  std::fill_n(buf, g.B * stride, T(0));
+  for (int64_t b = 0; b < g.B; ++b)
+    for (int64_t h = 0; h < g.H; ++h)
+      std::copy_n(x + ((b * g.C + c) * g.H + h) * g.W, g.W, buf + b * stride + lead + (g.ph + h) * g.Wp + g.pw);
 }
 
-// y (B, C, Ho, Wo) from xpad (B, C, Hp, Wp) and w (C, 1, kh, kw).
+// Channel c of the output gradient gy (B, C, Ho, Wo) into buf: rows widened to Wp, plane b at b * S + guard.
 template <typename T>
-at::Tensor forwardPlanes(const at::Tensor& xpad, const at::Tensor& w, const Geometry& g) {
-  auto y = at::empty({g.B, g.C, g.Ho, g.Wo}, xpad.options());
-  const T* xp = xpad.data_ptr<T>();
+void placeGradChannel(T* buf, const T* gy, const Geometry& g, int64_t c) {
+  std::fill_n(buf, g.B * g.S, T(0));
+  for (int64_t b = 0; b < g.B; ++b)
+    for (int64_t oh = 0; oh < g.Ho; ++oh)
+      std::copy_n(gy + ((b * g.C + c) * g.Ho + oh) * g.Wo, g.Wo, buf + b * g.S + g.guard + oh * g.Wp);
+}
+
+// y (B, C, Ho, Wo) from x (B, C, H, W) and w (C, 1, kh, kw): per channel, every plane's outputs in one gather.
+template <typename T>
+at::Tensor forwardPlanes(const at::Tensor& x, const at::Tensor& w, const Geometry& g) {
+  auto y = at::empty({g.B, g.C, g.Ho, g.Wo}, x.options());
+  const T* xp = x.data_ptr<T>();
   const T* wp = w.data_ptr<T>();
   T* yp = y.data_ptr<T>();
-  at::parallel_for(0, g.B * g.C, g.grain(), [&](int64_t p0, int64_t p1) {
-    std::vector<T> acc(g.n);
-    for (int64_t p = p0; p < p1; ++p) {
-      gatherTaps(acc.data(), xp + p * g.Hp * g.Wp, wp + (p % g.C) * g.taps(), g.offsets.data(), g.taps(), g.n);
-      for (int64_t oh = 0; oh < g.Ho; ++oh) std::copy_n(acc.data() + oh * g.Wp, g.Wo, yp + (p * g.Ho + oh) * g.Wo);
+  const int64_t plane = g.Hp * g.Wp;
+  const int64_t total = (g.B - 1) * plane + g.n;
+  at::parallel_for(0, g.C, g.grain(), [&](int64_t c0, int64_t c1) {
+    std::vector<T> buf(g.B * plane), acc(total);
+    for (int64_t c = c0; c < c1; ++c) {
+      padChannel(buf.data(), xp, g, c, plane, 0);
+      gatherTaps(acc.data(), buf.data(), wp + c * g.taps(), g.offsets.data(), g.taps(), total);
+      for (int64_t b = 0; b < g.B; ++b)
+        for (int64_t oh = 0; oh < g.Ho; ++oh) std::copy_n(acc.data() + b * plane + oh * g.Wp, g.Wo, yp + ((b * g.C + c) * g.Ho + oh) * g.Wo);
     }
   });
   return y;
 }
 
-// gx (B, C, H, W) from gpad (B, C, Ho, Wp) and w: the transposed convolution, the same gather with each
-// tap's offset mirrored, gx[p] = sum_t w[t] * gpad[p - off[t]], over g's plane placed after a zero guard
-// of the largest offset (so that p - off[t] never leaves the buffer) and read at the unpadded positions.
+// gx (B, C, H, W) and gw (C, 1, kh, kw) from gy (B, C, Ho, Wo), x and w, each when asked for, per channel:
+//   gx: the transposed convolution, the same gather with each tap's offset mirrored (guard - off), over the
+//       gradient planes placed after their zero guards, read at the unpadded positions;
+//   gw: every tap's dot product of the gradient planes with the padded input planes (dotMany).
 template <typename T>
-at::Tensor inputGradPlanes(const at::Tensor& gpad, const at::Tensor& w, const Geometry& g) {
-  auto gx = at::empty({g.B, g.C, g.H, g.W}, gpad.options());
-  const T* gp = gpad.data_ptr<T>();
+void backwardPlanes(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const Geometry& g, at::Tensor* gx, at::Tensor* gw) {
+  const T* gp = gy.data_ptr<T>();
+  const T* xp = x.data_ptr<T>();
   const T* wp = w.data_ptr<T>();
-  T* out = gx.data_ptr<T>();
-  const int64_t guard = g.offsets.back();
+  T* gxp = gx ? gx->data_ptr<T>() : nullptr;
+  T* gwp = gw ? gw->data_ptr<T>() : nullptr;
   std::vector<int64_t> mirrored;
-  for (int64_t o : g.offsets) mirrored.push_back(guard - o);
-  const int64_t first = g.ph * g.Wp + g.pw;  // the first unpadded position
-  const int64_t n = (g.H - 1) * g.Wp + g.W;
-  at::parallel_for(0, g.B * g.C, g.grain(), [&](int64_t p0, int64_t p1) {
-    std::vector<T> buf(guard + g.Hp * g.Wp, T(0));
-    std::vector<T> acc(n);
-    for (int64_t p = p0; p < p1; ++p) {
-      std::copy_n(gp + p * g.Ho * g.Wp, g.Ho * g.Wp, buf.data() + guard);  // the rest of buf stays zero
-      gatherTaps(acc.data(), buf.data() + first, wp + (p % g.C) * g.taps(), mirrored.data(), g.taps(), n);
-      for (int64_t h = 0; h < g.H; ++h) std::copy_n(acc.data() + h * g.Wp, g.W, out + (p * g.H + h) * g.W);
-    }
-  });
-  return gx;
-}
-
-// gw (C, 1, kh, kw): per channel and image, every tap's dot product over the flattened planes in one pass (dotMany).
-template <typename T>
-at::Tensor weightGradPlanes(const at::Tensor& xpad, const at::Tensor& gpad, const Geometry& g) {
-  auto gw = at::empty({g.C, 1, g.kh, g.kw}, xpad.options());
-  const T* xp = xpad.data_ptr<T>();
-  const T* gp = gpad.data_ptr<T>();
-  T* out = gw.data_ptr<T>();
-  at::parallel_for(0, g.C, std::max<int64_t>(1, g.grain() / std::max<int64_t>(1, g.B)), [&](int64_t c0, int64_t c1) {
+  for (int64_t o : g.offsets) mirrored.push_back(g.guard - o);
+  const int64_t first = g.ph * g.Wp + g.pw;  // the first unpadded position of a plane
+  const int64_t inputs = (g.B - 1) * g.S + (g.H - 1) * g.Wp + g.W;
+  const int64_t outputs = (g.B - 1) * g.S + g.n;
+  at::parallel_for(0, g.C, g.grain(), [&](int64_t c0, int64_t c1) {
+    std::vector<T> gbuf(g.B * g.S), xbuf(gwp ? g.B * g.S : 0), acc(gxp ? inputs : 0);
     for (int64_t c = c0; c < c1; ++c) {
-      T* sums = out + c * g.taps();
-      std::fill_n(sums, g.taps(), T(0));
-      for (int64_t b = 0; b < g.B; ++b)
-        dotMany(sums, gp + (b * g.C + c) * g.Ho * g.Wp, xp + (b * g.C + c) * g.Hp * g.Wp, g.offsets.data(), g.taps(), g.n);
+      placeGradChannel(gbuf.data(), gp, g, c);
+      if (gxp) {
+        gatherTaps(acc.data(), gbuf.data() + first, wp + c * g.taps(), mirrored.data(), g.taps(), inputs);
+        for (int64_t b = 0; b < g.B; ++b)
+          for (int64_t h = 0; h < g.H; ++h) std::copy_n(acc.data() + b * g.S + h * g.Wp, g.W, gxp + ((b * g.C + c) * g.H + h) * g.W);
+      }
+      if (gwp) {
+        padChannel(xbuf.data(), xp, g, c, g.S, g.guard);
+        T* sums = gwp + c * g.taps();
+        std::fill_n(sums, g.taps(), T(0));
+        dotMany(sums, gbuf.data() + g.guard, xbuf.data() + g.guard, g.offsets.data(), g.taps(), outputs);
+      }
     }
   });
-  return gw;
 }
 
 using torch::autograd::AutogradContext;
@@ -129,11 +147,11 @@ struct DepthwiseConv2d : public torch::autograd::Function<DepthwiseConv2d> {
       return at::conv2d(x, w, {}, 1, padding, dilation, w.size(0));
     }
     const Geometry g(x, w, padding, dilation);
-    const auto xpad = padPlanes(x, g.ph, g.ph, g.pw, g.pw);
+    const auto xc = x.contiguous();
     const auto wc = w.contiguous();
     // The unpadded input is kept (on small maps a padded plane is several times larger); backward pads it again.
-    ctx->save_for_backward({x, wc});
-    return x.scalar_type() == at::kFloat ? forwardPlanes<float>(xpad, wc, g) : forwardPlanes<double>(xpad, wc, g);
+    ctx->save_for_backward({xc, wc});
+    return x.scalar_type() == at::kFloat ? forwardPlanes<float>(xc, wc, g) : forwardPlanes<double>(xc, wc, g);
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
@@ -152,13 +170,11 @@ struct DepthwiseConv2d : public torch::autograd::Function<DepthwiseConv2d> {
     const Geometry g(x, w, padding, dilation);
     // Named with its shapes for the profiler (bench/op_families.ts counts its FLOPs); free when none listens.
     RECORD_FUNCTION("adl::depthwise_conv2d_backward", std::vector<c10::IValue>({grads[0], x, w, padding, dilation, needX, needW}));
-    const auto gpad = padPlanes(grads[0], 0, 0, 0, g.Wp - g.Wo);
-    const bool f32 = x.scalar_type() == at::kFloat;
-    if (needX) gx = f32 ? inputGradPlanes<float>(gpad, w, g) : inputGradPlanes<double>(gpad, w, g);
-    if (needW) {
-      const auto xpad = padPlanes(x, g.ph, g.ph, g.pw, g.pw);
-      gw = f32 ? weightGradPlanes<float>(xpad, gpad, g) : weightGradPlanes<double>(xpad, gpad, g);
-    }
+    const auto gy = grads[0].contiguous();
+    if (needX) gx = at::empty_like(x, at::MemoryFormat::Contiguous);
+    if (needW) gw = at::empty({g.C, 1, g.kh, g.kw}, x.options());
+    if (x.scalar_type() == at::kFloat) backwardPlanes<float>(gy, x, w, g, needX ? &gx : nullptr, needW ? &gw : nullptr);
+    else backwardPlanes<double>(gy, x, w, g, needX ? &gx : nullptr, needW ? &gw : nullptr);
     return {gx, gw, at::Tensor(), at::Tensor()};
   }
 };

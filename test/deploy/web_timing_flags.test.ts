@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import type { Browser } from 'puppeteer-core';
-import { launchChromium, withoutPreloadedMalloc } from '../../src/deploy/web/browser';
+import { launchChromium } from '../../src/deploy/web/browser';
 import { rendererPids, TIMING_FLAGS } from '../../src/deploy/web/runtime';
 
 describe('latency-table --runtime web: the timing browser\'s flags', () => {
@@ -36,11 +36,5 @@ describe('latency-table --runtime web: the timing browser\'s flags', () => {
   it('the browser runs without the tcmalloc that bin/node-tcmalloc preloads into node (Chromium has its own allocator)', () => {
     const pids = [browser.process()!.pid!, ...rendererPids(browser.process()!.pid!)];
     for (const pid of pids) assert.doesNotMatch(fs.readFileSync(`/proc/${pid}/maps`, 'utf8'), /libtcmalloc/, `process ${pid} maps tcmalloc`);
-  });
-
-  it('withoutPreloadedMalloc drops only tcmalloc from LD_PRELOAD', () => {
-    assert.equal(withoutPreloadedMalloc({ LD_PRELOAD: '/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4', A: '1' }).LD_PRELOAD, undefined);
-    assert.equal(withoutPreloadedMalloc({ LD_PRELOAD: '/x/libtcmalloc_minimal.so.4:/y/libother.so' }).LD_PRELOAD, '/y/libother.so');
-    assert.deepEqual(withoutPreloadedMalloc({ A: '1' }), { A: '1' });
   });
 });

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser } from 'puppeteer-core';
 import { BadInputError } from '../../util/errors';
+import { withoutPreloadedMalloc } from '../../util/preload';
 
 /** The browser: $CHROMIUM, else chromium or chromium-browser on PATH. */
 export function chromiumPath(): string {
@@ -18,15 +19,6 @@ export function chromiumPath(): string {
     }
   }
   throw new BadInputError('no Chromium found: install Debian\'s chromium (bash scripts/setup.sh --with-browser) or set CHROMIUM to the browser\'s path');
-}
-
-/** env less the tcmalloc that bin/node-tcmalloc put in LD_PRELOAD (any other preloads kept). */
-export function withoutPreloadedMalloc(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const rest = (env.LD_PRELOAD ?? '').split(':').filter((l) => l && !/libtcmalloc/.test(l));
-  const out = { ...env };
-  if (rest.length) out.LD_PRELOAD = rest.join(':');
-  else delete out.LD_PRELOAD;
-  return out;
 }
 
 /** A headless Chromium; flags: extra command-line flags; protocolTimeoutMs: the longest a page.evaluate may take. */

@@ -90,7 +90,9 @@ export class SourceOps {
     // Separable ops, layer 1 and 2 (ReLU -> dw -> pw -> BN each), every edge and kernel in one grouped conv per step.
     let y = T.conv2d(T.cat(this.dw1.map((w) => depthwise(xr, w)), 1), this.pw1, { groups: NSEP * G * E });
     y = T.reshape(T.relu(this.sepBn1.forward(T.reshape(y, [B, m * NSEP * EC, H, W]), training, updateStats)), [B * bm, NSEP * GEC, H, W]);
-    y = T.cat(this.dw2.map((w, i) => depthwise(T.narrow(y, 1, i * GEC, GEC), w)), 1);
+    // One split (one backward node that joins the gradients) rather than a narrow per op (each a zero-filled copy of y).
+    const perOp = T.split(y, GEC, 1);
+    y = T.cat(this.dw2.map((w, i) => depthwise(perOp[i], w)), 1);
     y = T.conv2d(y, this.pw2, { groups: NSEP * G * E });
     // Atrous ops (regular convolutions at rate 2), then one BN for all conv ops with alpha as its scale.
     const atrous = this.atrous.map((w, i) => atrousConv(r, w, ATROUS_OPS[i], G));

@@ -1,6 +1,7 @@
 /** SGD with momentum, Nesterov momentum and L2 weight decay (torch.optim.SGD's update). */
 import { clone } from '../ops/shape';
 import { Tensor } from '../tensor';
+import { callInPlace } from '../dispatch';
 import { foreachAdd, foreachAddInPlace, foreachScale, Optimizer } from './optimizer';
 
 export interface SGDOptions {
@@ -12,6 +13,8 @@ export interface SGDOptions {
 }
 
 export class SGD extends Optimizer {
+  /** Steps after the first with momentum run the one-pass native update; false: the composed one (tests compare them). */
+  static fused = true;
   readonly momentum: number;
   readonly dampening: number;
   readonly weightDecay: number;
@@ -32,6 +35,17 @@ export class SGD extends Optimizer {
 
   protected update(indices: number[], grads: Tensor[]): void {
     const params = indices.map((i) => this.params[i]);
+    if (this.momentum && SGD.fused && indices.every((i) => this.state.get(i)?.momentum_buffer)) {
+      // The same update in one pass over each parameter (native/src/sgd.cc); composedUpdate is its reference.
+      const bufs = indices.map((i) => this.state.get(i)!.momentum_buffer);
+      callInPlace('adl::sgd_momentum_step_', [params, grads, bufs, this.lr, this.momentum, this.dampening, this.weightDecay, this.nesterov]);
+      return;
+    }
+    this.composedUpdate(indices, params, grads);
+  }
+
+  /** The update as libtorch's _foreach ops: four passes over the parameters (and the first step's buffers). */
+  private composedUpdate(indices: number[], params: Tensor[], grads: Tensor[]): void {
     // d = g + wd * p, in place on the gradients (they are consumed by this step):
     // an out-of-place copy would hold a second set of gradients at the peak.
     if (this.weightDecay) foreachAddInPlace(grads, params, this.weightDecay);

@@ -6,12 +6,17 @@
 // CUDA libraries from the nvidia-* wheels next to it), or the site-packages
 // directory that holds it. Prints one line saying which libtorch (path,
 // version from torch/version.h) and whether CUDA (libtorch_cuda.so) it found.
-// Rebuilds only when a source or the libtorch changed (--force: always;
-// --which: print that line and stop).
+// Compiles each .cc in its own process, as many at once as there are cores
+// (AUTODEEPLAB_BUILD_JOBS to choose), into build/obj/, then links; rebuilds
+// only the objects whose source or any header changed, everything when the
+// libtorch or this script changed (--force: always; --which: print that line
+// and stop).
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-const { execFileSync } = require('node:child_process');
+const crypto = require('node:crypto');
+const os = require('node:os');
+const { spawn } = require('node:child_process');
 
 const root = path.resolve(__dirname, '..');
 const srcDir = path.join(__dirname, 'src');
@@ -90,7 +95,33 @@ function nodeIncludeDir() {
   return found;
 }
 
-function main() {
+/** Runs the compiler on args; resolves when it exits 0, rejects otherwise (its output goes to our stderr). */
+function compile(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.env.CXX || 'g++', args, { stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`exit ${code}`))));
+  });
+}
+
+/** Runs tasks (functions returning promises) with at most `jobs` at a time; after a failure starts no more, waits for those running, then throws. */
+async function inParallel(tasks, jobs) {
+  let next = 0;
+  let failed = null;
+  const worker = async () => {
+    while (next < tasks.length && !failed) {
+      try {
+        await tasks[next++]();
+      } catch (e) {
+        failed = e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, tasks.length) }, worker));
+  if (failed) throw failed;
+}
+
+async function main() {
   const torch = findLibtorch();
   const sources = fs.readdirSync(srcDir).filter((f) => /\.(cc|h)$/.test(f)).map((f) => path.join(srcDir, f));
   const withCuda = fs.existsSync(path.join(torch.lib, 'libtorch_cuda.so'));
@@ -98,43 +129,51 @@ function main() {
   const abi = cxx11Abi(torch);
   process.stderr.write(`autodeeplab: libtorch ${version} at ${torch.root}, ${withCuda ? 'CUDA (libtorch_cuda.so found)' : 'CPU only (no libtorch_cuda.so)'}, C++ ABI _GLIBCXX_USE_CXX11_ABI=${abi}\n`);
   if (process.argv.includes('--which')) return; // only say which libtorch a build would use
-  const stamp = JSON.stringify({ torch, version, abi, withCuda, node: process.versions.modules });
+  // What every object depends on besides its sources: the libtorch, the ABI, Node's ABI, and this script (its flags).
+  const script = crypto.createHash('sha256').update(fs.readFileSync(__filename)).digest('hex');
+  const stamp = JSON.stringify({ torch, version, abi, withCuda, node: process.versions.modules, script });
   const stampFile = path.join(outDir, 'build-stamp.json');
-  if (fs.existsSync(out) && !process.argv.includes('--force')) {
-    const builtAt = fs.statSync(out).mtimeMs;
-    const stale = sources.some((f) => fs.statSync(f).mtimeMs > builtAt) ||
-      fs.statSync(__filename).mtimeMs > builtAt ||
-      !fs.existsSync(stampFile) || fs.readFileSync(stampFile, 'utf8') !== stamp;
-    if (!stale) return;
+  const objDir = path.join(outDir, 'obj');
+  const force = process.argv.includes('--force') || !fs.existsSync(stampFile) || fs.readFileSync(stampFile, 'utf8') !== stamp;
+  if (force) {
+    fs.rmSync(stampFile, { force: true }); // written again only when the whole build succeeds
+    fs.rmSync(objDir, { recursive: true, force: true });
   }
-  fs.mkdirSync(outDir, { recursive: true });
+  fs.mkdirSync(objDir, { recursive: true });
+  // One object per .cc, rebuilt when it, or any header here, is newer than the object: each file
+  // compiles in its own process, as many at once as there are cores (libtorch's headers make each slow).
+  const headersAt = Math.max(0, ...sources.filter((f) => f.endsWith('.h')).map((f) => fs.statSync(f).mtimeMs));
+  const units = sources.filter((f) => f.endsWith('.cc')).map((cc) => ({ cc, obj: path.join(objDir, path.basename(cc, '.cc') + '.o') }));
+  const stale = units.filter(({ cc, obj }) => !fs.existsSync(obj) || fs.statSync(obj).mtimeMs < Math.max(fs.statSync(cc).mtimeMs, headersAt));
+  for (const f of fs.readdirSync(objDir)) if (f.endsWith('.o') && !units.some((u) => path.basename(u.obj) === f)) fs.rmSync(path.join(objDir, f)); // a removed source
+  if (!stale.length && fs.existsSync(out) && units.every(({ obj }) => fs.statSync(obj).mtimeMs <= fs.statSync(out).mtimeMs)) return;
   const addonApi = require('node-addon-api');
   const includes = [nodeIncludeDir(), addonApi.include.replace(/"/g, ''), ...torch.includes];
   const libs = ['-ltorch', '-ltorch_cpu', '-lc10'];
   // The CUDA kernels register themselves at load time: keep the library even
   // though no symbol of it is referenced.
   if (withCuda) libs.push('-Wl,--no-as-needed', '-ltorch_cuda', '-lc10_cuda', '-Wl,--as-needed');
-  const args = [
-    '-std=c++17', '-O2', '-fPIC', '-shared', '-fvisibility=hidden',
+  const flags = [
+    '-std=c++17', '-O2', '-fPIC', '-fvisibility=hidden',
     '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED',
     `-D_GLIBCXX_USE_CXX11_ABI=${abi}`,
     ...(withCuda ? ['-DADL_WITH_CUDA'] : []), // distributed.h: NCCL only in CUDA builds
     '-Wno-deprecated-declarations',
     ...includes.map((d) => `-I${d}`),
-    ...sources.filter((f) => f.endsWith('.cc')),
-    '-o', out + '.tmp',
-    `-L${torch.lib}`, `-Wl,-rpath,${torch.lib}`, ...libs,
   ];
-  process.stderr.write('autodeeplab: building the native addon...\n');
+  const jobs = Math.max(1, Number(process.env.AUTODEEPLAB_BUILD_JOBS) || (os.availableParallelism?.() ?? os.cpus().length));
+  process.stderr.write(`autodeeplab: building the native addon (${stale.length} of ${units.length} files, ${jobs} at a time)...\n`);
   const t0 = Date.now();
   try {
-    execFileSync(process.env.CXX || 'g++', args, { stdio: 'inherit' });
+    const tmp = (f) => `${f}.${process.pid}.tmp`; // two builds at once never write one file
+    await inParallel(stale.map(({ cc, obj }) => () => compile([...flags, '-c', cc, '-o', tmp(obj)]).then(() => fs.renameSync(tmp(obj), obj))), jobs);
+    await compile(['-shared', ...units.map((u) => u.obj), '-o', tmp(out), `-L${torch.lib}`, `-Wl,-rpath,${torch.lib}`, ...libs]);
+    fs.renameSync(tmp(out), out);
   } catch {
     fail('compilation failed (see the compiler output above)');
   }
-  fs.renameSync(out + '.tmp', out);
   fs.writeFileSync(stampFile, stamp);
   process.stderr.write(`autodeeplab: native addon built in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 }
 
-main();
+main().catch((e) => fail(e.message));

@@ -47,8 +47,8 @@ if [ ! -e "$TCMALLOC" ] && command -v apt-get >/dev/null; then
   say "installing Debian's tcmalloc (libtcmalloc-minimal4), the allocator bin/autodeeplab runs node with"
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libtcmalloc-minimal4 >/dev/null
+  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libtcmalloc-minimal4 >/dev/null; } \
+    || say "could not install libtcmalloc-minimal4; node runs on glibc's malloc (slower: docs/performance.md#the-allocator)"
 fi
 
 # Debian packages for the tests only (never the runtime): apt_for_tests PACKAGE WHY.

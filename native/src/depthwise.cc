@@ -142,15 +142,15 @@ struct DepthwiseConv2d : public torch::autograd::Function<DepthwiseConv2d> {
                             at::IntArrayRef padding, at::IntArrayRef dilation) {
     ctx->saved_data["padding"] = padding.vec();
     ctx->saved_data["dilation"] = dilation.vec();
-    if (!ownKernels(x)) {
+    if (!ownKernels(x) || x.numel() == 0) {
       ctx->save_for_backward({x, w});
       return at::conv2d(x, w, {}, 1, padding, dilation, w.size(0));
     }
     const Geometry g(x, w, padding, dilation);
-    const auto xc = x.contiguous();
     const auto wc = w.contiguous();
-    // The unpadded input is kept (on small maps a padded plane is several times larger); backward pads it again.
-    ctx->save_for_backward({xc, wc});
+    // x itself is kept, not a contiguous copy of a view (the fused cell passes views of a split): backward makes its own.
+    ctx->save_for_backward({x, wc});
+    const auto xc = x.contiguous();
     return x.scalar_type() == at::kFloat ? forwardPlanes<float>(xc, wc, g) : forwardPlanes<double>(xc, wc, g);
   }
 
@@ -161,12 +161,12 @@ struct DepthwiseConv2d : public torch::autograd::Function<DepthwiseConv2d> {
     const bool needX = ctx->needs_input_grad(0), needW = ctx->needs_input_grad(1);
     const auto& w = saved[1];
     at::Tensor gx, gw;
-    if (!ownKernels(saved[0])) {
+    if (!ownKernels(saved[0]) || saved[0].numel() == 0) {
       auto r = at::convolution_backward(grads[0], saved[0], w, c10::nullopt, {1, 1}, padding, dilation, false, {0, 0},
                                         w.size(0), {needX, needW, false});
       return {std::get<0>(r), std::get<1>(r), at::Tensor(), at::Tensor()};
     }
-    const auto& x = saved[0];
+    const auto x = saved[0].contiguous();
     const Geometry g(x, w, padding, dilation);
     // Named with its shapes for the profiler (bench/op_families.ts counts its FLOPs); free when none listens.
     RECORD_FUNCTION("adl::depthwise_conv2d_backward", std::vector<c10::IValue>({grads[0], x, w, padding, dilation, needX, needW}));

@@ -13,7 +13,7 @@ export interface SGDOptions {
 }
 
 export class SGD extends Optimizer {
-  /** Steps after the first with momentum run the one-pass native update; false: the composed one (tests compare them). */
+  /** CPU steps after the first with momentum run the one-pass native update (on a GPU the _foreach ops batch the launches); false: the composed one (tests compare them). */
   static fused = true;
   readonly momentum: number;
   readonly dampening: number;
@@ -35,7 +35,7 @@ export class SGD extends Optimizer {
 
   protected update(indices: number[], grads: Tensor[]): void {
     const params = indices.map((i) => this.params[i]);
-    if (this.momentum && SGD.fused && indices.every((i) => this.state.get(i)?.momentum_buffer)) {
+    if (this.momentum && SGD.fused && params.every((p) => p.device === 'cpu') && indices.every((i) => this.state.get(i)?.momentum_buffer)) {
       // The same update in one pass over each parameter (native/src/sgd.cc); composedUpdate is its reference.
       const bufs = indices.map((i) => this.state.get(i)!.momentum_buffer);
       callInPlace('adl::sgd_momentum_step_', [params, grads, bufs, this.lr, this.momentum, this.dampening, this.weightDecay, this.nesterov]);

@@ -7,16 +7,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { printf 'autodeeplab setup: %s\n' "$*" >&2; }
+# apt_install PACKAGE...: Debian's packages, as root or through sudo; returns non-zero when that cannot be done.
+apt_install() {
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { say "need root (or sudo) to run apt-get install -y $*"; return 1; }
+    SUDO="sudo"
+  fi
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
 
 if [ -z "${LIBTORCH:-}" ] && { [ ! -e /usr/include/torch/csrc/api/include/torch/version.h ] || [ ! -e /usr/include/gloo/context.h ]; }; then
   say "libtorch not found; installing Debian's libtorch-dev (set LIBTORCH to an unpacked libtorch or a PyTorch wheel's torch directory to use another)"
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null || { say "need root (or sudo) to run apt-get install -y libtorch-dev"; exit 1; }
-    SUDO="sudo"
-  fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libtorch-dev libgloo-dev >/dev/null
+  apt_install libtorch-dev libgloo-dev
 fi
 
 # A fast BLAS for Debian's libtorch: it is built with BLAS_INFO=generic and calls libblas.so.3, which a
@@ -26,13 +29,12 @@ fi
 BLAS_LINK=/usr/lib/x86_64-linux-gnu/libblas.so.3
 OPENBLAS=/usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3
 if [ -z "${LIBTORCH:-}" ] && [ "$(uname -m)" = x86_64 ] && { [ ! -e "$OPENBLAS" ] || [ "$(readlink -f "$BLAS_LINK")" = /usr/lib/x86_64-linux-gnu/blas/libblas.so.3 ]; }; then
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   if [ ! -e "$OPENBLAS" ]; then
     say "installing Debian's OpenBLAS (libopenblas0-openmp) for libtorch's matrix products (the reference BLAS is 10-20x slower)"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libopenblas0-openmp >/dev/null
+    apt_install libopenblas0-openmp
   fi
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   if [ "$(readlink -f "$BLAS_LINK")" = /usr/lib/x86_64-linux-gnu/blas/libblas.so.3 ]; then
     say "pointing libblas.so.3 and liblapack.so.3 at OpenBLAS (update-alternatives)"
     $SUDO update-alternatives --quiet --set libblas.so.3-x86_64-linux-gnu "$OPENBLAS"
@@ -45,19 +47,14 @@ fi
 TCMALLOC="/usr/lib/$(uname -m)-linux-gnu/libtcmalloc_minimal.so.4"
 if [ ! -e "$TCMALLOC" ] && command -v apt-get >/dev/null; then
   say "installing Debian's tcmalloc (libtcmalloc-minimal4), the allocator bin/autodeeplab runs node with"
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends libtcmalloc-minimal4 >/dev/null; } \
+  apt_install libtcmalloc-minimal4 \
     || say "could not install libtcmalloc-minimal4; node runs on glibc's malloc (slower: docs/performance.md#the-allocator)"
 fi
 
 # Debian packages for the tests only (never the runtime): apt_for_tests PACKAGE WHY.
 apt_for_tests() {
   say "installing Debian's $1 $2"
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$1" >/dev/null
+  apt_install "$1"
 }
 # --with-browser: the report test renders pages in Debian's headless Chromium.
 if [ "${1:-}" = "--with-browser" ] && ! command -v chromium >/dev/null; then

@@ -134,6 +134,9 @@ void backwardPlanes(const at::Tensor& gy, const at::Tensor& x, const at::Tensor&
   });
 }
 
+// Whether the loops here serve x; else libtorch's ops (other devices and dtypes, and empty batches).
+bool ownPath(const at::Tensor& x) { return ownKernels(x) && x.numel() > 0; }
+
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
@@ -142,7 +145,7 @@ struct DepthwiseConv2d : public torch::autograd::Function<DepthwiseConv2d> {
                             at::IntArrayRef padding, at::IntArrayRef dilation) {
     ctx->saved_data["padding"] = padding.vec();
     ctx->saved_data["dilation"] = dilation.vec();
-    if (!ownKernels(x) || x.numel() == 0) {
+    if (!ownPath(x)) {
       ctx->save_for_backward({x, w});
       return at::conv2d(x, w, {}, 1, padding, dilation, w.size(0));
     }
@@ -161,7 +164,7 @@ struct DepthwiseConv2d : public torch::autograd::Function<DepthwiseConv2d> {
     const bool needX = ctx->needs_input_grad(0), needW = ctx->needs_input_grad(1);
     const auto& w = saved[1];
     at::Tensor gx, gw;
-    if (!ownKernels(saved[0]) || saved[0].numel() == 0) {
+    if (!ownPath(saved[0])) {
       auto r = at::convolution_backward(grads[0], saved[0], w, c10::nullopt, {1, 1}, padding, dilation, false, {0, 0},
                                         w.size(0), {needX, needW, false});
       return {std::get<0>(r), std::get<1>(r), at::Tensor(), at::Tensor()};

@@ -6,7 +6,9 @@
  * interleaved, best round of each. Decides which kernels sameConv2d routes
  * through depthwiseConv2d. `--parts`: the own kernel's forward and its weight
  * gradient alone (the gradient of a weight that requires it, given the output's
- * gradient), in ms and GFLOP/s.
+ * gradient), in ms and GFLOP/s. `--layouts`: the own kernel's two loops
+ * (planes, channels innermost) against each other, forward + both gradients:
+ * what decides the map size up to which `auto` takes channels innermost.
  */
 import * as T from '../src/engine';
 import { printTable } from './report';
@@ -44,8 +46,30 @@ function partsRows(): Record<string, string>[] {
   return rows;
 }
 
+/** Forward + both gradients with each of the own kernel's layouts, rounds interleaved, best of each. */
+function layoutRows(): Record<string, string>[] {
+  const rows: Record<string, string>[] = [];
+  for (const [b, c, h] of [...SHAPES, [6, 320, 2]]) for (const k of [3, 5]) {
+    if (k > 2 * h + 1 || h > 16) continue;
+    const x = T.randn([b, c, h, h]).keep().setRequiresGrad();
+    const w = T.randn([c, 1, k, k]).keep().setRequiresGrad();
+    const g = T.randn([b, c, h, h]).keep();
+    const step = (layout: 'planes' | 'channels') => () => T.tidy(() => { T.grad(T.depthwiseConv2d(x, w, { padding: (k - 1) / 2, layout }), [x, w], { grads: [g] }); });
+    let [p, ch] = [Infinity, Infinity];
+    for (let r = 0; r < 3; r++) [p, ch] = [Math.min(p, bestMs(step('planes'), 20, 2)), Math.min(ch, bestMs(step('channels'), 20, 2))];
+    rows.push({ shape: `(${b}, ${c}, ${h}, ${h})`, kernel: `${k}x${k}`, 'planes ms': p.toFixed(3), 'channels ms': ch.toFixed(3), ratio: (p / ch).toFixed(2) });
+    T.dispose([x, w, g]);
+  }
+  return rows;
+}
+
 export async function runDepthwiseBench(threads: number, args: string[] = []): Promise<void> {
   T.setNumThreads(threads);
+  if (args.includes('--layouts')) {
+    printTable(layoutRows());
+    console.log(`the own kernel's layouts, forward + input and weight gradients, ${threads} thread(s); ratio = planes / channels (above 1: channels faster)`);
+    return;
+  }
   if (args.includes('--parts')) {
     printTable(partsRows());
     console.log(`the addon's own kernel, ${threads} thread(s), best of 5 rounds of 20`);

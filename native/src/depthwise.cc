@@ -29,36 +29,11 @@
 #include <vector>
 
 #include "cpu_kernels.h"
+#include "depthwise_channels.h"
+#include "depthwise_geometry.h"
 
 namespace adl {
 namespace {
-
-// The geometry shared by the three loops: padded planes (Hp, Wp), outputs (Ho, Wo), kernel taps and their offsets.
-// The loops work per channel on its B planes laid end to end in one buffer, so that a map of a few pixels still
-// fills whole vector blocks: forward planes every Hp * Wp values, backward segments every S = guard + Hp * Wp
-// (a zero guard of the largest offset ahead of each plane, which the mirrored gather reads into).
-struct Geometry {
-  int64_t B, C, H, W, Hp, Wp, Ho, Wo, ph, pw, kh, kw, n, guard, S;
-  std::vector<int64_t> offsets;  // per tap (i, j), row-major: i * dh * Wp + j * dw
-
-  Geometry(const at::Tensor& x, const at::Tensor& w, at::IntArrayRef padding, at::IntArrayRef dilation)
-      : B(x.size(0)), C(x.size(1)), H(x.size(2)), W(x.size(3)), ph(padding[0]), pw(padding[1]), kh(w.size(2)), kw(w.size(3)) {
-    Hp = H + 2 * ph;
-    Wp = W + 2 * pw;
-    Ho = Hp - (kh - 1) * dilation[0];
-    Wo = Wp - (kw - 1) * dilation[1];
-    TORCH_CHECK(Ho > 0 && Wo > 0, "depthwise_conv2d: a ", kh, "x", kw, " kernel at dilation ", dilation, " and padding ", padding,
-                " leaves no output for a ", H, "x", W, " map");
-    n = (Ho - 1) * Wp + Wo;
-    for (int64_t i = 0; i < kh; ++i)
-      for (int64_t j = 0; j < kw; ++j) offsets.push_back(i * dilation[0] * Wp + j * dilation[1]);
-    guard = offsets.back();
-    S = guard + Hp * Wp;
-  }
-  int64_t taps() const { return kh * kw; }
-  // Channels per task so that a task does at least ~32k multiply-adds (small calls stay on one thread).
-  int64_t grain() const { return std::max<int64_t>(1, 32768 / std::max<int64_t>(1, taps() * B * Hp * Wp)); }
-};
 
 // Channel c of x (B, C, H, W) into buf: plane b zero-padded at b * stride + lead, zeros elsewhere.
 template <typename T>
@@ -137,12 +112,21 @@ void backwardPlanes(const at::Tensor& gy, const at::Tensor& x, const at::Tensor&
 // Whether the loops here serve x; else libtorch's ops (other devices and dtypes, and empty batches).
 bool ownPath(const at::Tensor& x) { return ownKernels(x) && x.numel() > 0; }
 
+// Which own loops: 1 the planes (above), 2 channels innermost (depthwise_channels.h, float); 0 chooses: channels
+// innermost for float outputs of at most kChannelsMaxPixels pixels (`npm run bench -- depthwise --layouts`).
+constexpr int64_t kChannelsMaxPixels = 16;
+int64_t chooseLayout(int64_t layout, const at::Tensor& x, const Geometry& g) {
+  TORCH_CHECK(layout >= 0 && layout <= 2, "depthwise_conv2d: layout must be 0 (auto), 1 (planes) or 2 (channels), got ", layout);
+  if (x.scalar_type() != at::kFloat) return 1;
+  return layout != 0 ? layout : (g.Ho * g.Wo <= kChannelsMaxPixels ? 2 : 1);
+}
+
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
 struct DepthwiseConv2d : public torch::autograd::Function<DepthwiseConv2d> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& w,
-                            at::IntArrayRef padding, at::IntArrayRef dilation) {
+                            at::IntArrayRef padding, at::IntArrayRef dilation, int64_t layout) {
     ctx->saved_data["padding"] = padding.vec();
     ctx->saved_data["dilation"] = dilation.vec();
     if (!ownPath(x)) {
@@ -154,6 +138,13 @@ struct DepthwiseConv2d : public torch::autograd::Function<DepthwiseConv2d> {
     // x itself is kept, not a contiguous copy of a view (the fused cell passes views of a split): backward makes its own.
     ctx->save_for_backward({x, wc});
     const auto xc = x.contiguous();
+    layout = chooseLayout(layout, x, g);
+    ctx->saved_data["layout"] = layout;
+    if (layout == 2) {
+      auto y = at::empty({g.B, g.C, g.Ho, g.Wo}, x.options());
+      forwardChannels(y.data_ptr<float>(), xc.data_ptr<float>(), wc.data_ptr<float>(), g);
+      return y;
+    }
     return x.scalar_type() == at::kFloat ? forwardPlanes<float>(xc, wc, g) : forwardPlanes<double>(xc, wc, g);
   }
 
@@ -167,7 +158,7 @@ struct DepthwiseConv2d : public torch::autograd::Function<DepthwiseConv2d> {
     if (!ownPath(saved[0])) {
       auto r = at::convolution_backward(grads[0], saved[0], w, c10::nullopt, {1, 1}, padding, dilation, false, {0, 0},
                                         w.size(0), {needX, needW, false});
-      return {std::get<0>(r), std::get<1>(r), at::Tensor(), at::Tensor()};
+      return {std::get<0>(r), std::get<1>(r), at::Tensor(), at::Tensor(), at::Tensor()};
     }
     const auto x = saved[0].contiguous();
     const Geometry g(x, w, padding, dilation);
@@ -176,24 +167,33 @@ struct DepthwiseConv2d : public torch::autograd::Function<DepthwiseConv2d> {
     const auto gy = grads[0].contiguous();
     if (needX) gx = at::empty_like(x, at::MemoryFormat::Contiguous);
     if (needW) gw = at::empty({g.C, 1, g.kh, g.kw}, x.options());
-    if (x.scalar_type() == at::kFloat) backwardPlanes<float>(gy, x, w, g, needX ? &gx : nullptr, needW ? &gw : nullptr);
+    if (ctx->saved_data["layout"].toInt() == 2) {
+      if (needX) inputGradChannels(gx.data_ptr<float>(), gy.data_ptr<float>(), w.data_ptr<float>(), g);
+      if (needW) weightGradChannels(gw.data_ptr<float>(), gy.data_ptr<float>(), x.data_ptr<float>(), g);
+    } else if (x.scalar_type() == at::kFloat) backwardPlanes<float>(gy, x, w, g, needX ? &gx : nullptr, needW ? &gw : nullptr);
     else backwardPlanes<double>(gy, x, w, g, needX ? &gx : nullptr, needW ? &gw : nullptr);
-    return {gx, gw, at::Tensor(), at::Tensor()};
+    return {gx, gw, at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
 
-at::Tensor depthwiseConv2d(const at::Tensor& x, const at::Tensor& w, at::IntArrayRef padding, at::IntArrayRef dilation) {
+at::Tensor depthwiseConv2dLayout(const at::Tensor& x, const at::Tensor& w, at::IntArrayRef padding, at::IntArrayRef dilation, int64_t layout) {
   TORCH_CHECK(x.dim() == 4 && w.dim() == 4 && w.size(1) == 1 && w.size(0) == x.size(1),
               "depthwise_conv2d: expected x (B, C, H, W) and weight (C, 1, kH, kW), got ", x.sizes(), " and ", w.sizes());
   TORCH_CHECK(padding.size() == 2 && dilation.size() == 2, "depthwise_conv2d: padding and dilation take two values each");
   TORCH_CHECK(x.scalar_type() == w.scalar_type(), "depthwise_conv2d: input and weight dtypes differ");
-  return DepthwiseConv2d::apply(x, w, padding, dilation);
+  return DepthwiseConv2d::apply(x, w, padding, dilation, layout);
+}
+
+at::Tensor depthwiseConv2d(const at::Tensor& x, const at::Tensor& w, at::IntArrayRef padding, at::IntArrayRef dilation) {
+  return depthwiseConv2dLayout(x, w, padding, dilation, 0);
 }
 
 }  // namespace
 
 TORCH_LIBRARY(adl, m) {
   m.def("depthwise_conv2d(Tensor input, Tensor weight, int[] padding, int[] dilation) -> Tensor", depthwiseConv2d);
+  // The same with its loops named (0 auto, 1 planes, 2 channels innermost): for the test that proves them equal, and the bench.
+  m.def("depthwise_conv2d_layout(Tensor input, Tensor weight, int[] padding, int[] dilation, int layout) -> Tensor", depthwiseConv2dLayout);
 }
 
 }  // namespace adl

@@ -1,4 +1,8 @@
-/** depthwiseConv2d (the addon's own forward and gradients on the CPU) against libtorch's conv2d with groups = channels. */
+/**
+ * depthwiseConv2d (the addon's own forward and gradients on the CPU, in either
+ * of its layouts) against libtorch's conv2d with groups = channels, and its
+ * two layouts against each other: bit-identical in float32.
+ */
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as T from '../../src/engine';
@@ -20,8 +24,8 @@ const cases: Case[] = [
 ];
 
 describe('depthwiseConv2d', () => {
-  for (const dtype of ['float32', 'float64'] as const) for (const c of cases) {
-    it(`${dtype}: values and gradients equal conv2d's for ${c.b}x${c.c}x${c.h}x${c.w}, ${c.kh}x${c.kw}, padding ${c.p}, dilation ${c.d}`, () => {
+  for (const dtype of ['float32', 'float64'] as const) for (const layout of ['planes', 'channels'] as const) for (const c of cases) {
+    it(`${dtype}, ${layout}: values and gradients equal conv2d's for ${c.b}x${c.c}x${c.h}x${c.w}, ${c.kh}x${c.kw}, padding ${c.p}, dilation ${c.d}`, () => {
       T.setDefaultFloatDType(dtype);
       try {
         T.manualSeed(c.h * 7 + c.w);
@@ -30,7 +34,7 @@ describe('depthwiseConv2d', () => {
         const ref0 = T.conv2d(x, w, { padding: c.p, dilation: c.d, groups: c.c });
         const g = T.randn(ref0.shape);
         const ref = grads((a, b) => T.conv2d(a, b, { padding: c.p, dilation: c.d, groups: c.c }), x, w, g);
-        const got = grads((a, b) => T.depthwiseConv2d(a, b, { padding: c.p, dilation: c.d }), x, w, g);
+        const got = grads((a, b) => T.depthwiseConv2d(a, b, { padding: c.p, dilation: c.d, layout }), x, w, g);
         const tol = dtype === 'float32' ? 1e-5 : 1e-12;
         assertClose(got.y, ref.y, tol, 'output');
         assertClose(got.gx!, ref.gx!, tol, 'input gradient');
@@ -43,6 +47,26 @@ describe('depthwiseConv2d', () => {
       }
     });
   }
+
+  it('float32: both layouts give bit-identical values and gradients (the same products summed in the same order)', () => {
+    for (const c of [...cases, { b: 6, c: 37, h: 4, w: 4, kh: 5, kw: 5, p: [2, 2], d: [1, 1] } as Case]) {
+      T.manualSeed(c.c);
+      const x = T.randn([c.b, c.c, c.h, c.w]);
+      const w = T.randn([c.c, 1, c.kh, c.kw]);
+      const g = T.randn(T.tidy(() => T.depthwiseConv2d(x, w, { padding: c.p, dilation: c.d })).shape);
+      const run = (layout: 'planes' | 'channels') => grads((a, b) => T.depthwiseConv2d(a, b, { padding: c.p, dilation: c.d, layout }), x, w, g);
+      const [planes, channels] = [run('planes'), run('channels')];
+      const what = `${c.b}x${c.c}x${c.h}x${c.w}, ${c.kh}x${c.kw}`;
+      assertClose(channels.y, planes.y, 0, `${what}: output`);
+      assertClose(channels.gx!, planes.gx!, 0, `${what}: input gradient`);
+      assertClose(channels.gw!, planes.gw!, 0, `${what}: weight gradient`);
+      T.dispose([x, w, g]);
+    }
+  });
+
+  it('refuses an unknown layout, naming it', () => {
+    assert.throws(() => T.depthwiseConv2d(T.randn([1, 2, 3, 3]), T.randn([2, 1, 3, 3]), { layout: 'rows' as 'auto' }), /depthwiseConv2d: layout must be one of auto, planes, channels, got 'rows'/);
+  });
 
   it('computes only the gradients asked for', () => {
     const x = T.randn([2, 3, 6, 6]);

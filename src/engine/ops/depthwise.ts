@@ -13,7 +13,16 @@ import { expectRank, pair } from './validate';
 export interface DepthwiseOptions {
   padding?: number | [number, number];
   dilation?: number | [number, number];
+  /**
+   * Which of the own CPU loops (the test proves them bit-identical; the bench
+   * times them): 'planes' (each channel's padded planes flattened), 'channels'
+   * (channels innermost; float32 only, else planes), or 'auto' (default:
+   * channels on maps of at most 16 output pixels).
+   */
+  layout?: 'auto' | 'planes' | 'channels';
 }
+
+const LAYOUTS = { auto: 0, planes: 1, channels: 2 } as const;
 
 /** x (B, C, H, W) * weight (C, 1, kH, kW) -> (B, C, H', W'); not twice differentiable. */
 export function depthwiseConv2d(x: Tensor, weight: Tensor, o: DepthwiseOptions = {}): Tensor {
@@ -24,5 +33,8 @@ export function depthwiseConv2d(x: Tensor, weight: Tensor, o: DepthwiseOptions =
   }
   const padding = pair('depthwiseConv2d', 'padding', o.padding ?? 0, 0);
   const dilation = pair('depthwiseConv2d', 'dilation', o.dilation ?? 1, 1);
-  return callTensor('adl::depthwise_conv2d', [x, weight, padding, dilation]);
+  const layout = o.layout ?? 'auto';
+  if (!(layout in LAYOUTS)) throw new RangeError(`depthwiseConv2d: layout must be one of ${Object.keys(LAYOUTS).join(', ')}, got '${layout}'`);
+  return layout === 'auto' ? callTensor('adl::depthwise_conv2d', [x, weight, padding, dilation])
+    : callTensor('adl::depthwise_conv2d_layout', [x, weight, padding, dilation, LAYOUTS[layout]]);
 }

@@ -75,11 +75,12 @@ export function familyOf(e: OpEvent, children: OpEvent[]): { family: string; flo
   if (e.backward || name.startsWith(EVALUATE)) {
     const node = name.replace(EVALUATE, '').replace(/Backward\d*$/, '');
     const child = children.find((c) => c.name === 'aten::convolution_backward' && c.args.length > 10);
-    const own = children.find((c) => /^adl::(depthwise|pointwise)_conv2d_backward$/.test(c.name) && c.args.length >= 6);
-    if (own) {
-      // The addon's own kernels: (grad, input, weight, padding, dilation | groups, needInput, needWeight).
-      const { geometry, gradients } = ownBackwardGeometry(own.name, own.args);
-      return { family: `conv ${convKind(geometry)} bwd`, flops: convFlops(geometry) * gradients };
+    // The addon's own kernels: (grad, input, weight, padding, dilation | groups, needInput, needWeight); a mixed
+    // depthwise node runs one per weight.
+    const own = children.filter((c) => /^adl::(depthwise|pointwise)_conv2d_backward$/.test(c.name) && c.args.length >= 6);
+    if (own.length > 0) {
+      const parts = own.map((c) => ownBackwardGeometry(c.name, c.args));
+      return { family: `conv ${convKind(parts[0].geometry)} bwd`, flops: parts.reduce((sum, p) => sum + convFlops(p.geometry) * p.gradients, 0) };
     }
     if (/DepthwiseConv2d/.test(node)) {
       // adl::depthwise_conv2d off the CPU: libtorch's backward (the child).
@@ -109,6 +110,13 @@ export function familyOf(e: OpEvent, children: OpEvent[]): { family: string; flo
     // (input, weight, groups): 1x1, stride 1, no padding
     const g = { input: e.args[0] as number[], weight: e.args[1] as number[], stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: e.args[2] as number };
     return { family: `conv ${convKind(g)} fwd`, flops: convFlops(g) };
+  }
+  if (e.name === 'adl::mixed_depthwise_conv2d') {
+    // One adl::depthwise_conv2d_part child (input, weight, padding, dilation) per weight on the own path.
+    const parts = children.filter((c) => c.name === 'adl::depthwise_conv2d_part' && c.args.length === 4);
+    const flops = parts.reduce((sum, c) => sum + convFlops({ input: c.args[0] as number[], weight: c.args[1] as number[], stride: [1, 1],
+      padding: ints(c.args[2]), dilation: ints(c.args[3]), groups: (c.args[1] as number[])[0] }), 0);
+    return { family: 'conv depthwise fwd', flops };
   }
   if (e.name === 'adl::depthwise_conv2d' && e.args.length === 4) {
     // (input, weight, padding, dilation), stride 1

@@ -8,18 +8,9 @@
 // values and gradients (test/engine/depthwise.test.ts). Not twice
 // differentiable.
 //
-// Every loop works on zero-padded planes flattened with the padded row length
-// Wp, so that each kernel tap is one contiguous multiply-add over the map
-// (rows of a small map are too short to fill vector lanes one by one):
-//   y[q]     = sum_taps w[t] * xpad[q + off(t)],      q < n = (Ho - 1) * Wp + Wo
-//   gxpad[q + off(t)] += w[t] * gpad[q]               (gpad: g's rows widened to Wp with zeros)
-//   gw[t]    = sum_b sum_q gpad[q] * xpad[q + off(t)]
-// with off(t) = i * dh * Wp + j * dw for tap t = (i, j). A channel's B planes lie
-// end to end in one buffer (with a zero guard ahead of each in the backward
-// pass), so that one gather or one dotMany covers them all: on the supernet's
-// 2x2 to 8x8 maps a single plane fills few vector blocks. Outputs at q mod Wp
-// >= Wo (the row ends that the widening adds) and between planes are computed
-// and dropped.
+//
+// The loops: depthwise_planes.h (each channel's padded planes flattened) and
+// depthwise_channels.h (channels innermost, small maps); bit-identical.
 #include <ATen/Parallel.h>
 #include <ATen/record_function.h>
 #include <torch/csrc/autograd/custom_function.h>
@@ -31,83 +22,10 @@
 #include "cpu_kernels.h"
 #include "depthwise_channels.h"
 #include "depthwise_geometry.h"
+#include "depthwise_planes.h"
 
 namespace adl {
 namespace {
-
-// Channel c of x (B, C, H, W) into buf: plane b zero-padded at b * stride + lead, zeros elsewhere.
-template <typename T>
-void padChannel(T* buf, const T* x, const Geometry& g, int64_t c, int64_t stride, int64_t lead) {
-  std::fill_n(buf, g.B * stride, T(0));
-  for (int64_t b = 0; b < g.B; ++b)
-    for (int64_t h = 0; h < g.H; ++h)
-      std::copy_n(x + ((b * g.C + c) * g.H + h) * g.W, g.W, buf + b * stride + lead + (g.ph + h) * g.Wp + g.pw);
-}
-
-// Channel c of the output gradient gy (B, C, Ho, Wo) into buf: rows widened to Wp, plane b at b * S + guard.
-template <typename T>
-void placeGradChannel(T* buf, const T* gy, const Geometry& g, int64_t c) {
-  std::fill_n(buf, g.B * g.S, T(0));
-  for (int64_t b = 0; b < g.B; ++b)
-    for (int64_t oh = 0; oh < g.Ho; ++oh)
-      std::copy_n(gy + ((b * g.C + c) * g.Ho + oh) * g.Wo, g.Wo, buf + b * g.S + g.guard + oh * g.Wp);
-}
-
-// y (B, C, Ho, Wo) from x (B, C, H, W) and w (C, 1, kh, kw): per channel, every plane's outputs in one gather.
-template <typename T>
-at::Tensor forwardPlanes(const at::Tensor& x, const at::Tensor& w, const Geometry& g) {
-  auto y = at::empty({g.B, g.C, g.Ho, g.Wo}, x.options());
-  const T* xp = x.data_ptr<T>();
-  const T* wp = w.data_ptr<T>();
-  T* yp = y.data_ptr<T>();
-  const int64_t plane = g.Hp * g.Wp;
-  const int64_t total = (g.B - 1) * plane + g.n;
-  at::parallel_for(0, g.C, g.grain(), [&](int64_t c0, int64_t c1) {
-    std::vector<T> buf(g.B * plane), acc(total);
-    for (int64_t c = c0; c < c1; ++c) {
-      padChannel(buf.data(), xp, g, c, plane, 0);
-      gatherTaps(acc.data(), buf.data(), wp + c * g.taps(), g.offsets.data(), g.taps(), total);
-      for (int64_t b = 0; b < g.B; ++b)
-        for (int64_t oh = 0; oh < g.Ho; ++oh) std::copy_n(acc.data() + b * plane + oh * g.Wp, g.Wo, yp + ((b * g.C + c) * g.Ho + oh) * g.Wo);
-    }
-  });
-  return y;
-}
-
-// gx (B, C, H, W) and gw (C, 1, kh, kw) from gy (B, C, Ho, Wo), x and w, each when asked for, per channel:
-//   gx: the transposed convolution, the same gather with each tap's offset mirrored (guard - off), over the
-//       gradient planes placed after their zero guards, read at the unpadded positions;
-//   gw: every tap's dot product of the gradient planes with the padded input planes (dotMany).
-template <typename T>
-void backwardPlanes(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const Geometry& g, at::Tensor* gx, at::Tensor* gw) {
-  const T* gp = gy.data_ptr<T>();
-  const T* xp = x.data_ptr<T>();
-  const T* wp = w.data_ptr<T>();
-  T* gxp = gx ? gx->data_ptr<T>() : nullptr;
-  T* gwp = gw ? gw->data_ptr<T>() : nullptr;
-  std::vector<int64_t> mirrored;
-  for (int64_t o : g.offsets) mirrored.push_back(g.guard - o);
-  const int64_t first = g.ph * g.Wp + g.pw;  // the first unpadded position of a plane
-  const int64_t inputs = (g.B - 1) * g.S + (g.H - 1) * g.Wp + g.W;
-  const int64_t outputs = (g.B - 1) * g.S + g.n;
-  at::parallel_for(0, g.C, g.grain(), [&](int64_t c0, int64_t c1) {
-    std::vector<T> gbuf(g.B * g.S), xbuf(gwp ? g.B * g.S : 0), acc(gxp ? inputs : 0);
-    for (int64_t c = c0; c < c1; ++c) {
-      placeGradChannel(gbuf.data(), gp, g, c);
-      if (gxp) {
-        gatherTaps(acc.data(), gbuf.data() + first, wp + c * g.taps(), mirrored.data(), g.taps(), inputs);
-        for (int64_t b = 0; b < g.B; ++b)
-          for (int64_t h = 0; h < g.H; ++h) std::copy_n(acc.data() + b * g.S + h * g.Wp, g.W, gxp + ((b * g.C + c) * g.H + h) * g.W);
-      }
-      if (gwp) {
-        padChannel(xbuf.data(), xp, g, c, g.S, g.guard);
-        T* sums = gwp + c * g.taps();
-        std::fill_n(sums, g.taps(), T(0));
-        dotMany(sums, gbuf.data() + g.guard, xbuf.data() + g.guard, g.offsets.data(), g.taps(), outputs);
-      }
-    }
-  });
-}
 
 // Whether the loops here serve x; else libtorch's ops (other devices and dtypes, and empty batches).
 bool ownPath(const at::Tensor& x) { return ownKernels(x) && x.numel() > 0; }
@@ -119,6 +37,40 @@ int64_t chooseLayout(int64_t layout, const at::Tensor& x, const Geometry& g) {
   TORCH_CHECK(layout >= 0 && layout <= 2, "depthwise_conv2d: layout must be 0 (auto), 1 (planes) or 2 (channels), got ", layout);
   if (x.scalar_type() != at::kFloat) return 1;
   return layout != 0 ? layout : (g.Ho * g.Wo <= kChannelsMaxPixels ? 2 : 1);
+}
+
+// y from contiguous x and w on the own loops, in the layout chosen.
+at::Tensor ownForward(const at::Tensor& xc, const at::Tensor& wc, const Geometry& g, int64_t layout) {
+  if (layout == 2) {
+    auto y = at::empty({g.B, g.C, g.Ho, g.Wo}, xc.options());
+    forwardChannels(y.data_ptr<float>(), xc.data_ptr<float>(), wc.data_ptr<float>(), g);
+    return y;
+  }
+  return xc.scalar_type() == at::kFloat ? forwardPlanes<float>(xc, wc, g) : forwardPlanes<double>(xc, wc, g);
+}
+
+// The gradients asked for (gx, gw: null when not) from contiguous gy, x and w, in the forward's layout. Named with
+// its shapes for the profiler (bench/op_families.ts counts its FLOPs); free when none listens.
+void ownBackward(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const Geometry& g, int64_t layout,
+                 at::IntArrayRef padding, at::IntArrayRef dilation, at::Tensor* gx, at::Tensor* gw) {
+  RECORD_FUNCTION("adl::depthwise_conv2d_backward", std::vector<c10::IValue>({gy, x, w, padding, dilation, gx != nullptr, gw != nullptr}));
+  if (gx) *gx = at::empty_like(x, at::MemoryFormat::Contiguous);
+  if (gw) *gw = at::empty({g.C, 1, g.kh, g.kw}, x.options());
+  if (layout == 2) {
+    if (gx) inputGradChannels(gx->data_ptr<float>(), gy.data_ptr<float>(), w.data_ptr<float>(), g);
+    if (gw) weightGradChannels(gw->data_ptr<float>(), gy.data_ptr<float>(), x.data_ptr<float>(), g);
+  } else if (x.scalar_type() == at::kFloat) {
+    backwardPlanes<float>(gy, x, w, g, gx, gw);
+  } else {
+    backwardPlanes<double>(gy, x, w, g, gx, gw);
+  }
+}
+
+// The gradients asked for, by libtorch (off the own path).
+std::pair<at::Tensor, at::Tensor> libtorchBackward(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w,
+                                                   at::IntArrayRef padding, at::IntArrayRef dilation, bool needX, bool needW) {
+  auto r = at::convolution_backward(gy, x, w, c10::nullopt, {1, 1}, padding, dilation, false, {0, 0}, w.size(0), {needX, needW, false});
+  return {std::get<0>(r), std::get<1>(r)};
 }
 
 using torch::autograd::AutogradContext;
@@ -137,15 +89,9 @@ struct DepthwiseConv2d : public torch::autograd::Function<DepthwiseConv2d> {
     const auto wc = w.contiguous();
     // x itself is kept, not a contiguous copy of a view (the fused cell passes views of a split): backward makes its own.
     ctx->save_for_backward({x, wc});
-    const auto xc = x.contiguous();
     layout = chooseLayout(layout, x, g);
     ctx->saved_data["layout"] = layout;
-    if (layout == 2) {
-      auto y = at::empty({g.B, g.C, g.Ho, g.Wo}, x.options());
-      forwardChannels(y.data_ptr<float>(), xc.data_ptr<float>(), wc.data_ptr<float>(), g);
-      return y;
-    }
-    return x.scalar_type() == at::kFloat ? forwardPlanes<float>(xc, wc, g) : forwardPlanes<double>(xc, wc, g);
+    return ownForward(x.contiguous(), wc, g, layout);
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
@@ -153,39 +99,108 @@ struct DepthwiseConv2d : public torch::autograd::Function<DepthwiseConv2d> {
     const auto padding = ctx->saved_data["padding"].toIntVector();
     const auto dilation = ctx->saved_data["dilation"].toIntVector();
     const bool needX = ctx->needs_input_grad(0), needW = ctx->needs_input_grad(1);
-    const auto& w = saved[1];
-    at::Tensor gx, gw;
     if (!ownPath(saved[0])) {
-      auto r = at::convolution_backward(grads[0], saved[0], w, c10::nullopt, {1, 1}, padding, dilation, false, {0, 0},
-                                        w.size(0), {needX, needW, false});
-      return {std::get<0>(r), std::get<1>(r), at::Tensor(), at::Tensor(), at::Tensor()};
+      auto [gx, gw] = libtorchBackward(grads[0], saved[0], saved[1], padding, dilation, needX, needW);
+      return {gx, gw, at::Tensor(), at::Tensor(), at::Tensor()};
     }
     const auto x = saved[0].contiguous();
-    const Geometry g(x, w, padding, dilation);
-    // Named with its shapes for the profiler (bench/op_families.ts counts its FLOPs); free when none listens.
-    RECORD_FUNCTION("adl::depthwise_conv2d_backward", std::vector<c10::IValue>({grads[0], x, w, padding, dilation, needX, needW}));
-    const auto gy = grads[0].contiguous();
-    if (needX) gx = at::empty_like(x, at::MemoryFormat::Contiguous);
-    if (needW) gw = at::empty({g.C, 1, g.kh, g.kw}, x.options());
-    if (ctx->saved_data["layout"].toInt() == 2) {
-      if (needX) inputGradChannels(gx.data_ptr<float>(), gy.data_ptr<float>(), w.data_ptr<float>(), g);
-      if (needW) weightGradChannels(gw.data_ptr<float>(), gy.data_ptr<float>(), x.data_ptr<float>(), g);
-    } else if (x.scalar_type() == at::kFloat) backwardPlanes<float>(gy, x, w, g, needX ? &gx : nullptr, needW ? &gw : nullptr);
-    else backwardPlanes<double>(gy, x, w, g, needX ? &gx : nullptr, needW ? &gw : nullptr);
+    at::Tensor gx, gw;
+    ownBackward(grads[0].contiguous(), x, saved[1], Geometry(x, saved[1], padding, dilation), ctx->saved_data["layout"].toInt(),
+                padding, dilation, needX ? &gx : nullptr, needW ? &gw : nullptr);
     return {gx, gw, at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
 
-at::Tensor depthwiseConv2dLayout(const at::Tensor& x, const at::Tensor& w, at::IntArrayRef padding, at::IntArrayRef dilation, int64_t layout) {
+void checkArguments(const at::Tensor& x, const at::Tensor& w, at::IntArrayRef dilation) {
   TORCH_CHECK(x.dim() == 4 && w.dim() == 4 && w.size(1) == 1 && w.size(0) == x.size(1),
               "depthwise_conv2d: expected x (B, C, H, W) and weight (C, 1, kH, kW), got ", x.sizes(), " and ", w.sizes());
-  TORCH_CHECK(padding.size() == 2 && dilation.size() == 2, "depthwise_conv2d: padding and dilation take two values each");
+  TORCH_CHECK(dilation.size() == 2, "depthwise_conv2d: dilation takes two values");
   TORCH_CHECK(x.scalar_type() == w.scalar_type(), "depthwise_conv2d: input and weight dtypes differ");
+}
+
+at::Tensor depthwiseConv2dLayout(const at::Tensor& x, const at::Tensor& w, at::IntArrayRef padding, at::IntArrayRef dilation, int64_t layout) {
+  checkArguments(x, w, dilation);
+  TORCH_CHECK(padding.size() == 2, "depthwise_conv2d: padding takes two values");
   return DepthwiseConv2d::apply(x, w, padding, dilation, layout);
 }
 
 at::Tensor depthwiseConv2d(const at::Tensor& x, const at::Tensor& w, at::IntArrayRef padding, at::IntArrayRef dilation) {
   return depthwiseConv2dLayout(x, w, padding, dilation, 0);
+}
+
+// Mixed depthwise convolution (MixConv): weight i, (Cg, 1, kh_i, kw_i) with odd sizes and 'same' padding, convolves
+// input channels [i * Cg, (i + 1) * Cg), or every input channel when the input has Cg; the outputs are concatenated
+// in channels, (B, K * Cg, H, W). The same as K depthwise_conv2d calls and a cat, bit for bit (the input gradient of a
+// shared input is the sum of the K, in autograd's order: the last weight's first), in one call and one autograd node.
+struct MixedDepthwiseConv2d : public torch::autograd::Function<MixedDepthwiseConv2d> {
+  static std::vector<int64_t> samePadding(const at::Tensor& w, at::IntArrayRef d) { return {d[0] * (w.size(2) - 1) / 2, d[1] * (w.size(3) - 1) / 2}; }
+  static at::Tensor part(const at::Tensor& x, int64_t i, int64_t cg) { return x.size(1) == cg ? x : x.narrow(1, i * cg, cg); }
+
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, at::TensorList weights, at::IntArrayRef dilation) {
+    const int64_t cg = weights[0].size(0);
+    std::vector<at::Tensor> saved{x}, ys;
+    std::vector<int64_t> layouts;
+    for (size_t i = 0; i < weights.size(); ++i) {
+      const auto xi = part(x, i, cg), wc = weights[i].contiguous();
+      const auto padding = samePadding(wc, dilation);
+      saved.push_back(wc);
+      if (!ownPath(x)) {
+        ys.push_back(at::conv2d(xi, wc, {}, 1, padding, dilation, cg));
+        continue;
+      }
+      const Geometry g(xi, wc, padding, dilation);
+      layouts.push_back(chooseLayout(0, xi, g));
+      RECORD_FUNCTION("adl::depthwise_conv2d_part", std::vector<c10::IValue>({xi, wc, at::IntArrayRef(padding), dilation}));
+      ys.push_back(ownForward(xi.contiguous(), wc, g, layouts.back()));
+    }
+    ctx->save_for_backward(saved);
+    ctx->saved_data["dilation"] = dilation.vec();
+    ctx->saved_data["layouts"] = layouts;
+    return at::cat(ys, 1);
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const auto dilation = ctx->saved_data["dilation"].toIntVector();
+    const auto layouts = ctx->saved_data["layouts"].toIntVector();
+    const auto& x = saved[0];
+    const int64_t K = saved.size() - 1, cg = saved[1].size(0);
+    const bool needX = ctx->needs_input_grad(0);
+    variable_list out(K + 2), gxs(K);
+    for (int64_t i = K - 1; i >= 0; --i) {
+      const auto& w = saved[1 + i];
+      const bool needW = ctx->needs_input_grad(1 + i);
+      const auto padding = samePadding(w, dilation);
+      const auto gy = grads[0].narrow(1, i * cg, cg).contiguous();
+      const auto xi = part(x, i, cg).contiguous();
+      if (!ownPath(x)) {
+        std::tie(gxs[i], out[1 + i]) = libtorchBackward(gy, xi, w, padding, dilation, needX, needW);
+        continue;
+      }
+      ownBackward(gy, xi, w, Geometry(xi, w, padding, dilation), layouts[i], padding, dilation,
+                  needX ? &gxs[i] : nullptr, needW ? &out[1 + i] : nullptr);
+    }
+    if (needX && x.size(1) == cg) {
+      out[0] = gxs[K - 1];
+      for (int64_t i = K - 2; i >= 0; --i) out[0] = out[0] + gxs[i];
+    } else if (needX) {
+      out[0] = at::cat(gxs, 1);
+    }
+    return out;
+  }
+};
+
+at::Tensor mixedDepthwiseConv2d(const at::Tensor& x, at::TensorList weights, at::IntArrayRef dilation) {
+  TORCH_CHECK(!weights.empty(), "mixed_depthwise_conv2d: expected at least one weight");
+  const int64_t cg = weights[0].size(0), K = weights.size();
+  TORCH_CHECK(x.dim() == 4 && (x.size(1) == cg || x.size(1) == K * cg), "mixed_depthwise_conv2d: ", K, " weights of ", cg,
+              " channels need an input of ", cg, " or ", K * cg, " channels, got ", x.sizes());
+  for (const auto& w : weights) {
+    TORCH_CHECK(w.dim() == 4 && w.size(0) == cg && w.size(2) % 2 == 1 && w.size(3) % 2 == 1, "mixed_depthwise_conv2d: expected weights (",
+                cg, ", 1, kH, kW) with odd kH and kW, got ", w.sizes());
+    checkArguments(MixedDepthwiseConv2d::part(x, 0, cg), w, dilation);
+  }
+  return MixedDepthwiseConv2d::apply(x, weights, dilation);
 }
 
 }  // namespace
@@ -194,6 +209,7 @@ TORCH_LIBRARY(adl, m) {
   m.def("depthwise_conv2d(Tensor input, Tensor weight, int[] padding, int[] dilation) -> Tensor", depthwiseConv2d);
   // The same with its loops named (0 auto, 1 planes, 2 channels innermost): for the test that proves them equal, and the bench.
   m.def("depthwise_conv2d_layout(Tensor input, Tensor weight, int[] padding, int[] dilation, int layout) -> Tensor", depthwiseConv2dLayout);
+  m.def("mixed_depthwise_conv2d(Tensor input, Tensor[] weights, int[] dilation) -> Tensor", mixedDepthwiseConv2d);
 }
 
 }  // namespace adl

@@ -83,6 +83,16 @@ describe('profileOps and the addon\'s own kernels', () => {
     T.dispose([x, w]);
   });
 
+  it('counts the mixed depthwise op as depthwise convolutions, every weight\'s FLOPs forward and backward', () => {
+    const x = T.randn([2, 12, 9, 7]).setRequiresGrad();
+    const ws = [T.randn([6, 1, 3, 3]).setRequiresGrad(), T.randn([6, 1, 5, 5]).setRequiresGrad()];
+    const { events } = profileOps(() => T.tidy(() => T.backward(T.sum(T.mixedDepthwiseConv2d(x, ws)))));
+    const flops = 2 * 2 * 6 * 9 * 7 * (9 + 25);
+    assert.deepEqual(summarise(events).filter((r) => r.family.startsWith('conv')).map((r) => [r.family, r.calls, r.flops]).sort(),
+      [['conv depthwise bwd', 1, 2 * flops], ['conv depthwise fwd', 1, flops]]);
+    T.dispose([x, ...ws]);
+  });
+
   it('counts the own 1x1 op as a grouped 1x1 convolution, backward FLOPs only for the gradients computed', () => {
     const x = T.randn([2, 12, 3, 5]).setRequiresGrad();
     const w = T.randn([9, 4, 1, 1]); // frozen: only the input gradient runs

@@ -38,3 +38,28 @@ export function depthwiseConv2d(x: Tensor, weight: Tensor, o: DepthwiseOptions =
   return layout === 'auto' ? callTensor('adl::depthwise_conv2d', [x, weight, padding, dilation])
     : callTensor('adl::depthwise_conv2d_layout', [x, weight, padding, dilation, LAYOUTS[layout]]);
 }
+
+/**
+ * Mixed depthwise convolution (MixConv; stride 1, 'same' padding, odd kernels):
+ * weight i, (Cg, 1, k_i, k_i), convolves x's channels [i Cg, (i + 1) Cg), or
+ * all of x when x has Cg channels; outputs concatenated in channels,
+ * (B, K Cg, H, W). The same as a depthwiseConv2d per weight and a cat, bit for
+ * bit, in one call and one backward node.
+ */
+export function mixedDepthwiseConv2d(x: Tensor, weights: Tensor[], o: { dilation?: number | [number, number] } = {}): Tensor {
+  expectRank('mixedDepthwiseConv2d', 'x', x, 4);
+  if (!Array.isArray(weights) || weights.length === 0) throw new RangeError('mixedDepthwiseConv2d: expected a non-empty array of weights');
+  const cg = weights[0].shape[0];
+  if (x.shape[1] !== cg && x.shape[1] !== weights.length * cg) {
+    throw new RangeError(`mixedDepthwiseConv2d: ${weights.length} weights of ${cg} channels need an input of ${cg} or ${weights.length * cg} channels, got [${x.shape}]`);
+  }
+  weights.forEach((w, i) => {
+    expectRank('mixedDepthwiseConv2d', `weights[${i}]`, w, 4);
+    const [c, one, kh, kw] = w.shape;
+    if (c !== cg || one !== 1 || kh % 2 === 0 || kw % 2 === 0) {
+      throw new RangeError(`mixedDepthwiseConv2d: weights[${i}] [${w.shape}] must be (${cg}, 1, kH, kW) with odd kH and kW`);
+    }
+  });
+  const dilation = pair('mixedDepthwiseConv2d', 'dilation', o.dilation ?? 1, 1);
+  return callTensor('adl::mixed_depthwise_conv2d', [x, weights, dilation]);
+}

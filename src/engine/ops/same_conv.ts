@@ -14,9 +14,9 @@
 import { isTracing } from '../dispatch';
 import { Tensor } from '../tensor';
 import { conv2d } from './conv';
-import { depthwiseConv2d } from './depthwise';
+import { depthwiseConv2d, mixedDepthwiseConv2d } from './depthwise';
 import { mul } from './elementwise';
-import { narrow, reshape } from './shape';
+import { cat, narrow, reshape, split } from './shape';
 
 let shortcuts = true;
 /** Turns the shortcut off (every call runs the full kernel), for benchmarks and equivalence tests. */
@@ -34,15 +34,26 @@ export interface SameConvOptions {
   groups?: number;
 }
 
+/** The taps kept either side of the centre on each axis: all of them while ops are traced or the shortcut is off. */
+function reachOf(x: Tensor, weight: Tensor, d: number): { rh: number; rw: number; full: boolean } {
+  const [, , kh, kw] = weight.shape;
+  if (kh % 2 === 0 || kw % 2 === 0) throw new RangeError(`sameConv2d: kernel ${kh}x${kw} has no centre (odd sizes only)`);
+  const [rh, rw] = isTracing() || !shortcuts ? [(kh - 1) / 2, (kw - 1) / 2] : [keptReach(x.shape[2], kh, d), keptReach(x.shape[3], kw, d)];
+  return { rh, rw, full: rh === (kh - 1) / 2 && rw === (kw - 1) / 2 };
+}
+
+/** The centre (2 rh + 1, 2 rw + 1) taps of weight (a view; the weight itself when nothing is cut). */
+function cutKernel(weight: Tensor, rh: number, rw: number, full: boolean): Tensor {
+  const [, , kh, kw] = weight.shape;
+  return full ? weight : narrow(narrow(weight, 2, (kh - 1) / 2 - rh, 2 * rh + 1), 3, (kw - 1) / 2 - rw, 2 * rw + 1);
+}
+
 /** x (B, Cin, H, W) * weight (Cout, Cin / groups, k, k), k odd, stride 1, 'same' padding -> (B, Cout, H, W). */
 export function sameConv2d(x: Tensor, weight: Tensor, o: SameConvOptions = {}): Tensor {
   const d = o.dilation ?? 1;
   const groups = o.groups ?? 1;
-  const [, , kh, kw] = weight.shape;
-  if (kh % 2 === 0 || kw % 2 === 0) throw new RangeError(`sameConv2d: kernel ${kh}x${kw} has no centre (odd sizes only)`);
-  const [rh, rw] = isTracing() || !shortcuts ? [(kh - 1) / 2, (kw - 1) / 2] : [keptReach(x.shape[2], kh, d), keptReach(x.shape[3], kw, d)];
-  const full = rh === (kh - 1) / 2 && rw === (kw - 1) / 2;
-  const w = full ? weight : narrow(narrow(weight, 2, (kh - 1) / 2 - rh, 2 * rh + 1), 3, (kw - 1) / 2 - rw, 2 * rw + 1);
+  const { rh, rw, full } = reachOf(x, weight, d);
+  const w = cutKernel(weight, rh, rw, full);
   const [cout, cinPerGroup] = weight.shape;
   const depthwise = cinPerGroup === 1 && cout === groups && x.shape[1] === groups;
   if (depthwise && !full && rh === 0 && rw === 0) return mul(x, reshape(w, [1, cout, 1, 1])); // a scale per channel
@@ -52,4 +63,23 @@ export function sameConv2d(x: Tensor, weight: Tensor, o: SameConvOptions = {}): 
   const dilation: [number, number] = full ? [d, d] : [rh === 0 ? 1 : d, rw === 0 ? 1 : d];
   if (depthwise && shortcuts && !isTracing() && x.device === 'cpu') return depthwiseConv2d(x, w, { padding: [rh * d, rw * d], dilation });
   return conv2d(x, w, { padding: [rh * d, rw * d], dilation, groups });
+}
+
+/**
+ * Depthwise 'same' convolutions (dilation 1) with several kernels at once
+ * (MixConv): weight i, (Cg, 1, k_i, k_i), convolves x's channels
+ * [i Cg, (i + 1) Cg), or all of x when x has Cg channels; the outputs are
+ * concatenated in channels, (B, K Cg, H, W). On the CPU one call of the
+ * addon's mixed_depthwise_conv2d (cut kernels included); elsewhere, while
+ * traced, or where a cut leaves a scale, each weight's sameConv2d and a cat:
+ * bit for bit the same values and gradients (test/engine/same_conv.test.ts).
+ */
+export function sameDepthwiseMixed(x: Tensor, weights: Tensor[]): Tensor {
+  const cg = weights[0].shape[0];
+  const reach = weights.map((w) => reachOf(x, w, 1));
+  if (!shortcuts || isTracing() || x.device !== 'cpu' || reach.some((r) => !r.full && r.rh === 0 && r.rw === 0)) {
+    const parts = x.shape[1] === cg ? weights.map(() => x) : split(x, cg, 1); // one split: one backward node
+    return cat(weights.map((w, i) => sameConv2d(parts[i], w, { groups: cg })), 1);
+  }
+  return mixedDepthwiseConv2d(x, weights.map((w, i) => cutKernel(w, reach[i].rh, reach[i].rw, reach[i].full)));
 }

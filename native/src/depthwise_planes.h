@@ -1,0 +1,102 @@
+// The planes' loops of adl::depthwise_conv2d (depthwise.cc), float and double.
+//
+// Every loop works on zero-padded planes flattened with the padded row length
+// Wp, so that each kernel tap is one contiguous multiply-add over the map
+// (rows of a small map are too short to fill vector lanes one by one):
+//   y[q]     = sum_taps w[t] * xpad[q + off(t)],      q < n = (Ho - 1) * Wp + Wo
+//   gxpad[q + off(t)] += w[t] * gpad[q]               (gpad: g's rows widened to Wp with zeros)
+//   gw[t]    = sum_b sum_q gpad[q] * xpad[q + off(t)]
+// with off(t) = i * dh * Wp + j * dw for tap t = (i, j). A channel's B planes lie
+// end to end in one buffer (with a zero guard ahead of each in the backward
+// pass), so that one gather or one dotMany covers them all: on the supernet's
+// 2x2 to 8x8 maps a single plane fills few vector blocks. Outputs at q mod Wp
+// >= Wo (the row ends that the widening adds) and between planes are computed
+// and dropped.
+#pragma once
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "cpu_kernels.h"
+#include "depthwise_geometry.h"
+
+namespace adl {
+namespace {
+
+// Channel c of x (B, C, H, W) into buf: plane b zero-padded at b * stride + lead, zeros elsewhere.
+template <typename T>
+void padChannel(T* buf, const T* x, const Geometry& g, int64_t c, int64_t stride, int64_t lead) {
+  std::fill_n(buf, g.B * stride, T(0));
+  for (int64_t b = 0; b < g.B; ++b)
+    for (int64_t h = 0; h < g.H; ++h)
+      std::copy_n(x + ((b * g.C + c) * g.H + h) * g.W, g.W, buf + b * stride + lead + (g.ph + h) * g.Wp + g.pw);
+}
+
+// Channel c of the output gradient gy (B, C, Ho, Wo) into buf: rows widened to Wp, plane b at b * S + guard.
+template <typename T>
+void placeGradChannel(T* buf, const T* gy, const Geometry& g, int64_t c) {
+  std::fill_n(buf, g.B * g.S, T(0));
+  for (int64_t b = 0; b < g.B; ++b)
+    for (int64_t oh = 0; oh < g.Ho; ++oh)
+      std::copy_n(gy + ((b * g.C + c) * g.Ho + oh) * g.Wo, g.Wo, buf + b * g.S + g.guard + oh * g.Wp);
+}
+
+// y (B, C, Ho, Wo) from x (B, C, H, W) and w (C, 1, kh, kw): per channel, every plane's outputs in one gather.
+template <typename T>
+at::Tensor forwardPlanes(const at::Tensor& x, const at::Tensor& w, const Geometry& g) {
+  auto y = at::empty({g.B, g.C, g.Ho, g.Wo}, x.options());
+  const T* xp = x.data_ptr<T>();
+  const T* wp = w.data_ptr<T>();
+  T* yp = y.data_ptr<T>();
+  const int64_t plane = g.Hp * g.Wp;
+  const int64_t total = (g.B - 1) * plane + g.n;
+  at::parallel_for(0, g.C, g.grain(), [&](int64_t c0, int64_t c1) {
+    std::vector<T> buf(g.B * plane), acc(total);
+    for (int64_t c = c0; c < c1; ++c) {
+      padChannel(buf.data(), xp, g, c, plane, 0);
+      gatherTaps(acc.data(), buf.data(), wp + c * g.taps(), g.offsets.data(), g.taps(), total);
+      for (int64_t b = 0; b < g.B; ++b)
+        for (int64_t oh = 0; oh < g.Ho; ++oh) std::copy_n(acc.data() + b * plane + oh * g.Wp, g.Wo, yp + ((b * g.C + c) * g.Ho + oh) * g.Wo);
+    }
+  });
+  return y;
+}
+
+// gx (B, C, H, W) and gw (C, 1, kh, kw) from gy (B, C, Ho, Wo), x and w, each when asked for, per channel:
+//   gx: the transposed convolution, the same gather with each tap's offset mirrored (guard - off), over the
+//       gradient planes placed after their zero guards, read at the unpadded positions;
+//   gw: every tap's dot product of the gradient planes with the padded input planes (dotMany).
+template <typename T>
+void backwardPlanes(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const Geometry& g, at::Tensor* gx, at::Tensor* gw) {
+  const T* gp = gy.data_ptr<T>();
+  const T* xp = x.data_ptr<T>();
+  const T* wp = w.data_ptr<T>();
+  T* gxp = gx ? gx->data_ptr<T>() : nullptr;
+  T* gwp = gw ? gw->data_ptr<T>() : nullptr;
+  std::vector<int64_t> mirrored;
+  for (int64_t o : g.offsets) mirrored.push_back(g.guard - o);
+  const int64_t first = g.ph * g.Wp + g.pw;  // the first unpadded position of a plane
+  const int64_t inputs = (g.B - 1) * g.S + (g.H - 1) * g.Wp + g.W;
+  const int64_t outputs = (g.B - 1) * g.S + g.n;
+  at::parallel_for(0, g.C, g.grain(), [&](int64_t c0, int64_t c1) {
+    std::vector<T> gbuf(g.B * g.S), xbuf(gwp ? g.B * g.S : 0), acc(gxp ? inputs : 0);
+    for (int64_t c = c0; c < c1; ++c) {
+      placeGradChannel(gbuf.data(), gp, g, c);
+      if (gxp) {
+        gatherTaps(acc.data(), gbuf.data() + first, wp + c * g.taps(), mirrored.data(), g.taps(), inputs);
+        for (int64_t b = 0; b < g.B; ++b)
+          for (int64_t h = 0; h < g.H; ++h) std::copy_n(acc.data() + b * g.S + h * g.Wp, g.W, gxp + ((b * g.C + c) * g.H + h) * g.W);
+      }
+      if (gwp) {
+        padChannel(xbuf.data(), xp, g, c, g.S, g.guard);
+        T* sums = gwp + c * g.taps();
+        std::fill_n(sums, g.taps(), T(0));
+        dotMany(sums, gbuf.data() + g.guard, xbuf.data() + g.guard, g.offsets.data(), g.taps(), outputs);
+      }
+    }
+  });
+}
+
+}  // namespace
+}  // namespace adl

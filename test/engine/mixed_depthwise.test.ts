@@ -1,0 +1,85 @@
+/**
+ * sameDepthwiseMixed (one call of the addon's mixed_depthwise_conv2d on the
+ * CPU) against what it replaces, a sameConv2d per weight and a cat: the same
+ * values and gradients bit for bit; and against libtorch's conv2d.
+ */
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as T from '../../src/engine';
+import { assertClose } from '../helpers';
+
+/** Output and gradients (x, each weight) of f under a fixed upstream gradient g. */
+function run(f: (x: T.Tensor, ws: T.Tensor[]) => T.Tensor, x0: T.Tensor, ws0: T.Tensor[], g: T.Tensor) {
+  return T.tidy(() => {
+    const x = T.clone(x0).setRequiresGrad();
+    const ws = ws0.map((w) => T.clone(w).setRequiresGrad());
+    const y = f(x, ws);
+    const grads = T.grad(y, [x, ...ws], { grads: [g] });
+    return { y: y.toArray(), shape: y.shape, grads: grads.map((t) => t!.toArray()) };
+  });
+}
+
+/** The reference: each weight's sameConv2d on its slice of x (all of x when shared), concatenated. */
+function separately(x: T.Tensor, ws: T.Tensor[]): T.Tensor {
+  const cg = ws[0].shape[0];
+  return T.cat(ws.map((w, i) => T.sameConv2d(x.shape[1] === cg ? x : T.narrow(x, 1, i * cg, cg), w, { groups: cg })), 1);
+}
+
+const MAPS = [[1, 1], [2, 2], [3, 1], [4, 4], [5, 7], [9, 6]];
+const KERNELS = [[3, 5], [5, 3, 1]];
+
+describe('sameDepthwiseMixed', () => {
+  for (const dtype of ['float32', 'float64'] as const) for (const [h, w] of MAPS) for (const kernels of KERNELS) for (const shared of [true, false]) {
+    it(`${dtype}: bit-identical to a sameConv2d per weight and a cat: ${h}x${w}, kernels ${kernels}, ${shared ? 'shared' : 'split'} input`, () => {
+      T.setDefaultFloatDType(dtype);
+      try {
+        T.manualSeed(h * 13 + w + kernels.length);
+        const cg = 11;
+        const x = T.randn([3, shared ? cg : kernels.length * cg, h, w]);
+        const ws = kernels.map((k) => T.randn([cg, 1, k, k]));
+        const g = T.randn([3, kernels.length * cg, h, w]);
+        const ref = run(separately, x, ws, g);
+        const got = run((a, b) => T.sameDepthwiseMixed(a, b), x, ws, g);
+        assert.deepEqual(got.shape, ref.shape);
+        assertClose(got.y, ref.y, 0, 'output');
+        got.grads.forEach((gr, i) => assertClose(gr, ref.grads[i], 0, i === 0 ? 'input gradient' : `weights[${i - 1}] gradient`));
+        T.dispose([x, ...ws, g]);
+      } finally {
+        T.setDefaultFloatDType('float32');
+      }
+    });
+  }
+
+  it("equals libtorch's conv2d with full padding per weight (values and gradients)", () => {
+    T.manualSeed(5);
+    const x = T.randn([2, 16, 6, 5]);
+    const ws = [T.randn([8, 1, 3, 3]), T.randn([8, 1, 5, 5])];
+    const g = T.randn([2, 16, 6, 5]);
+    const conv = (a: T.Tensor, b: T.Tensor[]) => T.cat(b.map((wi, i) => T.conv2d(T.narrow(a, 1, i * 8, 8), wi, { padding: (wi.shape[2] - 1) / 2, groups: 8 })), 1);
+    const ref = run(conv, x, ws, g);
+    const got = run((a, b) => T.mixedDepthwiseConv2d(a, b), x, ws, g);
+    assertClose(got.y, ref.y, 1e-5, 'output');
+    got.grads.forEach((gr, i) => assertClose(gr, ref.grads[i], 1e-4, `gradient ${i}`));
+    T.dispose([x, ...ws, g]);
+  });
+
+  it('computes only the gradients asked for', () => {
+    T.tidy(() => {
+      const x = T.randn([2, 4, 5, 5]).setRequiresGrad();
+      const ws = [T.randn([4, 1, 3, 3]), T.randn([4, 1, 5, 5]).setRequiresGrad()];
+      const [gx, gw1] = T.grad(T.mixedDepthwiseConv2d(x, ws), [x, ws[1]], { grads: [T.ones([2, 8, 5, 5])] });
+      assert.deepEqual([gx!.shape, gw1!.shape], [[2, 4, 5, 5], [4, 1, 5, 5]]);
+      assert.equal(ws[0].grad, null);
+    });
+  });
+
+  it('refuses inputs and weights that do not fit, naming them', () => {
+    T.tidy(() => {
+      assert.throws(() => T.mixedDepthwiseConv2d(T.randn([1, 6, 4, 4]), [T.randn([4, 1, 3, 3]), T.randn([4, 1, 5, 5])]),
+        /mixedDepthwiseConv2d: 2 weights of 4 channels need an input of 4 or 8 channels, got \[1,6,4,4\]/);
+      assert.throws(() => T.mixedDepthwiseConv2d(T.randn([1, 4, 4, 4]), [T.randn([4, 1, 3, 3]), T.randn([4, 1, 2, 2])]),
+        /mixedDepthwiseConv2d: weights\[1\] \[4,1,2,2\] must be \(4, 1, kH, kW\) with odd kH and kW/);
+      assert.throws(() => T.mixedDepthwiseConv2d(T.randn([1, 4, 4, 4]), []), /non-empty array of weights/);
+    });
+  });
+});

@@ -60,7 +60,7 @@ inline void storeLanes(float* out, const v8f& acc, int64_t c0, int64_t C, int64_
 
 // One block of 8 channels (k) of taps-in-order sums over buf (B, rows, cols, Cp): out (B, C, outRows, outCols)
 // at (b, r, c) = sum_t wl[t] * buf[(b, r, c) + off[t]]; the forward pass and the input gradient.
-ADL_CLONES inline void gatherBlock(float* out, const float* buf, const float* wl, const int64_t* off, int64_t taps,
+ADL_CLONES inline void gatherChannelBlock(float* out, const float* buf, const float* wl, const int64_t* off, int64_t taps,
                                    int64_t B, int64_t C, int64_t outRows, int64_t outCols, int64_t rows, int64_t cols, int64_t Cp, int64_t k) {
   for (int64_t b = 0; b < B; ++b)
     for (int64_t r = 0; r < outRows; ++r)
@@ -81,7 +81,7 @@ inline void forwardChannels(float* y, const float* x, const float* w, const Geom
   std::vector<int64_t> off;
   for (int64_t o : g.offsets) off.push_back(o * Cp);
   at::parallel_for(0, Cp / kLanes, blockGrain(g, g.B * g.Ho * g.Wo), [&](int64_t k0, int64_t k1) {
-    for (int64_t k = k0; k < k1; ++k) gatherBlock(y, xl.data(), wl.data(), off.data(), g.taps(), g.B, g.C, g.Ho, g.Wo, g.Hp, g.Wp, Cp, k);
+    for (int64_t k = k0; k < k1; ++k) gatherChannelBlock(y, xl.data(), wl.data(), off.data(), g.taps(), g.B, g.C, g.Ho, g.Wo, g.Hp, g.Wp, Cp, k);
   });
 }
 
@@ -96,7 +96,7 @@ inline void inputGradChannels(float* gx, const float* gy, const float* w, const 
   for (int64_t i = 0; i < g.kh; ++i)
     for (int64_t j = 0; j < g.kw; ++j) mirrored.push_back(((rh - i * g.dh) * cols + rw - j * g.dw) * Cp);
   at::parallel_for(0, Cp / kLanes, blockGrain(g, g.B * g.H * g.W), [&](int64_t k0, int64_t k1) {
-    for (int64_t k = k0; k < k1; ++k) gatherBlock(gx, gl.data(), wl.data(), mirrored.data(), g.taps(), g.B, g.C, g.H, g.W, rows, cols, Cp, k);
+    for (int64_t k = k0; k < k1; ++k) gatherChannelBlock(gx, gl.data(), wl.data(), mirrored.data(), g.taps(), g.B, g.C, g.H, g.W, rows, cols, Cp, k);
   });
 }
 

@@ -11,6 +11,7 @@
  * what decides the map size up to which `auto` takes channels innermost.
  */
 import * as T from '../src/engine';
+import { keptReach } from '../src/engine/ops/same_conv';
 import { printTable } from './report';
 
 export function bestMs(f: () => void, n = 10, rounds = 3): number {
@@ -31,7 +32,7 @@ const SHAPES = [[2, 80, 8], [2, 160, 4], [2, 320, 2], [6, 40, 16], [6, 80, 8], [
 function partsRows(): Record<string, string>[] {
   const rows: Record<string, string>[] = [];
   for (const [b, c, h] of SHAPES) for (const k of [3, 5]) {
-    if (k > 2 * h + 1) continue;
+    if (keptReach(h, k, 1) < (k - 1) / 2) continue;
     const x = T.randn([b, c, h, h]).keep();
     const w = T.randn([c, 1, k, k]).keep().setRequiresGrad();
     const g = T.randn([b, c, h, h]).keep();
@@ -50,7 +51,7 @@ function partsRows(): Record<string, string>[] {
 function layoutRows(): Record<string, string>[] {
   const rows: Record<string, string>[] = [];
   for (const [b, c, h] of [...SHAPES, [6, 320, 2]]) for (const k of [3, 5]) {
-    if (k > 2 * h + 1 || h > 16) continue;
+    if (keptReach(h, k, 1) < (k - 1) / 2 || h > 16) continue; // cut kernels: sameConv2d runs the smaller one
     const x = T.randn([b, c, h, h]).keep().setRequiresGrad();
     const w = T.randn([c, 1, k, k]).keep().setRequiresGrad();
     const g = T.randn([b, c, h, h]).keep();
@@ -77,7 +78,7 @@ export async function runDepthwiseBench(threads: number, args: string[] = []): P
   }
   const rows: Record<string, string>[] = [];
   for (const [b, c, h] of SHAPES) for (const k of [3, 5]) {
-    if (k > 2 * h + 1) continue; // sameConv2d cuts such a kernel first
+    if (keptReach(h, k, 1) < (k - 1) / 2) continue; // sameConv2d cuts such a kernel first
     const x = T.randn([b, c, h, h]).keep().setRequiresGrad();
     const w = T.randn([c, 1, k, k]).keep().setRequiresGrad();
     const g = T.randn([b, c, h, h]).keep();

@@ -64,6 +64,12 @@ function ownBackwardGeometry(name: string, args: OpArgument[]): { geometry: Conv
   return { geometry, gradients: need.filter(Boolean).length };
 }
 
+/** (input, weight, padding, dilation) of a stride-1 depthwise convolution: its forward FLOPs. */
+function depthwiseFlops(args: OpArgument[]): number {
+  const weight = args[1] as number[];
+  return convFlops({ input: args[0] as number[], weight, stride: [1, 1], padding: ints(args[2]), dilation: ints(args[3]), groups: weight[0] });
+}
+
 const VIEW_OR_COPY = /^(reshape|_reshape_alias|view|expand|narrow|select|slice|transpose|permute|cat|stack|contiguous|clone|unsqueeze|squeeze|index_select|flatten|copy_|constant_pad_nd|pad|to|_to_copy|as_strided|unbind|split|chunk|repeat|alias|t|detach|empty|zeros|ones|zeros_like|empty_like|fill_|zero_)$/;
 const VIEW_BACKWARD = /^(View|ReshapeAlias|UnsafeView|Expand|Select|Slice|Transpose|Permute|Cat|Stack|Unsqueeze|Squeeze|IndexSelect|Clone|ConstantPadNd|Split|Unbind|Repeat|ToCopy|AsStrided|Alias|T|Copy|Copies)(Backward\d*)?$/;
 
@@ -83,10 +89,9 @@ export function familyOf(e: OpEvent, children: OpEvent[]): { family: string; flo
       return { family: `conv ${convKind(parts[0].geometry)} bwd`, flops: parts.reduce((sum, p) => sum + convFlops(p.geometry) * p.gradients, 0) };
     }
     if (/DepthwiseConv2d/.test(node)) {
-      // adl::depthwise_conv2d off the CPU: libtorch's backward (the child).
-      if (!child) return { family: 'conv depthwise bwd', flops: 0 };
-      const { geometry, gradients } = convBackwardGeometry(child.args);
-      return { family: 'conv depthwise bwd', flops: convFlops(geometry) * gradients };
+      // adl::depthwise_conv2d (or the mixed op: one per weight) off the CPU: libtorch's backward (the children).
+      const lib = children.filter((c) => c.name === 'aten::convolution_backward' && c.args.length > 10).map((c) => convBackwardGeometry(c.args));
+      return { family: 'conv depthwise bwd', flops: lib.reduce((sum, p) => sum + convFlops(p.geometry) * p.gradients, 0) };
     }
     if (node === 'Convolution' || node === 'MkldnnConvolution' || node === 'ThnnConv2D' || node === 'SlowConv2D') {
       if (!child) return { family: 'conv (unknown kind) bwd', flops: 0 };
@@ -112,18 +117,12 @@ export function familyOf(e: OpEvent, children: OpEvent[]): { family: string; flo
     return { family: `conv ${convKind(g)} fwd`, flops: convFlops(g) };
   }
   if (e.name === 'adl::mixed_depthwise_conv2d') {
-    // One adl::depthwise_conv2d_part child (input, weight, padding, dilation) per weight on the own path.
-    const parts = children.filter((c) => c.name === 'adl::depthwise_conv2d_part' && c.args.length === 4);
-    const flops = parts.reduce((sum, c) => sum + convFlops({ input: c.args[0] as number[], weight: c.args[1] as number[], stride: [1, 1],
-      padding: ints(c.args[2]), dilation: ints(c.args[3]), groups: (c.args[1] as number[])[0] }), 0);
+    // Per weight: an adl::depthwise_conv2d_part child on the own path, an aten::conv2d child off the CPU.
+    const flops = children.reduce((sum, c) => sum + (c.name === 'adl::depthwise_conv2d_part' && c.args.length === 4 ? depthwiseFlops(c.args)
+      : c.name === 'aten::conv2d' && c.args.length >= 7 ? convFlops(conv2dGeometry(c.args)) : 0), 0);
     return { family: 'conv depthwise fwd', flops };
   }
-  if (e.name === 'adl::depthwise_conv2d' && e.args.length === 4) {
-    // (input, weight, padding, dilation), stride 1
-    const weight = e.args[1] as number[];
-    const g = { input: e.args[0] as number[], weight, stride: [1, 1], padding: ints(e.args[2]), dilation: ints(e.args[3]), groups: weight[0] };
-    return { family: 'conv depthwise fwd', flops: convFlops(g) };
-  }
+  if (e.name === 'adl::depthwise_conv2d' && e.args.length === 4) return { family: 'conv depthwise fwd', flops: depthwiseFlops(e.args) };
   if (/batch_norm/.test(name)) return { family: 'batch norm fwd', flops: 0 };
   if (/pool/.test(name)) return { family: 'pooling fwd', flops: 0 };
   if (/upsample|interpolate/.test(name)) return { family: 'resize fwd', flops: 0 };

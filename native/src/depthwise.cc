@@ -8,7 +8,6 @@
 // values and gradients (test/engine/depthwise.test.ts). Not twice
 // differentiable.
 //
-//
 // The loops: depthwise_planes.h (each channel's padded planes flattened) and
 // depthwise_channels.h (channels innermost, small maps); bit-identical.
 #include <ATen/Parallel.h>
@@ -30,11 +29,13 @@ namespace {
 // Whether the loops here serve x; else libtorch's ops (other devices and dtypes, and empty batches).
 bool ownPath(const at::Tensor& x) { return ownKernels(x) && x.numel() > 0; }
 
-// Which own loops: 1 the planes (above), 2 channels innermost (depthwise_channels.h, float); 0 chooses: channels
-// innermost for float outputs of at most kChannelsMaxPixels pixels (`npm run bench -- depthwise --layouts`).
+// Which own loops: 1 the planes (depthwise_planes.h), 2 channels innermost (depthwise_channels.h, float); 0 chooses:
+// channels innermost for float outputs of at most kChannelsMaxPixels pixels (`npm run bench -- depthwise --layouts`).
 constexpr int64_t kChannelsMaxPixels = 16;
-int64_t chooseLayout(int64_t layout, const at::Tensor& x, const Geometry& g) {
+void checkLayout(int64_t layout) {
   TORCH_CHECK(layout >= 0 && layout <= 2, "depthwise_conv2d: layout must be 0 (auto), 1 (planes) or 2 (channels), got ", layout);
+}
+int64_t chooseLayout(int64_t layout, const at::Tensor& x, const Geometry& g) {
   if (x.scalar_type() != at::kFloat) return 1;
   return layout != 0 ? layout : (g.Ho * g.Wo <= kChannelsMaxPixels ? 2 : 1);
 }
@@ -50,10 +51,11 @@ at::Tensor ownForward(const at::Tensor& xc, const at::Tensor& wc, const Geometry
 }
 
 // The gradients asked for (gx, gw: null when not) from contiguous gy, x and w, in the forward's layout. Named with
-// its shapes for the profiler (bench/op_families.ts counts its FLOPs); free when none listens.
+// its shapes and layout for the profiler (bench/op_families.ts counts its FLOPs; a test reads the layout); free when
+// none listens.
 void ownBackward(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const Geometry& g, int64_t layout,
                  at::IntArrayRef padding, at::IntArrayRef dilation, at::Tensor* gx, at::Tensor* gw) {
-  RECORD_FUNCTION("adl::depthwise_conv2d_backward", std::vector<c10::IValue>({gy, x, w, padding, dilation, gx != nullptr, gw != nullptr}));
+  RECORD_FUNCTION("adl::depthwise_conv2d_backward", std::vector<c10::IValue>({gy, x, w, padding, dilation, gx != nullptr, gw != nullptr, layout}));
   if (gx) *gx = at::empty_like(x, at::MemoryFormat::Contiguous);
   if (gw) *gw = at::empty({g.C, 1, g.kh, g.kw}, x.options());
   if (layout == 2) {
@@ -121,6 +123,7 @@ void checkArguments(const at::Tensor& x, const at::Tensor& w, at::IntArrayRef di
 at::Tensor depthwiseConv2dLayout(const at::Tensor& x, const at::Tensor& w, at::IntArrayRef padding, at::IntArrayRef dilation, int64_t layout) {
   checkArguments(x, w, dilation);
   TORCH_CHECK(padding.size() == 2, "depthwise_conv2d: padding takes two values");
+  checkLayout(layout);
   return DepthwiseConv2d::apply(x, w, padding, dilation, layout);
 }
 

@@ -11,7 +11,8 @@
 // weight gradient dotMany's 8 lanes over the planes' flattened positions
 // (lane q mod 8), joined by its tree, then its tail (the positions without an
 // output add exact zeros there and are skipped here). So both layouts give
-// bit-identical results (test/engine/depthwise.test.ts).
+// bit-identical results for finite inputs (test/engine/depthwise.test.ts; an
+// infinity that only those positions read makes the planes' sum NaN).
 #pragma once
 #include <ATen/Parallel.h>
 

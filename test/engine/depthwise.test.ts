@@ -6,6 +6,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as T from '../../src/engine';
+import { profileOps } from '../../src/engine/profile';
 import { assertClose, assertOnlyAskedGradients, convGrads as grads } from '../helpers';
 
 interface Case { b: number; c: number; h: number; w: number; kh: number; kw: number; p: [number, number]; d: [number, number] }
@@ -21,10 +22,13 @@ const cases: Case[] = [
   { b: 2, c: 9, h: 2, w: 2, kh: 3, kw: 3, p: [1, 1], d: [1, 1] }, // a 2x2 map: every output reads padding
   { b: 3, c: 5, h: 6, w: 1, kh: 3, kw: 1, p: [2, 0], d: [2, 1] }, // one tap across (sameConv2d's cut kernels), dilated down
   { b: 1, c: 3, h: 1, w: 9, kh: 1, kw: 5, p: [0, 4], d: [1, 2] },
+  { b: 2, c: 10, h: 3, w: 4, kh: 3, kw: 3, p: [2, 2], d: [1, 1] }, // padding beyond the kernel's reach: output larger than the input
+  { b: 3, c: 9, h: 4, w: 3, kh: 1, kw: 1, p: [1, 1], d: [1, 1] }, // a 1x1 kernel with padding: the border outputs are zero
 ];
 
 describe('depthwiseConv2d', () => {
-  for (const dtype of ['float32', 'float64'] as const) for (const layout of ['planes', 'channels'] as const) for (const c of cases) {
+  // float64 runs the planes' loops whatever the layout asked (the test below shows which loops ran).
+  for (const [dtype, layout] of [['float32', 'planes'], ['float32', 'channels'], ['float64', 'planes']] as const) for (const c of cases) {
     it(`${dtype}, ${layout}: values and gradients equal conv2d's for ${c.b}x${c.c}x${c.h}x${c.w}, ${c.kh}x${c.kw}, padding ${c.p}, dilation ${c.d}`, () => {
       T.setDefaultFloatDType(dtype);
       try {
@@ -64,8 +68,26 @@ describe('depthwiseConv2d', () => {
     }
   });
 
+  it('runs the loops asked for (float32), channels innermost by default up to 16 output pixels, and the planes for float64', () => {
+    // The backward pass records its layout (1 planes, 2 channels innermost) as its last profiler argument.
+    const layoutRun = (h: number, layout: 'auto' | 'planes' | 'channels', dtype: 'float32' | 'float64' = 'float32') => {
+      const x = T.cast(T.randn([2, 3, h, h]), dtype).setRequiresGrad();
+      const w = T.cast(T.randn([3, 1, 3, 3]), dtype).setRequiresGrad();
+      const { events } = profileOps(() => T.tidy(() => T.backward(T.sum(T.depthwiseConv2d(x, w, { padding: 1, layout })))));
+      T.dispose([x, w]);
+      return events.filter((e) => e.name === 'adl::depthwise_conv2d_backward').map((e) => e.args[7]);
+    };
+    assert.deepEqual(layoutRun(4, 'channels'), [2]);
+    assert.deepEqual(layoutRun(4, 'planes'), [1]);
+    assert.deepEqual(layoutRun(4, 'auto'), [2], '16 output pixels: channels innermost');
+    assert.deepEqual(layoutRun(5, 'auto'), [1], '25 output pixels: planes');
+    assert.deepEqual(layoutRun(4, 'channels', 'float64'), [1], 'float64: planes');
+  });
+
   it('refuses an unknown layout, naming it', () => {
-    assert.throws(() => T.depthwiseConv2d(T.randn([1, 2, 3, 3]), T.randn([2, 1, 3, 3]), { layout: 'rows' as 'auto' }), /depthwiseConv2d: layout must be one of auto, planes, channels, got 'rows'/);
+    for (const bad of ['rows', 'toString']) {
+      assert.throws(() => T.depthwiseConv2d(T.randn([1, 2, 3, 3]), T.randn([2, 1, 3, 3]), { layout: bad as 'auto' }), new RegExp(`depthwiseConv2d: layout must be one of auto, planes, channels, got '${bad}'`));
+    }
   });
 
   it('computes only the gradients asked for', () => {

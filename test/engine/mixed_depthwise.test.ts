@@ -6,6 +6,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as T from '../../src/engine';
+import { profileOps } from '../../src/engine/profile';
 import { assertClose } from '../helpers';
 
 /** Output and gradients (x, each weight) of f under a fixed upstream gradient g. */
@@ -50,27 +51,37 @@ describe('sameDepthwiseMixed', () => {
     });
   }
 
-  it("equals libtorch's conv2d with full padding per weight (values and gradients)", () => {
-    T.manualSeed(5);
-    const x = T.randn([2, 16, 6, 5]);
-    const ws = [T.randn([8, 1, 3, 3]), T.randn([8, 1, 5, 5])];
-    const g = T.randn([2, 16, 6, 5]);
-    const conv = (a: T.Tensor, b: T.Tensor[]) => T.cat(b.map((wi, i) => T.conv2d(T.narrow(a, 1, i * 8, 8), wi, { padding: (wi.shape[2] - 1) / 2, groups: 8 })), 1);
-    const ref = run(conv, x, ws, g);
-    const got = run((a, b) => T.mixedDepthwiseConv2d(a, b), x, ws, g);
-    assertClose(got.y, ref.y, 1e-5, 'output');
-    got.grads.forEach((gr, i) => assertClose(gr, ref.grads[i], 1e-4, `gradient ${i}`));
-    T.dispose([x, ...ws, g]);
-  });
-
-  it('computes only the gradients asked for', () => {
-    T.tidy(() => {
-      const x = T.randn([2, 4, 5, 5]).setRequiresGrad();
-      const ws = [T.randn([4, 1, 3, 3]), T.randn([4, 1, 5, 5]).setRequiresGrad()];
-      const [gx, gw1] = T.grad(T.mixedDepthwiseConv2d(x, ws), [x, ws[1]], { grads: [T.ones([2, 8, 5, 5])] });
-      assert.deepEqual([gx!.shape, gw1!.shape], [[2, 4, 5, 5], [4, 1, 5, 5]]);
-      assert.equal(ws[0].grad, null);
+  for (const [kernels, d] of [[[[3, 3], [5, 5]], 1], [[[3, 3], [5, 5]], 2], [[[3, 5]], 1], [[[1, 3], [5, 1], [3, 3]], 3]] as [number[][], number][]) {
+    it(`equals libtorch's conv2d with full padding per weight: kernels ${kernels.map((k) => k.join('x'))}, dilation ${d}`, () => {
+      T.manualSeed(5 + d);
+      const cg = 8;
+      const x = T.randn([2, kernels.length * cg, 6, 5]);
+      const ws = kernels.map(([kh, kw]) => T.randn([cg, 1, kh, kw]));
+      const g = T.randn([2, kernels.length * cg, 6, 5]);
+      const conv = (a: T.Tensor, b: T.Tensor[]) => T.cat(b.map((wi, i) => T.conv2d(T.narrow(a, 1, i * cg, cg), wi,
+        { padding: [(d * (wi.shape[2] - 1)) / 2, (d * (wi.shape[3] - 1)) / 2], dilation: d, groups: cg })), 1);
+      const ref = run(conv, x, ws, g);
+      const got = run((a, b) => T.mixedDepthwiseConv2d(a, b, { dilation: d }), x, ws, g);
+      assertClose(got.y, ref.y, 1e-5, 'output');
+      got.grads.forEach((gr, i) => assertClose(gr, ref.grads[i], 1e-4, `gradient ${i}`));
+      T.dispose([x, ...ws, g]);
     });
+  }
+
+  it('computes only the gradients asked for (each weight\'s kernel told which), and none for an input without them', () => {
+    // Each weight's backward records (grad, input, weight, padding, dilation, needInput, needWeight, layout).
+    const asked = (xGrad: boolean) => T.tidy(() => {
+      const x = T.randn([2, 4, 5, 5]).setRequiresGrad(xGrad);
+      const ws = [T.randn([4, 1, 3, 3]), T.randn([4, 1, 5, 5]).setRequiresGrad()];
+      const { events } = profileOps(() => T.tidy(() => T.backward(T.sum(T.mixedDepthwiseConv2d(x, ws)))));
+      if (!xGrad) assert.equal(x.grad, null);
+      assert.deepEqual(ws[1].grad!.shape, [4, 1, 5, 5]);
+      return events.filter((e) => e.name === 'adl::depthwise_conv2d_backward').map((e) => [e.args[2], e.args[5], e.args[6]]);
+    });
+    // Autograd runs the kernels last weight first.
+    assert.deepEqual(asked(false), [[[4, 1, 5, 5], false, true], [[4, 1, 3, 3], false, false]]);
+    const withX = asked(true);
+    assert.deepEqual(withX.map((r) => r[1]), [true, true]);
   });
 
   it('refuses inputs and weights that do not fit, naming them', () => {

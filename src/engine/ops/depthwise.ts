@@ -34,7 +34,7 @@ export function depthwiseConv2d(x: Tensor, weight: Tensor, o: DepthwiseOptions =
   const padding = pair('depthwiseConv2d', 'padding', o.padding ?? 0, 0);
   const dilation = pair('depthwiseConv2d', 'dilation', o.dilation ?? 1, 1);
   const layout = o.layout ?? 'auto';
-  if (!(layout in LAYOUTS)) throw new RangeError(`depthwiseConv2d: layout must be one of ${Object.keys(LAYOUTS).join(', ')}, got '${layout}'`);
+  if (!Object.hasOwn(LAYOUTS, layout)) throw new RangeError(`depthwiseConv2d: layout must be one of ${Object.keys(LAYOUTS).join(', ')}, got '${layout}'`);
   return layout === 'auto' ? callTensor('adl::depthwise_conv2d', [x, weight, padding, dilation])
     : callTensor('adl::depthwise_conv2d_layout', [x, weight, padding, dilation, LAYOUTS[layout]]);
 }

@@ -72,7 +72,7 @@ export function sameConv2d(x: Tensor, weight: Tensor, o: SameConvOptions = {}): 
  * concatenated in channels, (B, K Cg, H, W). On the CPU one call of the
  * addon's mixed_depthwise_conv2d (cut kernels included); elsewhere, while
  * traced, or where a cut leaves a scale, each weight's sameConv2d and a cat:
- * bit for bit the same values and gradients (test/engine/same_conv.test.ts).
+ * bit for bit the same values and gradients (test/engine/mixed_depthwise.test.ts).
  */
 export function sameDepthwiseMixed(x: Tensor, weights: Tensor[]): Tensor {
   const cg = weights[0].shape[0];

@@ -27,7 +27,7 @@ import { BatchNorm, BNConfig } from '../nn/layers';
 import { convInit, ParameterStore } from '../nn/params';
 import { ArchMixer, MixKey, mixKey, sourceEdgeRows } from './mixing';
 import type { CellFamily, Pass } from './cell_family';
-import { atrousConv, depthwise, depthwiseMixed, POOLS } from './op_kernels';
+import { atrousConv, depthwise, POOLS } from './op_kernels';
 
 const NSEP = SEP_OPS.length;
 const NCONV = CONV_OPS.length;
@@ -90,11 +90,11 @@ export class SourceOps {
     // Separable ops, layer 1 and 2 (ReLU -> dw -> pw -> BN each), every edge and kernel in one grouped conv per step.
     // One call for both kernels where xr is a copy of r for the edges (E > 1). With one edge xr is r itself, which the
     // atrous ops read too: there the kernels stay separate, so that autograd adds r's four gradients in the same order.
-    const sep1 = E === 1 ? T.cat(this.dw1.map((w) => depthwise(xr, w)), 1) : depthwiseMixed(xr, this.dw1);
+    const sep1 = E === 1 ? T.cat(this.dw1.map((w) => depthwise(xr, w)), 1) : T.sameDepthwiseMixed(xr, this.dw1);
     let y = T.conv2d(sep1, this.pw1, { groups: NSEP * G * E });
     y = T.reshape(T.relu(this.sepBn1.forward(T.reshape(y, [B, m * NSEP * EC, H, W]), training, updateStats)), [B * bm, NSEP * GEC, H, W]);
     // Each sep op's kernel on its own channel slice of y, in one call (no split, no cat).
-    y = T.conv2d(depthwiseMixed(y, this.dw2), this.pw2, { groups: NSEP * G * E });
+    y = T.conv2d(T.sameDepthwiseMixed(y, this.dw2), this.pw2, { groups: NSEP * G * E });
     // Atrous ops (regular convolutions at rate 2), then one BN for all conv ops with alpha as its scale.
     const atrous = this.atrous.map((w, i) => atrousConv(r, w, ATROUS_OPS[i], G));
     const z = this.convBn.forward(T.reshape(T.cat([y, ...atrous], 1), [B, m * NCONV * EC, H, W]), training, updateStats, mix.convOps);

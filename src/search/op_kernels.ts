@@ -16,16 +16,6 @@ export function depthwise(x: T.Tensor, w: T.Tensor): T.Tensor {
   return T.sameConv2d(x, w, { groups: w.shape[0] });
 }
 
-/**
- * Depthwise kxk convolutions with several kernels at once, 'same' padding:
- * weight i convolves channel slice i of x (or all of x when x has as many
- * channels as one weight); outputs concatenated in channels. The same values
- * as a cat of depthwise() per weight (engine/ops/same_conv.ts).
- */
-export function depthwiseMixed(x: T.Tensor, weights: T.Tensor[]): T.Tensor {
-  return T.sameDepthwiseMixed(x, weights);
-}
-
 /** Regular kxk convolution at the atrous rate, 'same' padding (groups > 1: one per untied arrow). */
 export function atrousConv(x: T.Tensor, w: T.Tensor, op: AtrousOp, groups = 1): T.Tensor {
   if (w.shape[3] !== KERNEL[op]) throw new RangeError(`atrousConv: ${op} needs a ${KERNEL[op]}x${KERNEL[op]} kernel, got [${w.shape}]`);

@@ -130,7 +130,9 @@ Napi::Value fromIValue(Napi::Env env, const c10::IValue& v) {
   if (v.isTensor()) {
     const auto& t = v.toTensor();
     if (!t.defined()) return env.Null();
-    return Napi::Number::New(env, static_cast<double>(table().put(t)));
+    const int64_t h = table().put(t);
+    writeMeta(h, t);
+    return Napi::Number::New(env, static_cast<double>(h));
   }
   if (v.isTensorList()) {
     auto list = v.toTensorList();

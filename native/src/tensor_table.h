@@ -32,5 +32,7 @@ class TensorTable {
 };
 
 TensorTable& table();
+// Puts a new handle's metadata where JS reads it (tensors.cc).
+void writeMeta(int64_t handle, const at::Tensor& t);
 
 }  // namespace adl

@@ -12,6 +12,25 @@ TensorTable& table() {
   return t;
 }
 
+thread_local double* metaOut = nullptr;
+thread_local size_t metaCapacity = 0;
+
+// [handle, ndim, scalar type, device type, device index, requires grad, sizes...]: what JS's Tensor reads as its
+// metadata without a meta() call. A tensor of more dimensions than fit writes ndim -1 (JS calls meta() then).
+void writeMeta(int64_t handle, const at::Tensor& t) {
+  if (!metaOut || metaCapacity < 6) return;
+  const int64_t dim = t.dim();
+  metaOut[0] = static_cast<double>(handle);
+  metaOut[1] = 6 + static_cast<size_t>(dim) <= metaCapacity ? static_cast<double>(dim) : -1;
+  metaOut[2] = static_cast<int>(t.scalar_type());
+  metaOut[3] = static_cast<int>(t.device().type());
+  metaOut[4] = t.device().index();
+  metaOut[5] = t.requires_grad();
+  if (metaOut[1] < 0) return;
+  const auto sizes = t.sizes();
+  for (int64_t d = 0; d < dim; ++d) metaOut[6 + d] = static_cast<double>(sizes[d]);
+}
+
 namespace {
 
 int64_t handleArg(const Napi::CallbackInfo& info, size_t i) {
@@ -72,6 +91,15 @@ Napi::Value Meta(const Napi::CallbackInfo& info) {
   ADL_CATCH(env, "meta")
 }
 
+// setMetaBuffer(Float64Array): where writeMeta puts each new handle's metadata on this thread (one per JS thread).
+// The JS module that passes it holds it for the thread's life (its memory is outside V8's heap and does not move).
+Napi::Value SetMetaBuffer(const Napi::CallbackInfo& info) {
+  auto a = info[0].As<Napi::Float64Array>();
+  metaOut = a.Data();
+  metaCapacity = a.ElementLength();
+  return info.Env().Undefined();
+}
+
 Napi::Value Free(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), table().free(handleArg(info, 0)));
 }
@@ -103,6 +131,7 @@ void registerTensors(Napi::Env env, Napi::Object exports) {
   exports.Set("fromBuffer", Napi::Function::New(env, FromBuffer, "fromBuffer"));
   exports.Set("toBuffer", Napi::Function::New(env, ToBuffer, "toBuffer"));
   exports.Set("meta", Napi::Function::New(env, Meta, "meta"));
+  exports.Set("setMetaBuffer", Napi::Function::New(env, SetMetaBuffer, "setMetaBuffer"));
   exports.Set("free", Napi::Function::New(env, Free, "free"));
   exports.Set("freeMany", Napi::Function::New(env, FreeMany, "freeMany"));
   exports.Set("liveCount", Napi::Function::New(env, LiveCount, "liveCount"));

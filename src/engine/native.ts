@@ -21,6 +21,8 @@ export interface NativeBinding {
   toBuffer(h: Handle): ArrayBuffer;
   /** [scalarType, device, requiresGrad, ...shape] */
   meta(h: Handle): [number, string, boolean, ...number[]];
+  /** Where the addon writes each handle it returns with its metadata (see `newMeta`). */
+  setMetaBuffer(buffer: Float64Array): void;
   free(h: Handle): boolean;
   freeMany(hs: Handle[]): void;
   liveCount(): number;
@@ -80,6 +82,16 @@ export interface NativeDistInit {
   storePrefix?: string;
 }
 
+/**
+ * The metadata of the last tensor handle the addon returned on this thread:
+ * [handle, ndim (-1: read it with meta()), scalar type, device type (0 CPU,
+ * 1 CUDA), device index, requires grad, ...sizes] (native/src/tensors.cc,
+ * writeMeta). A new Tensor whose handle is newMeta[0] takes its metadata from
+ * here: one meta() call a tensor (an N-API call and a JS array built in C++)
+ * was about 1.7 us, and a search iteration reads the shapes of ~23k tensors.
+ */
+export const newMeta = new Float64Array(64).fill(-1);
+
 function load(): NativeBinding {
   const file = path.resolve(__dirname, '..', '..', '..', 'build', 'autodeeplab.node');
   if (!fs.existsSync(file)) {
@@ -89,7 +101,9 @@ function load(): NativeBinding {
     );
   }
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  return require(file) as NativeBinding;
+  const b = require(file) as NativeBinding;
+  b.setMetaBuffer(newMeta);
+  return b;
 }
 
 let binding: NativeBinding | undefined;

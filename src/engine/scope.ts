@@ -12,6 +12,8 @@ export interface Tracked {
   dispose(): void;
   /** Marks it disposed and hands over its native handle, for one batched free (tidy). */
   release?(): number;
+  /** Called when no scope owns it any more: it survived the outermost scope (its finalizer takes over). */
+  unscoped?(): void;
 }
 
 /** Frees many native handles in one call (set by tensor.ts: the scope layer does not load the addon). */
@@ -22,10 +24,11 @@ export function setBatchFree(fn: (handles: number[]) => void): void {
 
 const scopes: Tracked[][] = [];
 
-/** Register a new tensor with the innermost scope (no-op outside scopes). */
-export function track(t: Tracked): void {
+/** Register a new tensor with the innermost scope; false outside scopes (nothing owns it). */
+export function track(t: Tracked): boolean {
   const top = scopes[scopes.length - 1];
   if (top) top.push(t);
+  return top !== undefined;
 }
 
 /** A tree of results whose tensors survive a scope. */
@@ -75,8 +78,9 @@ export function tidy<T>(fn: () => T): T {
     // One native call frees them all: a search iteration makes ~70k tensors, one call each was measurable.
     const handles: number[] = [];
     for (const t of made) {
-      if (survivors.has(t)) track(t);
-      else if (!t.isKept && !t.isDisposed) {
+      if (survivors.has(t)) {
+        if (!track(t) && !t.isDisposed) t.unscoped?.();
+      } else if (!t.isKept && !t.isDisposed) {
         if (t.release && freeHandles) handles.push(t.release());
         else t.dispose();
       }

@@ -3,26 +3,52 @@
  * ./ops; this class holds identity, metadata, data transfer and autograd state.
  */
 import { DType, dtypeOfScalarType, TypedArray, viewAs } from './dtype';
-import { Handle, native } from './native';
+import { Handle, native, newMeta } from './native';
 import { setBatchFree, track, Tracked } from './scope';
 
 // Safety net only: a tensor that is garbage collected without dispose() frees
-// its native memory here. Scopes and dispose() are the real mechanism.
+// its native memory here. Scopes and dispose() are the real mechanism. A
+// tensor a scope owns is registered only when it leaves the last scope alive
+// (a tidy's result at top level) or is kept: register + unregister cost about
+// 1 us a tensor, and most tensors of a step live and die inside one scope.
 const finalizer = new FinalizationRegistry<Handle>((h) => {
   native.free(h);
 });
 setBatchFree((handles) => native.freeMany(handles));
 
+type Meta = [number, string, boolean, ...number[]];
+
+/** The metadata the addon wrote with handle h (native.ts, newMeta), or null when it wrote none for h. */
+function metaWrittenFor(h: Handle): Meta | null {
+  const dim = newMeta[1];
+  if (newMeta[0] !== h || dim < 0) return null;
+  const type = newMeta[3];
+  if (type !== 0 && type !== 1) return null;
+  const device = type === 0 ? 'cpu' : newMeta[4] >= 0 ? `cuda:${newMeta[4]}` : 'cuda';
+  const m: Meta = [newMeta[2], device, newMeta[5] !== 0];
+  for (let d = 0; d < dim; d++) m.push(newMeta[6 + d]);
+  return m;
+}
+
 export class Tensor implements Tracked {
   private handle: Handle;
-  private meta: [number, string, boolean, ...number[]] | null = null;
+  private meta: Meta | null;
   private kept = false;
+  /** Whether the finalizer holds it (see above). */
+  private registered = false;
 
   /** Wraps a native handle; the tensor is owned by the current scope. */
   constructor(handle: Handle) {
     this.handle = handle;
-    finalizer.register(this, handle, this);
-    track(this);
+    this.meta = metaWrittenFor(handle);
+    if (!track(this)) this.unscoped();
+  }
+
+  /** No scope owns it any more (or none did): the finalizer is its safety net. */
+  unscoped(): void {
+    if (this.registered || this.handle < 0) return;
+    finalizer.register(this, this.handle, this);
+    this.registered = true;
   }
 
   /** The native handle; throws after dispose. */
@@ -31,7 +57,7 @@ export class Tensor implements Tracked {
     return this.handle;
   }
 
-  private info(): [number, string, boolean, ...number[]] {
+  private info(): Meta {
     if (!this.meta) this.meta = native.meta(this.id);
     return this.meta;
   }
@@ -63,6 +89,7 @@ export class Tensor implements Tracked {
   /** Exempt this tensor from scopes (parameters, buffers, optimiser state). */
   keep(): this {
     this.kept = true;
+    this.unscoped();
     return this;
   }
 
@@ -75,7 +102,8 @@ export class Tensor implements Tracked {
   /** Marks this tensor disposed and returns its handle, which the caller must free (tidy frees many at once). */
   release(): Handle {
     const h = this.id;
-    finalizer.unregister(this);
+    if (this.registered) finalizer.unregister(this);
+    this.registered = false;
     this.handle = -1;
     return h;
   }

@@ -29,6 +29,15 @@ import { ArchMixer, MixKey, mixKey, sourceEdgeRows } from './mixing';
 import type { CellFamily, Pass } from './cell_family';
 import { atrousConv, depthwise, POOLS } from './op_kernels';
 
+/**
+ * x itself when it has the shape already, else a reshape: a reshape to the same shape is a view with a backward
+ * node of its own, and a sixth of the fused cell's reshapes in a search iteration were such (one arrow as batch, shared weights).
+ */
+function asShape(x: T.Tensor, shape: number[]): T.Tensor {
+  const s = x.shape;
+  return s.length === shape.length && s.every((d, i) => d === shape[i]) ? x : T.reshape(x, shape);
+}
+
 const NSEP = SEP_OPS.length;
 const NCONV = CONV_OPS.length;
 const NPOOL = POOL_OPS.length;
@@ -85,20 +94,20 @@ export class SourceOps {
     const EC = E * C;
     const GEC = G * EC;
     const mix = mixer.mix(this.source, m, C, G);
-    const r = T.reshape(T.relu(x), [B * bm, G * C, H, W]);
+    const r = asShape(T.relu(x), [B * bm, G * C, H, W]);
     const xr = E === 1 ? r : T.reshape(T.expand(T.reshape(r, [B * bm, G, 1, C, H, W]), [B * bm, G, E, C, H, W]), [B * bm, GEC, H, W]);
     // Separable ops, layer 1 and 2 (ReLU -> dw -> pw -> BN each), every edge and kernel in one grouped conv per step.
     // One call for both kernels where xr is a copy of r for the edges (E > 1). With one edge xr is r itself, which the
     // atrous ops read too: there the kernels stay separate, so that autograd adds r's four gradients in the same order.
     const sep1 = E === 1 ? T.cat(this.dw1.map((w) => depthwise(xr, w)), 1) : T.sameDepthwiseMixed(xr, this.dw1);
     let y = T.conv2d(sep1, this.pw1, { groups: NSEP * G * E });
-    y = T.reshape(T.relu(this.sepBn1.forward(T.reshape(y, [B, m * NSEP * EC, H, W]), training, updateStats)), [B * bm, NSEP * GEC, H, W]);
+    y = asShape(T.relu(this.sepBn1.forward(asShape(y, [B, m * NSEP * EC, H, W]), training, updateStats)), [B * bm, NSEP * GEC, H, W]);
     // Each sep op's kernel on its own channel slice of y, in one call (no split, no cat).
     y = T.conv2d(T.sameDepthwiseMixed(y, this.dw2), this.pw2, { groups: NSEP * G * E });
     // Atrous ops (regular convolutions at rate 2), then one BN for all conv ops with alpha as its scale.
     const atrous = this.atrous.map((w, i) => atrousConv(r, w, ATROUS_OPS[i], G));
-    const z = this.convBn.forward(T.reshape(T.cat([y, ...atrous], 1), [B, m * NCONV * EC, H, W]), training, updateStats, mix.convOps);
-    let out = T.reshape(T.sum(T.reshape(z, [B, bm, NCONV, G * E, C, H, W]), 2), [B, m, E, C, H, W]);
+    const z = this.convBn.forward(asShape(T.cat([y, ...atrous], 1), [B, m * NCONV * EC, H, W]), training, updateStats, mix.convOps);
+    let out = asShape(T.sum(T.reshape(z, [B, bm, NCONV, G * E, C, H, W]), 2), [B, m, E, C, H, W]);
     // Pools (shared by the edges, weighted per edge) and skip.
     const pools = this.poolBn.forward(T.cat(POOL_OPS.map((op) => POOLS[op](x)), 1), training, updateStats);
     out = T.add(out, T.sum(T.mul(T.reshape(pools, [B, NPOOL, m, 1, C, H, W]), mix.pools), 1));

@@ -13,22 +13,42 @@
 #include <torch/csrc/autograd/variable.h>
 #include <torch/library.h>
 
+#include "cpu_kernels.h"
+
 namespace adl {
 namespace {
+
+// The update of elements [0, n), each on its own: 8 at a time in GCC's vector type for float (the scalar loop is not
+// vectorised at -O2: ~18 instructions an element), the same operations in the same order as the scalar tail.
+template <typename T, typename S>
+ADL_INLINE void stepValues(T& p, T& b, const T& g, S lr, S m, S keep, S decay, bool nesterov) {
+  const T d = g + decay * p;
+  b = m * b + keep * d;
+  p = p - lr * (nesterov ? T(d + m * b) : b);
+}
+
+ADL_CLONES void stepRange(float* pp, const float* gp, float* bp, int64_t n, float lr, float m, float keep, float decay, bool nesterov) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    v8f p = ADL_AT(pp + i), b = ADL_AT(bp + i);
+    stepValues(p, b, ADL_AT(gp + i), lr, m, keep, decay, nesterov);
+    *reinterpret_cast<v8fUnaligned*>(pp + i) = p;
+    *reinterpret_cast<v8fUnaligned*>(bp + i) = b;
+  }
+  for (; i < n; ++i) stepValues(pp[i], bp[i], gp[i], lr, m, keep, decay, nesterov);
+}
+
+void stepRange(double* pp, const double* gp, double* bp, int64_t n, double lr, double m, double keep, double decay, bool nesterov) {
+  for (int64_t i = 0; i < n; ++i) stepValues(pp[i], bp[i], gp[i], lr, m, keep, decay, nesterov);
+}
 
 template <typename T>
 void stepLoop(at::Tensor& p, const at::Tensor& g, at::Tensor& buf, double lr, double momentum, double dampening, double wd, bool nesterov) {
   T* pp = p.data_ptr<T>();
   const T* gp = g.data_ptr<T>();
   T* bp = buf.data_ptr<T>();
-  const T lrT = T(lr), m = T(momentum), keep = T(1 - dampening), decay = T(wd);
   at::parallel_for(0, p.numel(), 32768, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      const T d = gp[i] + decay * pp[i];
-      const T b = m * bp[i] + keep * d;
-      bp[i] = b;
-      pp[i] -= lrT * (nesterov ? d + m * b : b);
-    }
+    stepRange(pp + i0, gp + i0, bp + i0, i1 - i0, T(lr), T(momentum), T(1 - dampening), T(wd), nesterov);
   });
 }
 

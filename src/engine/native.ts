@@ -83,6 +83,8 @@ export interface NativeDistInit {
 }
 
 /**
+ * Internal to the engine (tensor.ts reads it; nothing may transfer or detach
+ * it: the addon keeps a pointer to its memory for the thread's life).
  * The metadata of the last tensor handle the addon returned on this thread:
  * [handle, ndim (-1: read it with meta()), scalar type, device type (0 CPU,
  * 1 CUDA), device index, requires grad, ...sizes] (native/src/tensors.cc,

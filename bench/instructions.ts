@@ -40,19 +40,23 @@ function run(root: string, crop: number, iterations: number, out: string): Promi
   });
 }
 
-/** Self instructions summed per shared object, from callgrind_annotate's per-function lines. */
+const TOTAL = 'total';
+
+/** The program's total (key TOTAL) and self instructions summed per shared object, from callgrind_annotate's per-function lines. */
 function byObject(file: string): Map<string, number> {
-  const text = execFileSync('callgrind_annotate', ['--inclusive=no', '--threshold=100', file], { maxBuffer: 1 << 28 }).toString();
+  const text = execFileSync('callgrind_annotate', ['--inclusive=no', '--threshold=100', '--auto=no', file], { maxBuffer: 1 << 28 }).toString();
   const sums = new Map<string, number>();
   for (const line of text.split('\n')) {
-    const m = /^\s*([\d,]+) \([^)]*\)\s+(?!PROGRAM TOTALS)(.*)$/.exec(line);
+    const m = /^\s*([\d,]+) \([^)]*\)\s+(.*?)\s*$/.exec(line);
     if (!m) continue;
-    const obj = /\[([^\]]*)\]\s*$/.exec(m[2]);
-    const name = obj ? path.basename(obj[1]) : 'JIT code and unknown';
+    const obj = /\[([^\]]*)\]$/.exec(m[2]);
+    const name = m[2] === 'PROGRAM TOTALS' ? TOTAL : obj ? path.basename(obj[1]) : 'no object named';
     sums.set(name, (sums.get(name) ?? 0) + Number(m[1].replace(/,/g, '')));
   }
+  if (!sums.has(TOTAL)) throw new Error(`callgrind_annotate printed no PROGRAM TOTALS for ${file}`);
   return sums;
 }
+
 
 /** Instructions of one timed iteration, by object: (3 iterations - 1 iteration) / 2. */
 async function perIteration(root: string, crop: number, dir: string): Promise<Map<string, number>> {
@@ -63,7 +67,7 @@ async function perIteration(root: string, crop: number, dir: string): Promise<Ma
 }
 
 const giga = (n: number) => (n / 1e9).toFixed(3);
-const total = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+const total = (m: Map<string, number>) => m.get(TOTAL)!;
 
 export async function runInstructionsBench(args: string[]): Promise<void> {
   const crop = Number(args[args.indexOf('--crop') + 1]) || 32;
@@ -80,7 +84,7 @@ export async function runInstructionsBench(args: string[]): Promise<void> {
     const ours = await perIteration(here, crop, dir);
     const theirs = against ? await perIteration(against, crop, dir) : null;
     const big = (m: Map<string, number> | null, k: string) => m !== null && Math.abs(m.get(k) ?? 0) > 0.005 * total(m);
-    const keys = [...new Set([...ours.keys(), ...(theirs?.keys() ?? [])])].filter((k) => big(ours, k) || big(theirs, k));
+    const keys = [...new Set([...ours.keys(), ...(theirs?.keys() ?? [])])].filter((k) => k !== TOTAL && (big(ours, k) || big(theirs, k)));
     keys.sort((a, b) => (ours.get(b) ?? 0) - (ours.get(a) ?? 0));
     const row = (name: string, a: number, b?: number) => ({ object: name, 'this, G instructions': giga(a), ...(theirs ? { [`${path.basename(against!)}`]: giga(b ?? 0), ratio: b ? (a / b).toFixed(3) : '-' } : {}) });
     printTable([...keys.map((k) => row(k, ours.get(k) ?? 0, theirs?.get(k))), row('total', total(ours), theirs ? total(theirs) : undefined)]);

@@ -22,17 +22,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { printTable } from './report';
 
-const TCMALLOC = `/usr/lib/${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu/libtcmalloc_minimal.so.4`;
-
 /** Instructions by shared object of one callgrind run of the worker with `iterations` timed iterations. */
 function run(root: string, crop: number, iterations: number, out: string): Promise<Map<string, number>> {
   const worker = path.join(root, 'dist', 'bench', 'search_worker.js');
-  const env = { ...process.env, ...(fs.existsSync(TCMALLOC) ? { LD_PRELOAD: TCMALLOC } : {}) };
   // --single-threaded: V8 compiles and collects garbage on this thread, so the count does not depend on when its
   // helper threads ran (callgrind counts every thread of the process).
   const args = ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', worker, String(crop), 'keep', String(iterations), '1'];
   return new Promise((resolve, reject) => {
-    const p = spawn('valgrind', args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    // The environment as is: `npm run bench` runs under bin/node-tcmalloc, whose LD_PRELOAD the worker keeps.
+    const p = spawn('valgrind', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     p.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
     p.on('error', (e) => reject(new Error(`valgrind: ${e.message} (apt-get install valgrind)`)));
@@ -57,7 +55,6 @@ function byObject(file: string): Map<string, number> {
   return sums;
 }
 
-
 /** Instructions of one timed iteration, by object: (3 iterations - 1 iteration) / 2. */
 async function perIteration(root: string, crop: number, dir: string): Promise<Map<string, number>> {
   const [one, three] = await Promise.all([1, 3].map((n) => run(root, crop, n, path.join(dir, `callgrind.${n}.out`))));
@@ -70,7 +67,12 @@ const giga = (n: number) => (n / 1e9).toFixed(3);
 const total = (m: Map<string, number>) => m.get(TOTAL)!;
 
 export async function runInstructionsBench(args: string[]): Promise<void> {
-  const crop = Number(args[args.indexOf('--crop') + 1]) || 32;
+  const ci = args.indexOf('--crop');
+  const crop = ci >= 0 ? Number(args[ci + 1]) : 32;
+  if (!Number.isInteger(crop) || crop < 1) {
+    console.error(`bench instructions: --crop ${args[ci + 1] ?? ''}: expected a crop size in pixels, a positive integer (e.g. 32)`);
+    process.exit(2);
+  }
   const ai = args.indexOf('--against');
   const against = ai >= 0 ? path.resolve(args[ai + 1] ?? '') : null;
   if (against && !fs.existsSync(path.join(against, 'dist', 'bench', 'search_worker.js'))) {

@@ -11,6 +11,8 @@ export type Handle = number;
 /** A JS value as the dispatcher reads it against an operator's schema. */
 export type NativeArg = number | boolean | string | null | undefined | NativeArg[];
 export type NativeResult = Handle | number | boolean | string | null | undefined | NativeResult[];
+/** [scalarType, device, requiresGrad, ...shape] */
+export type TensorMeta = [number, string, boolean, ...number[]];
 
 export interface NativeBinding {
   op(name: string, overload: string): number;
@@ -19,8 +21,7 @@ export interface NativeBinding {
 
   fromBuffer(buffer: ArrayBuffer, byteOffset: number, shape: number[], scalarType: number, device: string): Handle;
   toBuffer(h: Handle): ArrayBuffer;
-  /** [scalarType, device, requiresGrad, ...shape] */
-  meta(h: Handle): [number, string, boolean, ...number[]];
+  meta(h: Handle): TensorMeta;
   /** Where the addon writes each handle it returns with its metadata (see `newMeta`). */
   setMetaBuffer(buffer: Float64Array): void;
   free(h: Handle): boolean;

@@ -3,7 +3,7 @@
  * ./ops; this class holds identity, metadata, data transfer and autograd state.
  */
 import { DType, dtypeOfScalarType, TypedArray, viewAs } from './dtype';
-import { Handle, native, newMeta } from './native';
+import { Handle, native, newMeta, TensorMeta as Meta } from './native';
 import { setBatchFree, track, Tracked } from './scope';
 
 // Safety net only: a tensor that is garbage collected without dispose() frees
@@ -15,8 +15,6 @@ const finalizer = new FinalizationRegistry<Handle>((h) => {
   native.free(h);
 });
 setBatchFree((handles) => native.freeMany(handles));
-
-type Meta = [number, string, boolean, ...number[]];
 
 /** The metadata the addon wrote with handle h (native.ts, newMeta), or null when it wrote none for h. */
 function metaWrittenFor(h: Handle): Meta | null {

@@ -1,4 +1,4 @@
-/** `npm run bench -- <suite> [--threads N] [--device cpu|cuda|cuda:N|auto]`: suites are engine, search, profile, instructions, depthwise, pointwise, data, soak and distributed. */
+/** `npm run bench -- <suite> [--threads N] [--device cpu|cuda|cuda:N|auto]`: suites are engine, search, profile, instructions, depthwise, pointwise, pools, data, soak and distributed. */
 import * as os from 'node:os';
 import { runEngineBench } from './engine';
 import { runSearchBench } from './search';
@@ -8,6 +8,7 @@ import { runDistributedBench } from './distributed';
 import { runProfileBench } from './profile';
 import { runDepthwiseBench } from './depthwise';
 import { runPointwiseBench } from './pointwise';
+import { runPoolsBench } from './pools';
 import { runInstructionsBench } from './instructions';
 import * as T from '../src/engine';
 import { resolveDevice } from '../src/run/device';
@@ -35,6 +36,7 @@ const suites: Record<string, () => Promise<void>> = {
   profile: () => runProfileBench(threads, args),
   depthwise: () => runDepthwiseBench(threads, args),
   pointwise: () => runPointwiseBench(threads),
+  pools: () => runPoolsBench(threads),
   instructions: () => runInstructionsBench(args),
 };
 const run = suites[suite];

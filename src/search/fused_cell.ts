@@ -21,13 +21,13 @@
  * one convolution per atrous op, one pool each, shared by the edges.
  */
 import * as T from '../engine';
-import { ATROUS_OPS, CONV_OPS, KERNEL, POOL_OPS, SEP_OPS } from '../arch/primitives';
+import { ATROUS_OPS, CONV_OPS, KERNEL, OP_TABLE, POOL_OPS, SEP_OPS } from '../arch/primitives';
 import { feedingSources, targetSlot, targetsOf } from '../arch/topology';
 import { BatchNorm, BNConfig } from '../nn/layers';
 import { convInit, ParameterStore } from '../nn/params';
 import { ArchMixer, MixKey, mixKey, sourceEdgeRows } from './mixing';
 import type { CellFamily, Pass } from './cell_family';
-import { atrousConv, depthwise, POOLS } from './op_kernels';
+import { atrousConv, depthwise } from './op_kernels';
 
 /**
  * x itself when it has the shape already, else a reshape: a reshape to the same shape is a view with a backward
@@ -109,7 +109,7 @@ export class SourceOps {
     const z = this.convBn.forward(asShape(T.cat([y, ...atrous], 1), [B, m * NCONV * EC, H, W]), training, updateStats, mix.convOps);
     let out = asShape(T.sum(T.reshape(z, [B, bm, NCONV, G * E, C, H, W]), 2), [B, m, E, C, H, W]);
     // Pools (shared by the edges, weighted per edge) and skip.
-    const pools = this.poolBn.forward(T.cat(POOL_OPS.map((op) => POOLS[op](x)), 1), training, updateStats);
+    const pools = this.poolBn.forward(T.samePools2d(x, POOL_OPS.map((op) => OP_TABLE[op].pool)), training, updateStats);
     out = T.add(out, T.sum(T.mul(T.reshape(pools, [B, NPOOL, m, 1, C, H, W]), mix.pools), 1));
     return T.add(out, T.mul(T.reshape(x, [B, m, 1, C, H, W]), mix.skip));
   }

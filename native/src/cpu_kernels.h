@@ -36,6 +36,17 @@ ADL_CLONES inline float dot(const float* a, const float* b, int64_t n) {
   return s;
 }
 
+// dot(a, b) with b's elements `stride` apart: the same lanes and order, so the same result bit for bit.
+inline float dotStrided(const float* a, const float* b, int64_t stride, int64_t n) {
+  float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) lane[k] += a[i + k] * b[(i + k) * stride];
+  float s = ((lane[0] + lane[1]) + (lane[2] + lane[3])) + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+  for (; i < n; ++i) s += a[i] * b[i * stride];
+  return s;
+}
+
 inline double dot(const double* a, const double* b, int64_t n) {
   double s = 0;
   for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
@@ -93,6 +104,28 @@ ADL_CLONES inline void gatherTaps(float* y, const float* src, const float* w, co
 
 inline void gatherTaps(double* y, const double* src, const double* w, const int64_t* off, int64_t taps, int64_t n) {
   gatherTapsImpl(y, src, w, off, taps, n);
+}
+
+// y[c] = dot(w, column c of X) for 8 adjacent columns (X's rows ld apart, K of them): dot()'s lanes (k mod 8) as
+// 8 vector accumulators over the columns, reduced in dot()'s tree, then its tail in order, so each column gets
+// dot()'s result bit for bit; 8 outputs a step instead of one.
+ADL_CLONES inline void dotColumns8(float* y, const float* w, const float* X, int64_t ld, int64_t K) {
+  v8f a0 = {}, a1 = {}, a2 = {}, a3 = {}, a4 = {}, a5 = {}, a6 = {}, a7 = {};
+  int64_t k = 0;
+  for (; k + 8 <= K; k += 8) {
+    const float* r = X + k * ld;
+    a0 += w[k] * ADL_AT(r);
+    a1 += w[k + 1] * ADL_AT(r + ld);
+    a2 += w[k + 2] * ADL_AT(r + 2 * ld);
+    a3 += w[k + 3] * ADL_AT(r + 3 * ld);
+    a4 += w[k + 4] * ADL_AT(r + 4 * ld);
+    a5 += w[k + 5] * ADL_AT(r + 5 * ld);
+    a6 += w[k + 6] * ADL_AT(r + 6 * ld);
+    a7 += w[k + 7] * ADL_AT(r + 7 * ld);
+  }
+  v8f s = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
+  for (; k < K; ++k) s += w[k] * ADL_AT(X + k * ld);
+  *reinterpret_cast<v8fUnaligned*>(y) = s;
 }
 
 // sums[j] += sum_{q < n} g[q] * x[off[j] + q] for j < count: one row g against

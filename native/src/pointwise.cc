@@ -16,6 +16,7 @@
 #include <torch/library.h>
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "cpu_kernels.h"
@@ -30,12 +31,44 @@ at::Tensor transposed(const at::Tensor& x, int64_t groups) {
   return x.reshape({x.size(0) * groups, x.size(1) / groups, -1}).transpose(1, 2).contiguous();
 }
 
+// Short rows of float, when the batch makes up a vector: the images' positions side by side, X (G, K, B*P), and
+// 8 outputs of a weight row at a time, each dot()'s result bit for bit (dotColumns8; dotStrided for the last
+// B*P mod 8), so the same values as the transposed path per output.
+void foldedProduct(float* yp, const at::Tensor& x, const at::Tensor& w3) {
+  const int64_t B = x.size(0), G = w3.size(0), N = w3.size(1), K = w3.size(2), P = x.size(2) * x.size(3), L = B * P;
+  const auto xf = x.view({B, G, K, P}).permute({1, 2, 0, 3}).contiguous();
+  const float* xp = xf.data_ptr<float>();
+  const float* wp = w3.data_ptr<float>();
+  std::vector<int64_t> at(L);  // column c = (b, p) -> y[b, r, p] at yo + at[c], yo = y + r * P
+  for (int64_t c = 0; c < L; ++c) at[c] = c / P * G * N * P + c % P;
+  at::parallel_for(0, G * N, std::max<int64_t>(1, 32768 / std::max<int64_t>(1, K * L)), [&](int64_t r0, int64_t r1) {
+    float out[8];
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* wo = wp + r * K;
+      const float* X = xp + r / N * K * L;
+      float* yo = yp + r * P;
+      int64_t c = 0;
+      for (; c + 8 <= L; c += 8) {
+        dotColumns8(out, wo, X + c, L, K);
+        for (int j = 0; j < 8; ++j) yo[at[c + j]] = out[j];
+      }
+      for (; c < L; ++c) yo[at[c]] = dotStrided(wo, X + c, L, K);
+    }
+  });
+}
+
 // y (B, G*N, H, W) = per image and group w[g] (N, K) x[b, g] (K, P); x (B, G*K, H, W), w3 (G, N, K), both contiguous.
 template <typename T>
 at::Tensor groupedProduct(const at::Tensor& x, const at::Tensor& w3) {
   const int64_t B = x.size(0), G = w3.size(0), N = w3.size(1), K = w3.size(2), P = x.size(2) * x.size(3);
   auto y = at::empty({B, G * N, x.size(2), x.size(3)}, x.options());
   const bool shortRows = P < kShortRow;
+  if constexpr (std::is_same<T, float>::value) {
+    if (shortRows && B * P >= kShortRow) {
+      foldedProduct(y.data_ptr<float>(), x, w3);
+      return y;
+    }
+  }
   const auto xt = shortRows ? transposed(x, G) : at::Tensor();
   std::vector<int64_t> rows(K);
   for (int64_t k = 0; k < K; ++k) rows[k] = k * P;

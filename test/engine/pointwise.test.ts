@@ -42,6 +42,22 @@ describe('pointwiseConv2d', () => {
     });
   }
 
+  it('short rows with the batch folded into the vector lanes equal each image alone, bit for bit (values and input gradients)', () => {
+    // B * P >= 8 with P < 8 takes the folded path; one image (B * P < 8) the transposed one, one dot product per output.
+    for (const [b, g, k, n, h, w] of [[3, 2, 20, 5, 2, 2], [9, 1, 17, 6, 1, 1], [8, 3, 8, 4, 1, 3], [2, 10, 64, 64, 2, 2], [6, 1, 64, 320, 1, 1]]) {
+      T.manualSeed(b * 7 + k);
+      const x = T.randn([b, g * k, h, w]);
+      const wt = T.randn([g * n, k, 1, 1]);
+      const gy = T.randn([b, g * n, h, w]);
+      const folded = grads((a, c) => T.pointwiseConv2d(a, c, g), x, wt, gy);
+      const perImage = grads((a, c) => T.cat(T.split(a, 1, 0).map((xb) => T.pointwiseConv2d(xb, c, g)), 0), x, wt, gy);
+      assert.ok(folded.y.every((v, i) => Object.is(v, perImage.y[i])), `values, x [${x.shape}]`);
+      assert.ok(folded.gx!.every((v, i) => Object.is(v, perImage.gx![i])), `input gradients, x [${x.shape}]`);
+      assertClose(folded.gw!, perImage.gw!, 1e-5, 'weight gradient'); // summed over the images in another order
+      T.dispose([x, wt, gy]);
+    }
+  });
+
   it('computes only the gradients asked for, and reads strided inputs', () => {
     T.manualSeed(5);
     const big = T.randn([2, 12, 3, 3]);

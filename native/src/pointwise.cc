@@ -39,8 +39,8 @@ void foldedProduct(float* yp, const at::Tensor& x, const at::Tensor& w3) {
   const auto xf = x.view({B, G, K, P}).permute({1, 2, 0, 3}).contiguous();
   const float* xp = xf.data_ptr<float>();
   const float* wp = w3.data_ptr<float>();
-  std::vector<int64_t> at(L);  // column c = (b, p) -> y[b, r, p] at yo + at[c], yo = y + r * P
-  for (int64_t c = 0; c < L; ++c) at[c] = c / P * G * N * P + c % P;
+  std::vector<int64_t> dest(L);  // column c = (b, p) -> y[b, r, p] at yo + dest[c], yo = y + r * P
+  for (int64_t c = 0; c < L; ++c) dest[c] = c / P * G * N * P + c % P;
   at::parallel_for(0, G * N, std::max<int64_t>(1, 32768 / std::max<int64_t>(1, K * L)), [&](int64_t r0, int64_t r1) {
     float out[8];
     for (int64_t r = r0; r < r1; ++r) {
@@ -50,9 +50,9 @@ void foldedProduct(float* yp, const at::Tensor& x, const at::Tensor& w3) {
       int64_t c = 0;
       for (; c + 8 <= L; c += 8) {
         dotColumns8(out, wo, X + c, L, K);
-        for (int j = 0; j < 8; ++j) yo[at[c + j]] = out[j];
+        for (int j = 0; j < 8; ++j) yo[dest[c + j]] = out[j];
       }
-      for (; c < L; ++c) yo[at[c]] = dotStrided(wo, X + c, L, K);
+      for (; c < L; ++c) yo[dest[c]] = dotStrided(wo, X + c, L, K);
     }
   });
 }

@@ -74,13 +74,14 @@ inline void sumTaps(double* y, const double* src, const int64_t* off, int64_t ta
 ADL_CLONES inline void maxTaps(float* m, int32_t* arg, const float* src, const int64_t* off, int64_t taps, int64_t n) { maxTapsImpl(m, arg, src, off, taps, n); }
 inline void maxTaps(double* m, int32_t* arg, const double* src, const int64_t* off, int64_t taps, int64_t n) { maxTapsImpl(m, arg, src, off, taps, n); }
 
-// y[j] = a[j] / b[j], 8 independent lanes (vectorised at -O2, as axpy).
+// y[j] = 0 + a[j] / b[j], 8 independent lanes (vectorised at -O2, as axpy): libtorch adds each average to a zeroed
+// output, and each gradient share to a zeroed input gradient, which turns a quotient of -0 into +0.
 template <typename T>
 ADL_INLINE void divideImpl(T* __restrict y, const T* __restrict a, const T* __restrict b, int64_t n) {
   int64_t j = 0;
   for (; j + 8 <= n; j += 8)
-    for (int l = 0; l < 8; ++l) y[j + l] = a[j + l] / b[j + l];
-  for (; j < n; ++j) y[j] = a[j] / b[j];
+    for (int l = 0; l < 8; ++l) y[j + l] = T(0) + a[j + l] / b[j + l];
+  for (; j < n; ++j) y[j] = T(0) + a[j] / b[j];
 }
 ADL_CLONES inline void divide(float* y, const float* a, const float* b, int64_t n) { divideImpl(y, a, b, n); }
 inline void divide(double* y, const double* a, const double* b, int64_t n) { divideImpl(y, a, b, n); }

@@ -31,6 +31,7 @@ namespace adl {
 namespace {
 
 enum Kind : int64_t { kAvg = 0, kMax = 1 };
+constexpr int64_t kMaxKernel = 255;  // taps are int32; pools.ts routes larger kernels to libtorch
 
 struct PoolGeometry {
   int64_t planes, H, W, k, p, Wp, S;
@@ -152,7 +153,9 @@ struct SamePools2d : public torch::autograd::Function<SamePools2d> {
       if (x0.scalar_type() == at::kFloat) poolForward<float>(xc, kind, y.data_ptr<float>(), slots[i], K, arg, g);
       else poolForward<double>(xc, kind, y.data_ptr<double>(), slots[i], K, arg, g);
     }
-    ctx->save_for_backward(args);
+    std::vector<at::Tensor> saved(inputs.begin(), inputs.end());  // for a backward that builds a graph (double backward)
+    saved.insert(saved.end(), args.begin(), args.end());
+    ctx->save_for_backward(saved);
     ctx->saved_data["kinds"] = kinds.vec();
     ctx->saved_data["slots"] = slots.vec();
     ctx->saved_data["kernel"] = kernel;
@@ -161,19 +164,29 @@ struct SamePools2d : public torch::autograd::Function<SamePools2d> {
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
-    const auto args = ctx->get_saved_variables();
+    const auto saved = ctx->get_saved_variables();
     const auto kinds = ctx->saved_data["kinds"].toIntVector();
     const auto slots = ctx->saved_data["slots"].toIntVector();
     const auto shape = ctx->saved_data["shape"].toIntVector();
-    const auto gy = grads[0].contiguous();
-    const int64_t K = kinds.size();
-    const PoolGeometry g(shape, ctx->saved_data["kernel"].toInt());
+    const int64_t K = kinds.size(), k = ctx->saved_data["kernel"].toInt();
     variable_list out(K + 3);
+    if (at::GradMode::is_enabled()) {  // a graph of the gradient (create_graph): libtorch's differentiable backward ops
+      for (int64_t i = 0; i < K; ++i) {
+        if (!ctx->needs_input_grad(i)) continue;
+        const auto gi = grads[0].narrow(1, slots[i] * shape[1], shape[1]);
+        out[i] = kinds[i] == kAvg ? at::avg_pool2d_backward(gi, saved[i], {k, k}, {1, 1}, {k / 2, k / 2}, false, false, c10::nullopt)
+                                  : at::max_pool2d_with_indices_backward(gi, saved[i], {k, k}, {1, 1}, {k / 2, k / 2}, {1, 1}, false,
+                                                                         saved[K + i].to(at::kLong));
+      }
+      return out;
+    }
+    const auto gy = grads[0].contiguous();
+    const PoolGeometry g(shape, k);
     for (int64_t i = 0; i < K; ++i) {
       if (!ctx->needs_input_grad(i)) continue;
       out[i] = at::empty(shape, gy.options());
       const auto kind = static_cast<Kind>(kinds[i]);
-      const int32_t* arg = kind == kMax ? args[i].data_ptr<int32_t>() : nullptr;
+      const int32_t* arg = kind == kMax ? saved[K + i].data_ptr<int32_t>() : nullptr;
       if (gy.scalar_type() == at::kFloat) poolBackward<float>(gy, kind, slots[i], K, arg, out[i].data_ptr<float>(), g, shape[1]);
       else poolBackward<double>(gy, kind, slots[i], K, arg, out[i].data_ptr<double>(), g, shape[1]);
     }
@@ -189,15 +202,16 @@ at::Tensor samePools2d(at::TensorList inputs, at::IntArrayRef kinds, at::IntArra
     TORCH_CHECK(s >= 0 && s < static_cast<int64_t>(slots.size()) && !taken[s], "same_pools2d: slots must list 0 to ", slots.size() - 1, " once each, got ", slots);
     taken[s] = true;
   }
-  TORCH_CHECK(kernel >= 1 && kernel % 2 == 1, "same_pools2d: the kernel must be odd, got ", kernel);
+  TORCH_CHECK(kernel >= 1 && kernel % 2 == 1 && kernel <= kMaxKernel, "same_pools2d: the kernel must be odd and at most ", kMaxKernel, ", got ", kernel);
   const auto& x0 = inputs[0];
   for (size_t i = 0; i < inputs.size(); ++i) {
     const auto& x = inputs[i];
-    TORCH_CHECK(x.dim() == 4 && x.sizes() == x0.sizes(), "same_pools2d: inputs must be (B, C, H, W) of one shape, got ", x0.sizes(),
-                " and ", x.sizes());
+    TORCH_CHECK(x.dim() == 4, "same_pools2d: inputs must be (B, C, H, W), got ", x.sizes());
+    TORCH_CHECK(x.sizes() == x0.sizes(), "same_pools2d: inputs must have one shape, got ", x0.sizes(), " and ", x.sizes());
     TORCH_CHECK(ownKernels(x) && x.scalar_type() == x0.scalar_type(), "same_pools2d: CPU float32 or float64 inputs of one dtype only");
     TORCH_CHECK(kinds[i] == kAvg || kinds[i] == kMax, "same_pools2d: kind must be 0 (average) or 1 (max), got ", kinds[i]);
   }
+  TORCH_CHECK(x0.size(2) > 0 && x0.size(3) > 0, "same_pools2d: maps must have pixels, got ", x0.sizes());
   TORCH_CHECK(x0.size(2) * x0.size(3) < (int64_t{1} << 31), "same_pools2d: maps of 2^31 pixels or more");
   return SamePools2d::apply(inputs, kinds, slots, kernel);
 }

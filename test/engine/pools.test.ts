@@ -33,12 +33,17 @@ function assertSameBits(got: number[], want: number[], what: string): void {
   assert.equal(i, -1, `${what}: element ${i} is ${got[i]}, libtorch's ${want[i]}`);
 }
 
-/** Inputs of three kinds: normal values; small whole numbers (ties in every window); NaN, -inf and signed zeros. */
-function input(kind: 'randn' | 'ties' | 'special', shape: number[]): T.Tensor {
+/**
+ * Inputs of four kinds: normal values; small whole numbers (ties in every window); NaN, -inf and signed zeros; the
+ * smallest negative subnormal among zeros (an average that rounds to -0, which libtorch's sum turns into +0).
+ */
+function input(kind: 'randn' | 'ties' | 'special' | 'tiny', shape: number[]): T.Tensor {
   if (kind === 'randn') return T.randn(shape);
   const n = shape.reduce((a, b) => a * b, 1);
   const special = [NaN, -Infinity, 1, -0, 0, 2, -Infinity, -1];
-  return T.tensor(Array.from({ length: n }, (_, i) => (kind === 'ties' ? ((i * 7919) % 5) - 2 : special[(i * 31) % special.length])), shape);
+  const tiny = T.getDefaultFloatDType() === 'float32' ? -1.4e-45 : -5e-324;
+  return T.tensor(Array.from({ length: n }, (_, i) => (kind === 'ties' ? ((i * 7919) % 5) - 2
+    : kind === 'tiny' ? (i % 3 === 0 ? tiny : 0) : special[(i * 31) % special.length])), shape);
 }
 
 const SHAPES = [[2, 3, 1, 1], [1, 2, 2, 3], [2, 5, 4, 4], [3, 4, 7, 9], [1, 3, 9, 2], [2, 2, 13, 17], [2, 96, 4, 4]];
@@ -48,7 +53,7 @@ describe('samePools2d (adl::same_pools2d)', () => {
     it(`${dtype}, ${k}x${k}: avg and max values and gradients equal libtorch's bit for bit`, () => {
       T.setDefaultFloatDType(dtype);
       try {
-        for (const shape of SHAPES) for (const kind of ['randn', 'ties', 'special'] as const) {
+        for (const shape of SHAPES) for (const kind of ['randn', 'ties', 'special', 'tiny'] as const) {
           T.manualSeed(shape[2] * 17 + shape[3] + k);
           const x = input(kind, shape);
           const g = T.randn([shape[0], 2 * shape[1], shape[2], shape[3]]);
@@ -92,6 +97,26 @@ describe('samePools2d (adl::same_pools2d)', () => {
     T.dispose([x, g, gExtra, gAvg, gMax]);
   });
 
+  it('second derivatives through the routed pools equal libtorch\'s (the backward builds a graph with create_graph)', () => {
+    T.manualSeed(6);
+    const x0 = T.randn([2, 3, 5, 4]);
+    const g = T.randn([2, 6, 5, 4]);
+    const v = T.randn([2, 3, 5, 4]);
+    const second = (routed: boolean) => T.tidy(() => {
+      T.setPoolRouting(routed);
+      try {
+        const x = T.clone(x0).setRequiresGrad();
+        const y = T.samePools2d(x, ['avg', 'max']);
+        const [gx] = T.grad(T.sum(T.mul(T.mul(y, y), g)), [x], { createGraph: true });
+        return T.grad(T.sum(T.mul(gx!, v)), [x])[0]!.toArray();
+      } finally {
+        T.setPoolRouting(true);
+      }
+    });
+    assertSameBits(second(true), second(false), 'second derivative');
+    T.dispose([x0, g, v]);
+  });
+
   it('computes no gradient for an input that needs none, and pools views', () => {
     T.manualSeed(4);
     const big = T.randn([2, 6, 5, 5]);
@@ -123,6 +148,9 @@ describe('samePools2d (adl::same_pools2d)', () => {
     assert.throws(() => T.samePools2d(x, ['avg'], 2), /samePools2d: kernel must be an odd whole number, got 2/);
     assert.throws(() => T.samePools2d(T.randn([2, 4, 4]), ['avg']), /samePools2d/);
     assert.throws(() => callTensor('adl::same_pools2d', [[x, x], [0, 1], [0, 0], 3]), /slots must list 0 to 1 once each/);
+    assert.throws(() => callTensor('adl::same_pools2d', [[T.zeros([1, 2, 0, 3])], [0], [0], 3]), /maps must have pixels, got \[1, 2, 0, 3\]/);
+    assert.throws(() => callTensor('adl::same_pools2d', [[T.zeros([2, 2, 2])], [0], [0], 3]), /inputs must be \(B, C, H, W\), got \[2, 2, 2\]/);
+    assert.throws(() => callTensor('adl::same_pools2d', [[x], [0], [0], 257]), /the kernel must be odd and at most 255, got 257/);
     T.dispose([x]);
   });
 });

@@ -43,8 +43,8 @@ export interface LaunchOptions {
 
 export interface LaunchResult {
   /**
-   * 0: every rank succeeded; 2: the first rank to fail reported bad input (exit 2); 1: a rank failed otherwise
-   * (failedRank); after Ctrl-C, the first non-zero code of a rank, else 0.
+   * 0: every rank succeeded; 2: a failing rank reported bad input (exit 2; failedRank); 1: a rank failed otherwise
+   * (failedRank: the first); after Ctrl-C, the first non-zero code of a rank, else 0.
    */
   code: number;
   failedRank?: number;
@@ -117,6 +117,15 @@ function prefixLines(stream: NodeJS.ReadableStream, prefix: string, out: NodeJS.
 }
 
 /** Starts the ranks and resolves when every one has exited. */
+/**
+ * The job's failure once `rank` has exited with `code` after the first failure: still the first, unless this rank
+ * found bad input (exit 2). The ranks blocked with it in a collective fail (exit 1) as soon as it exits, and the
+ * launcher may reap them first; the bad input, not their broken connection, is what the job reports.
+ */
+export function laterFailure(first: LaunchResult, rank: number, code: number | null): LaunchResult {
+  return code === 2 && first.code !== 2 ? { code: 2, failedRank: rank } : first;
+}
+
 export async function launchLocal(options: LaunchOptions): Promise<LaunchResult> {
   const { nproc, threads, argv = process.argv.slice(1), env = process.env, label = 'autodeeplab launch', killGraceMs = 5000, termGraceMs = 30_000 } = options;
   if (!Number.isInteger(nproc) || nproc < 1) throw new RangeError(`launchLocal: nproc must be a positive integer, got ${nproc}`);
@@ -151,6 +160,7 @@ export async function launchLocal(options: LaunchOptions): Promise<LaunchResult>
         if (!alive.delete(rank)) return;
         const bad = code !== 0 || error !== undefined;
         if (bad && firstCode === 0) firstCode = code ?? 1;
+        if (bad && failed && !interrupted) failed = laterFailure(failed, rank, code);
         if (bad && !failed && !interrupted) {
           failed = { code: code === 2 ? 2 : 1, failedRank: rank }; // bad input stays exit 2 under --nproc
           const why = error ? error.message : signal ? `was killed by ${signal}` : `exited with code ${code}`;

@@ -10,7 +10,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkNprocFits, PROCESS_BYTES, ranksHere } from '../../src/run/launch';
+import { checkNprocFits, laterFailure, PROCESS_BYTES, ranksHere } from '../../src/run/launch';
 import { ranksOf } from '../ddp_helpers';
 
 const CLI = path.join(__dirname, '..', '..', 'src', 'cli', 'main.js');
@@ -64,6 +64,16 @@ describe('--nproc is bounded by this machine', () => {
       assert.ok(r.ms < 15_000, `took ${r.ms} ms`);
     });
   }
+
+  it('a rank\'s bad input (exit 2) is the job\'s exit code even when a peer whose collective it broke was reaped first', () => {
+    // Seen in CI: rank 0 refused a resume with other settings (exit 2); rank 1, blocked in a broadcast with it,
+    // exited 1 on the closed connection, and the launcher reaped rank 1 first.
+    assert.deepEqual(laterFailure({ code: 1, failedRank: 1 }, 0, 2), { code: 2, failedRank: 0 });
+    assert.deepEqual(laterFailure({ code: 2, failedRank: 0 }, 1, 1), { code: 2, failedRank: 0 });
+    assert.deepEqual(laterFailure({ code: 2, failedRank: 1 }, 0, 2), { code: 2, failedRank: 1 });
+    assert.deepEqual(laterFailure({ code: 1, failedRank: 1 }, 0, 1), { code: 1, failedRank: 1 });
+    assert.deepEqual(laterFailure({ code: 1, failedRank: 1 }, 0, null), { code: 1, failedRank: 1 });
+  });
 
   it('N ranks of B bytes each fit when N B <= 90% of the memory (closed form), else exit 2 naming --nproc and how many fit', () => {
     checkNprocFits(9, 1e9, 'x', 10e9);

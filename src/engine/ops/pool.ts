@@ -61,13 +61,17 @@ export function setPoolRouting(on: boolean): void {
   routing = on;
 }
 
-/** Whether a pool call runs on adl::same_pools2d: square odd kernel, stride 1, padding k / 2, CPU float, not traced. */
-function routesToOwnPools(x: Tensor, k: number[], s: number[], p: number[], o: Pool2dOptions): boolean {
-  return routing && k[0] === k[1] && k[0] % 2 === 1 && k[0] <= MAX_OWN_KERNEL && s[0] === 1 && s[1] === 1 && p[0] === (k[0] - 1) / 2 &&
-    p[1] === p[0] && !o.ceilMode && ownDtype(x) && x.shape[2] > 0 && x.shape[3] > 0 && !isTracing();
+/** Whether adl::same_pools2d serves x with an odd kernel k: routing on, CPU float, pixels, k at most MAX_OWN_KERNEL, not traced. */
+function ownPoolsServe(x: Tensor, k: number): boolean {
+  return routing && x.device === 'cpu' && (x.dtype === 'float32' || x.dtype === 'float64') && k <= MAX_OWN_KERNEL &&
+    x.shape[2] > 0 && x.shape[3] > 0 && !isTracing();
 }
 
-const ownDtype = (x: Tensor) => x.device === 'cpu' && (x.dtype === 'float32' || x.dtype === 'float64');
+/** Whether a pool call runs on adl::same_pools2d: square odd kernel, stride 1, padding k / 2, and ownPoolsServe. */
+function routesToOwnPools(x: Tensor, k: number[], s: number[], p: number[], o: Pool2dOptions): boolean {
+  return k[0] === k[1] && k[0] % 2 === 1 && s[0] === 1 && s[1] === 1 && p[0] === (k[0] - 1) / 2 && p[1] === p[0] && !o.ceilMode &&
+    ownPoolsServe(x, k[0]);
+}
 
 /**
  * x pooled by each kind (kxk, k odd, stride 1, 'same' padding; 'avg' over the real pixels only, 'max'),
@@ -84,7 +88,7 @@ export function samePools2d(x: Tensor, kinds: PoolKind[], kernel = 3): Tensor {
     if (!Object.hasOwn(KINDS, kind)) throw new RangeError(`samePools2d: kinds[${i}] must be one of ${Object.keys(KINDS).join(', ')}, got '${kind}'`);
   });
   if (!Number.isInteger(kernel) || kernel < 1 || kernel % 2 === 0) throw new RangeError(`samePools2d: kernel must be an odd whole number, got ${kernel}`);
-  if (routing && ownDtype(x) && kernel <= MAX_OWN_KERNEL && x.shape[2] > 0 && x.shape[3] > 0 && !isTracing()) {
+  if (ownPoolsServe(x, kernel)) {
     const last = kinds.length - 1;
     return callTensor('adl::same_pools2d', [kinds.map(() => x), kinds.map((_, i) => KINDS[kinds[last - i]]), kinds.map((_, i) => last - i), kernel]);
   }

@@ -57,7 +57,7 @@ void ownBackward(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w,
                  at::IntArrayRef padding, at::IntArrayRef dilation, at::Tensor* gx, at::Tensor* gw) {
   RECORD_FUNCTION("adl::depthwise_conv2d_backward", std::vector<c10::IValue>({gy, x, w, padding, dilation, gx != nullptr, gw != nullptr, layout}));
   if (!gx && !gw) return;  // a mixed op's weight that needs no gradient, beside one that does
-  if (gx) *gx = at::empty_like(x, at::MemoryFormat::Contiguous);
+  if (gx) *gx = at::empty({g.B, g.C, g.H, g.W}, x.options());  // the tiled input's gradient: x's when not tiled
   if (gw) *gw = at::empty({g.C, 1, g.kh, g.kw}, x.options());
   if (layout == 2) {
     if (gx) inputGradChannels(gx->data_ptr<float>(), gy.data_ptr<float>(), w.data_ptr<float>(), g);
@@ -114,8 +114,9 @@ struct DepthwiseConv2d : public torch::autograd::Function<DepthwiseConv2d> {
   }
 };
 
-void checkArguments(const at::Tensor& x, const at::Tensor& w, at::IntArrayRef dilation) {
-  TORCH_CHECK(x.dim() == 4 && w.dim() == 4 && w.size(1) == 1 && w.size(0) == x.size(1),
+// channels: what the weight convolves, x's own unless the mixed op splits or tiles it.
+void checkArguments(const at::Tensor& x, const at::Tensor& w, at::IntArrayRef dilation, int64_t channels = -1) {
+  TORCH_CHECK(x.dim() == 4 && w.dim() == 4 && w.size(1) == 1 && w.size(0) == (channels < 0 ? x.size(1) : channels),
               "depthwise_conv2d: expected x (B, C, H, W) and weight (C, 1, kH, kW), got ", x.sizes(), " and ", w.sizes());
   TORCH_CHECK(dilation.size() == 2, "depthwise_conv2d: dilation takes two values");
   TORCH_CHECK(x.scalar_type() == w.scalar_type(), "depthwise_conv2d: input and weight dtypes differ");
@@ -136,23 +137,39 @@ at::Tensor depthwiseConv2d(const at::Tensor& x, const at::Tensor& w, at::IntArra
 // input channels [i * Cg, (i + 1) * Cg), or every input channel when the input has Cg; the outputs are concatenated
 // in channels, (B, K * Cg, H, W). The same as K depthwise_conv2d calls and a cat, bit for bit (the input gradient of a
 // shared input is the sum of the K, in autograd's order: the last weight's first), in one call and one autograd node.
+//
+// repeats R > 1 (with block Cb): the input is x (B, Cg / R, H, W) tiled, each block of Cb channels repeated R times in
+// place, as x.view(B, G, 1, Cb, H, W).expand(B, G, R, Cb, H, W).reshape(B, Cg, H, W) would give (the fused search
+// cell's edges reading one state). The loops read x through the tiling (no repeated copy); x's gradient is the tiled
+// one summed over the repeats by libtorch's sum, as the expand's backward would: bit for bit the same.
 struct MixedDepthwiseConv2d : public torch::autograd::Function<MixedDepthwiseConv2d> {
   static std::vector<int64_t> samePadding(const at::Tensor& w, at::IntArrayRef d) { return {d[0] * (w.size(2) - 1) / 2, d[1] * (w.size(3) - 1) / 2}; }
   static at::Tensor part(const at::Tensor& x, int64_t i, int64_t cg) { return x.size(1) == cg ? x : x.narrow(1, i * cg, cg); }
+  // The tiled input as a tensor (off the own path, where libtorch's ops read it).
+  static at::Tensor repeated(const at::Tensor& x, Tiling t) {
+    if (t.repeats == 1) return x;
+    const int64_t B = x.size(0), G = x.size(1) / t.block, H = x.size(2), W = x.size(3);
+    return x.view({B, G, 1, t.block, H, W}).expand({B, G, t.repeats, t.block, H, W}).reshape({B, G * t.repeats * t.block, H, W});
+  }
 
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, at::TensorList weights, at::IntArrayRef dilation) {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, at::TensorList weights, at::IntArrayRef dilation,
+                            int64_t repeats, int64_t block) {
     const int64_t cg = weights[0].size(0);
+    const Tiling tiling{repeats, block};
+    const bool own = ownPath(x);
+    const auto xs = own ? x : repeated(x, tiling);
     std::vector<at::Tensor> saved{x}, ys;
     std::vector<int64_t> layouts;
     for (size_t i = 0; i < weights.size(); ++i) {
-      const auto xi = part(x, i, cg), wc = weights[i].contiguous();
+      const auto wc = weights[i].contiguous();
       const auto padding = samePadding(wc, dilation);
       saved.push_back(wc);
-      if (!ownPath(x)) {
-        ys.push_back(at::conv2d(xi, wc, {}, 1, padding, dilation, cg));
+      if (!own) {
+        ys.push_back(at::conv2d(part(xs, i, cg), wc, {}, 1, padding, dilation, cg));
         continue;
       }
-      const Geometry g(xi, wc, padding, dilation);
+      const auto xi = repeats > 1 ? x : part(x, i, cg);
+      const Geometry g(xi, wc, padding, dilation, tiling);
       layouts.push_back(chooseLayout(0, xi, g));
       RECORD_FUNCTION("adl::depthwise_conv2d_part", std::vector<c10::IValue>({xi, wc, at::IntArrayRef(padding), dilation}));
       ys.push_back(ownForward(xi.contiguous(), wc, g, layouts.back()));
@@ -160,6 +177,7 @@ struct MixedDepthwiseConv2d : public torch::autograd::Function<MixedDepthwiseCon
     ctx->save_for_backward(saved);
     ctx->saved_data["dilation"] = dilation.vec();
     ctx->saved_data["layouts"] = layouts;
+    ctx->saved_data["tiling"] = std::vector<int64_t>{repeats, block};
     return at::cat(ys, 1);
   }
 
@@ -167,44 +185,60 @@ struct MixedDepthwiseConv2d : public torch::autograd::Function<MixedDepthwiseCon
     const auto saved = ctx->get_saved_variables();
     const auto dilation = ctx->saved_data["dilation"].toIntVector();
     const auto layouts = ctx->saved_data["layouts"].toIntVector();
-    const auto& x = saved[0];
+    const auto t = ctx->saved_data["tiling"].toIntVector();
+    const Tiling tiling{t[0], t[1]};
+    const bool own = ownPath(saved[0]);
+    const auto x = own ? saved[0] : repeated(saved[0], tiling);  // off the own path: the tiled input itself
     const int64_t K = saved.size() - 1, cg = saved[1].size(0);
     const bool needX = ctx->needs_input_grad(0);
-    variable_list out(K + 2), gxs(K);
+    variable_list out(K + 4), gxs(K);
     for (int64_t i = K - 1; i >= 0; --i) {
       const auto& w = saved[1 + i];
       const bool needW = ctx->needs_input_grad(1 + i);
       const auto padding = samePadding(w, dilation);
       const auto gy = grads[0].narrow(1, i * cg, cg).contiguous();
-      const auto xi = part(x, i, cg).contiguous();
-      if (!ownPath(x)) {
-        std::tie(gxs[i], out[1 + i]) = libtorchBackward(gy, xi, w, padding, dilation, needX, needW);
+      if (!own) {
+        std::tie(gxs[i], out[1 + i]) = libtorchBackward(gy, part(x, i, cg).contiguous(), w, padding, dilation, needX, needW);
         continue;
       }
-      ownBackward(gy, xi, w, Geometry(xi, w, padding, dilation), layouts[i], padding, dilation,
+      const auto xi = (tiling.repeats > 1 ? x : part(x, i, cg)).contiguous();
+      ownBackward(gy, xi, w, Geometry(xi, w, padding, dilation, tiling), layouts[i], padding, dilation,
                   needX ? &gxs[i] : nullptr, needW ? &out[1 + i] : nullptr);
     }
-    if (needX && x.size(1) == cg) {
+    if (needX && cg == x.size(1) * (own ? tiling.repeats : 1)) {
       out[0] = gxs[K - 1];
       for (int64_t i = K - 2; i >= 0; --i) out[0] = out[0] + gxs[i];
     } else if (needX) {
       out[0] = at::cat(gxs, 1);
     }
+    if (needX && tiling.repeats > 1) {
+      // The expand's backward: sum_to, i.e. sum over the repeats with keepdim, then x's shape.
+      const auto& x0 = saved[0];
+      const int64_t B = x0.size(0), G = x0.size(1) / tiling.block, H = x0.size(2), W = x0.size(3);
+      out[0] = out[0].reshape({B, G, tiling.repeats, tiling.block, H, W}).sum({2}, true).reshape(x0.sizes());
+    }
     return out;
   }
 };
 
-at::Tensor mixedDepthwiseConv2d(const at::Tensor& x, at::TensorList weights, at::IntArrayRef dilation) {
+at::Tensor mixedDepthwiseConv2d(const at::Tensor& x, at::TensorList weights, at::IntArrayRef dilation, int64_t repeats, int64_t block) {
   TORCH_CHECK(!weights.empty(), "mixed_depthwise_conv2d: expected at least one weight");
   const int64_t cg = weights[0].size(0), K = weights.size();
-  TORCH_CHECK(x.dim() == 4 && (x.size(1) == cg || x.size(1) == K * cg), "mixed_depthwise_conv2d: ", K, " weights of ", cg,
+  TORCH_CHECK(repeats >= 1 && block >= 1, "mixed_depthwise_conv2d: repeats and block must be at least 1, got ", repeats, " and ", block);
+  TORCH_CHECK(x.dim() == 4, "mixed_depthwise_conv2d: expected an input (B, C, H, W), got ", x.sizes());
+  if (repeats > 1) {
+    TORCH_CHECK(x.size(1) % block == 0 && x.size(1) * repeats == cg, "mixed_depthwise_conv2d: ", K, " weights of ", cg,
+                " channels read an input repeated ", repeats, " times in blocks of ", block, ": it needs ", cg / repeats,
+                " channels, a multiple of ", block, ", got ", x.sizes());
+  }
+  TORCH_CHECK(x.size(1) * repeats == cg || (repeats == 1 && x.size(1) == K * cg), "mixed_depthwise_conv2d: ", K, " weights of ", cg,
               " channels need an input of ", cg, " or ", K * cg, " channels, got ", x.sizes());
   for (const auto& w : weights) {
     TORCH_CHECK(w.dim() == 4 && w.size(0) == cg && w.size(2) % 2 == 1 && w.size(3) % 2 == 1, "mixed_depthwise_conv2d: expected weights (",
                 cg, ", 1, kH, kW) with odd kH and kW, got ", w.sizes());
-    checkArguments(MixedDepthwiseConv2d::part(x, 0, cg), w, dilation);
+    checkArguments(x, w, dilation, cg);
   }
-  return MixedDepthwiseConv2d::apply(x, weights, dilation);
+  return MixedDepthwiseConv2d::apply(x, weights, dilation, repeats, block);
 }
 
 }  // namespace
@@ -213,7 +247,8 @@ TORCH_LIBRARY(adl, m) {
   m.def("depthwise_conv2d(Tensor input, Tensor weight, int[] padding, int[] dilation) -> Tensor", depthwiseConv2d);
   // The same with its loops named (0 auto, 1 planes, 2 channels innermost): for the test that proves them equal, and the bench.
   m.def("depthwise_conv2d_layout(Tensor input, Tensor weight, int[] padding, int[] dilation, int layout) -> Tensor", depthwiseConv2dLayout);
-  m.def("mixed_depthwise_conv2d(Tensor input, Tensor[] weights, int[] dilation) -> Tensor", mixedDepthwiseConv2d);
+  // repeats, block: the input tiled (each block of channels repeated in place), 1 and any block for none.
+  m.def("mixed_depthwise_conv2d(Tensor input, Tensor[] weights, int[] dilation, int repeats, int block) -> Tensor", mixedDepthwiseConv2d);
 }
 
 }  // namespace adl

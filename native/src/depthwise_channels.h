@@ -30,15 +30,17 @@ constexpr int64_t kLanes = 8;
 
 inline int64_t roundUpLanes(int64_t c) { return (c + kLanes - 1) / kLanes * kLanes; }
 
-// src (B, C, h, w) into buf (B, rows, cols, Cp), zeroed, src's (y, x) at (y + top, x + left); what falls outside is dropped.
+// src (B, Cs, h, w) read as C channels through tiling (channel c is src's tiling.src(c)) into buf (B, rows, cols, Cp),
+// zeroed, src's (y, x) at (y + top, x + left); what falls outside is dropped.
 inline void toChannelsLast(float* buf, const float* src, int64_t B, int64_t C, int64_t h, int64_t w,
-                           int64_t rows, int64_t cols, int64_t Cp, int64_t top, int64_t left) {
+                           int64_t rows, int64_t cols, int64_t Cp, int64_t top, int64_t left, Tiling tiling = {}) {
   std::fill_n(buf, B * rows * cols * Cp, 0.f);
+  const int64_t Cs = C / tiling.repeats;
   for (int64_t b = 0; b < B; ++b)
     for (int64_t c = 0; c < C; ++c)
       for (int64_t y = std::max<int64_t>(0, -top); y < std::min(h, rows - top); ++y)
         for (int64_t x = std::max<int64_t>(0, -left); x < std::min(w, cols - left); ++x)
-          buf[((b * rows + y + top) * cols + x + left) * Cp + c] = src[((b * C + c) * h + y) * w + x];
+          buf[((b * rows + y + top) * cols + x + left) * Cp + c] = src[((b * Cs + tiling.src(c)) * h + y) * w + x];
 }
 
 // w (C, 1, kh, kw) as (taps, Cp), zeros past C.
@@ -77,7 +79,7 @@ ADL_CLONES inline void gatherChannelBlock(float* out, const float* buf, const fl
 inline void forwardChannels(float* y, const float* x, const float* w, const Geometry& g) {
   const int64_t Cp = roundUpLanes(g.C);
   std::vector<float> xl(g.B * g.Hp * g.Wp * Cp);
-  toChannelsLast(xl.data(), x, g.B, g.C, g.H, g.W, g.Hp, g.Wp, Cp, g.ph, g.pw);
+  toChannelsLast(xl.data(), x, g.B, g.C, g.H, g.W, g.Hp, g.Wp, Cp, g.ph, g.pw, g.tiling);
   const auto wl = tapsByChannel(w, g, Cp);
   std::vector<int64_t> off;
   for (int64_t o : g.offsets) off.push_back(o * Cp);
@@ -128,7 +130,7 @@ ADL_CLONES inline void weightGradBlock(float* gw, const float* gl, const float* 
 inline void weightGradChannels(float* gw, const float* gy, const float* x, const Geometry& g) {
   const int64_t Cp = roundUpLanes(g.C);
   std::vector<float> xl(g.B * g.Hp * g.Wp * Cp), gl(g.B * g.Ho * g.Wo * Cp);
-  toChannelsLast(xl.data(), x, g.B, g.C, g.H, g.W, g.Hp, g.Wp, Cp, g.ph, g.pw);
+  toChannelsLast(xl.data(), x, g.B, g.C, g.H, g.W, g.Hp, g.Wp, Cp, g.ph, g.pw, g.tiling);
   toChannelsLast(gl.data(), gy, g.B, g.C, g.Ho, g.Wo, g.Ho, g.Wo, Cp, 0, 0);
   const int64_t whole = ((g.B - 1) * g.S + g.n) / kLanes * kLanes;
   LaneLists lanes;

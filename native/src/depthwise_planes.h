@@ -24,13 +24,14 @@
 namespace adl {
 namespace {
 
-// Channel c of x (B, C, H, W) into buf: plane b zero-padded at b * stride + lead, zeros elsewhere.
+// Channel c of the (tiled) input, x's channel src(c) of (B, Cx, H, W), into buf: plane b zero-padded at
+// b * stride + lead, zeros elsewhere.
 template <typename T>
 void padChannel(T* buf, const T* x, const Geometry& g, int64_t c, int64_t stride, int64_t lead) {
   std::fill_n(buf, g.B * stride, T(0));
   for (int64_t b = 0; b < g.B; ++b)
     for (int64_t h = 0; h < g.H; ++h)
-      std::copy_n(x + ((b * g.C + c) * g.H + h) * g.W, g.W, buf + b * stride + lead + (g.ph + h) * g.Wp + g.pw);
+      std::copy_n(x + ((b * g.Cx + g.src(c)) * g.H + h) * g.W, g.W, buf + b * stride + lead + (g.ph + h) * g.Wp + g.pw);
 }
 
 // Channel c of the output gradient gy (B, C, Ho, Wo) into buf: rows widened to Wp, plane b at b * S + guard.
@@ -42,7 +43,7 @@ void placeGradChannel(T* buf, const T* gy, const Geometry& g, int64_t c) {
       std::copy_n(gy + ((b * g.C + c) * g.Ho + oh) * g.Wo, g.Wo, buf + b * g.S + g.guard + oh * g.Wp);
 }
 
-// y (B, C, Ho, Wo) from x (B, C, H, W) and w (C, 1, kh, kw): per channel, every plane's outputs in one gather.
+// y (B, C, Ho, Wo) from x (B, Cx, H, W) and w (C, 1, kh, kw): per channel, every plane's outputs in one gather.
 template <typename T>
 at::Tensor forwardPlanes(const at::Tensor& x, const at::Tensor& w, const Geometry& g) {
   auto y = at::empty({g.B, g.C, g.Ho, g.Wo}, x.options());
@@ -63,7 +64,7 @@ at::Tensor forwardPlanes(const at::Tensor& x, const at::Tensor& w, const Geometr
   return y;
 }
 
-// gx (B, C, H, W) and gw (C, 1, kh, kw) from gy (B, C, Ho, Wo), x and w, each when asked for, per channel:
+// gx (B, C, H, W: the tiled input's gradient) and gw (C, 1, kh, kw) from gy (B, C, Ho, Wo), x and w, each when asked for, per channel:
 //   gx: the transposed convolution, the same gather with each tap's offset mirrored (guard - off), over the
 //       gradient planes placed after their zero guards, read at the unpadded positions;
 //   gw: every tap's dot product of the gradient planes with the padded input planes (dotMany).

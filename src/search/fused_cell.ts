@@ -95,11 +95,11 @@ export class SourceOps {
     const GEC = G * EC;
     const mix = mixer.mix(this.source, m, C, G);
     const r = asShape(T.relu(x), [B * bm, G * C, H, W]);
-    const xr = E === 1 ? r : T.reshape(T.expand(T.reshape(r, [B * bm, G, 1, C, H, W]), [B * bm, G, E, C, H, W]), [B * bm, GEC, H, W]);
     // Separable ops, layer 1 and 2 (ReLU -> dw -> pw -> BN each), every edge and kernel in one grouped conv per step.
-    // One call for both kernels where xr is a copy of r for the edges (E > 1). With one edge xr is r itself, which the
-    // atrous ops read too: there the kernels stay separate, so that autograd adds r's four gradients in the same order.
-    const sep1 = E === 1 ? T.cat(this.dw1.map((w) => depthwise(xr, w)), 1) : T.sameDepthwiseMixed(xr, this.dw1);
+    // With E > 1 edges one call for both kernels reads r tiled for the edges, (B * bm, G, E, C, H, W) as channels, in
+    // place (the copy an expand would make is never built). With one edge the kernels stay separate: r's gradient
+    // is then the sum of four (two kernels, two atrous ops), and separate nodes keep autograd's order of adding them.
+    const sep1 = E === 1 ? T.cat(this.dw1.map((w) => depthwise(r, w)), 1) : T.sameDepthwiseMixed(r, this.dw1, { repeats: E, block: C });
     let y = T.conv2d(sep1, this.pw1, { groups: NSEP * G * E });
     y = asShape(T.relu(this.sepBn1.forward(asShape(y, [B, m * NSEP * EC, H, W]), training, updateStats)), [B * bm, NSEP * GEC, H, W]);
     // Each sep op's kernel on its own channel slice of y, in one call (no split, no cat).

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as T from '../../src/engine';
 import { profileOps } from '../../src/engine/profile';
+import { callTensor } from '../../src/engine/dispatch';
 import { assertClose } from '../helpers';
 
 /** Output and gradients (x, each weight) of f under a fixed upstream gradient g. */
@@ -68,6 +69,39 @@ describe('sameDepthwiseMixed', () => {
     });
   }
 
+  // The fused cell's edges read one state tiled (repeats = edges, block = width; G blocks when untied). A second use of x
+  // (as the atrous ops read it) checks that autograd adds x's gradients in the same order as through the expand.
+  for (const dtype of ['float32', 'float64'] as const) for (const [h, w] of [[1, 1], [2, 2], [4, 4], [5, 3], [8, 8]]) for (const [G, R, block] of [[1, 2, 5], [1, 5, 3], [3, 2, 4]]) {
+    it(`${dtype}: a tiled input equals tiling it first, bit for bit: ${h}x${w}, ${G} block(s) of ${block} repeated ${R} times`, () => {
+      T.setDefaultFloatDType(dtype);
+      try {
+        T.manualSeed(h * 7 + w + R * 3 + G);
+        const cg = G * R * block;
+        const x = T.randn([2, G * block, h, w]);
+        const ws = [3, 5].map((k) => T.randn([cg, 1, k, k]));
+        const other = T.randn([2, G * block, h, w]);
+        const g = T.randn([2, 2 * cg + G * block, h, w]);
+        const tiling = { repeats: R, block };
+        const withOther = (y: T.Tensor, a: T.Tensor) => T.cat([y, T.mul(a, other)], 1);
+        const ref = run((a, b) => withOther(T.sameDepthwiseMixed(T.tiled(a, tiling), b), a), x, ws, g);
+        const got = run((a, b) => withOther(T.sameDepthwiseMixed(a, b, tiling), a), x, ws, g);
+        assert.deepEqual(got.shape, ref.shape);
+        assertClose(got.y, ref.y, 0, 'output');
+        got.grads.forEach((gr, i) => assertClose(gr, ref.grads[i], 0, i === 0 ? 'input gradient' : `weights[${i - 1}] gradient`));
+        // And both against libtorch's conv2d on the tiled input (the fall-back path), to rounding.
+        T.setSameConvShortcuts(false);
+        const lib = run((a, b) => withOther(T.sameDepthwiseMixed(a, b, tiling), a), x, ws, g);
+        T.setSameConvShortcuts(true);
+        assertClose(got.y, lib.y, dtype === 'float32' ? 1e-5 : 1e-12, 'output against libtorch');
+        got.grads.forEach((gr, i) => assertClose(gr, lib.grads[i], dtype === 'float32' ? 1e-4 : 1e-10, `gradient ${i} against libtorch`));
+        T.dispose([x, ...ws, other, g]);
+      } finally {
+        T.setSameConvShortcuts(true);
+        T.setDefaultFloatDType('float32');
+      }
+    });
+  }
+
   it('computes only the gradients asked for (each weight\'s kernel told which), and none for an input without them', () => {
     // Each weight's backward records (grad, input, weight, padding, dilation, needInput, needWeight, layout).
     const asked = (xGrad: boolean) => T.tidy(() => {
@@ -91,6 +125,15 @@ describe('sameDepthwiseMixed', () => {
       assert.throws(() => T.mixedDepthwiseConv2d(T.randn([1, 4, 4, 4]), [T.randn([4, 1, 3, 3]), T.randn([4, 1, 2, 2])]),
         /mixedDepthwiseConv2d: weights\[1\] \[4,1,2,2\] must be \(4, 1, kH, kW\) with odd kH and kW/);
       assert.throws(() => T.mixedDepthwiseConv2d(T.randn([1, 4, 4, 4]), []), /non-empty array of weights/);
+      const ws = [T.randn([12, 1, 3, 3])];
+      assert.throws(() => T.mixedDepthwiseConv2d(T.randn([1, 4, 4, 4]), ws, { tiling: { repeats: 2, block: 4 } }),
+        /read an input repeated 2 times in blocks of 4: it needs 6 channels, a multiple of 4, got \[1,4,4,4\]/);
+      assert.throws(() => T.mixedDepthwiseConv2d(T.randn([1, 6, 4, 4]), ws, { tiling: { repeats: 2, block: 4 } }), /a multiple of 4, got \[1,6,4,4\]/);
+      assert.throws(() => T.mixedDepthwiseConv2d(T.randn([1, 6, 4, 4]), ws, { tiling: { repeats: 0, block: 3 } }), /repeats >= 1 and block >= 1, got 0 and 3/);
+      // The addon's own checks, past the TypeScript ones.
+      assert.throws(() => callTensor('adl::mixed_depthwise_conv2d', [T.randn([1, 6, 4, 4]), ws, [1, 1], 2, 4]),
+        /mixed_depthwise_conv2d: 1 weights of 12 channels read an input repeated 2 times in blocks of 4: it needs 6 channels, a multiple of 4/);
+      assert.throws(() => callTensor('adl::mixed_depthwise_conv2d', [T.randn([1, 6, 4, 4]), ws, [1, 1], 0, 4]), /repeats and block must be at least 1, got 0 and 4/);
     });
   });
 });

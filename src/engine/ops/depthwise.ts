@@ -40,17 +40,36 @@ export function depthwiseConv2d(x: Tensor, weight: Tensor, o: DepthwiseOptions =
 }
 
 /**
+ * How the mixed op reads a tiled input: x (B, Cx, H, W) with each block of `block` channels repeated `repeats` times in
+ * place, as T.reshape(T.expand(T.reshape(x, [B, G, 1, block, H, W]), [B, G, repeats, block, H, W]), [B, G * repeats * block, H, W])
+ * would give, without making that copy.
+ */
+export interface Tiling {
+  repeats: number;
+  block: number;
+}
+
+/**
  * Mixed depthwise convolution (MixConv; stride 1, 'same' padding, odd kernels):
  * weight i, (Cg, 1, k_i, k_i), convolves x's channels [i Cg, (i + 1) Cg), or
  * all of x when x has Cg channels; outputs concatenated in channels,
  * (B, K Cg, H, W). The same as a depthwiseConv2d per weight and a cat, bit for
- * bit, in one call and one backward node.
+ * bit, in one call and one backward node. With `tiling`, every weight reads x
+ * tiled to Cg channels (the same, bit for bit, as tiling it with expand first).
  */
-export function mixedDepthwiseConv2d(x: Tensor, weights: Tensor[], o: { dilation?: number | [number, number] } = {}): Tensor {
+export function mixedDepthwiseConv2d(x: Tensor, weights: Tensor[], o: { dilation?: number | [number, number]; tiling?: Tiling } = {}): Tensor {
   expectRank('mixedDepthwiseConv2d', 'x', x, 4);
   if (!Array.isArray(weights) || weights.length === 0) throw new RangeError('mixedDepthwiseConv2d: expected a non-empty array of weights');
   const cg = weights[0].shape[0];
-  if (x.shape[1] !== cg && x.shape[1] !== weights.length * cg) {
+  const { repeats, block } = o.tiling ?? { repeats: 1, block: 1 };
+  if (!Number.isInteger(repeats) || !Number.isInteger(block) || repeats < 1 || block < 1) {
+    throw new RangeError(`mixedDepthwiseConv2d: tiling needs whole numbers repeats >= 1 and block >= 1, got ${repeats} and ${block}`);
+  }
+  if (repeats > 1 && (x.shape[1] * repeats !== cg || x.shape[1] % block !== 0)) {
+    throw new RangeError(`mixedDepthwiseConv2d: ${weights.length} weights of ${cg} channels read an input repeated ${repeats} times in blocks of ${block}: ` +
+      `it needs ${cg / repeats} channels, a multiple of ${block}, got [${x.shape}]`);
+  }
+  if (repeats === 1 && x.shape[1] !== cg && x.shape[1] !== weights.length * cg) {
     throw new RangeError(`mixedDepthwiseConv2d: ${weights.length} weights of ${cg} channels need an input of ${cg} or ${weights.length * cg} channels, got [${x.shape}]`);
   }
   weights.forEach((w, i) => {
@@ -61,5 +80,5 @@ export function mixedDepthwiseConv2d(x: Tensor, weights: Tensor[], o: { dilation
     }
   });
   const dilation = pair('mixedDepthwiseConv2d', 'dilation', o.dilation ?? 1, 1);
-  return callTensor('adl::mixed_depthwise_conv2d', [x, weights, dilation]);
+  return callTensor('adl::mixed_depthwise_conv2d', [x, weights, dilation, repeats, block]);
 }

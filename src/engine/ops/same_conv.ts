@@ -14,9 +14,9 @@
 import { isTracing } from '../dispatch';
 import { Tensor } from '../tensor';
 import { conv2d } from './conv';
-import { depthwiseConv2d, mixedDepthwiseConv2d } from './depthwise';
+import { depthwiseConv2d, mixedDepthwiseConv2d, Tiling } from './depthwise';
 import { mul } from './elementwise';
-import { cat, narrow, reshape, split } from './shape';
+import { cat, expand, narrow, reshape, split } from './shape';
 
 let shortcuts = true;
 /** Turns the shortcut off (every call runs the full kernel), for benchmarks and equivalence tests. */
@@ -69,17 +69,28 @@ export function sameConv2d(x: Tensor, weight: Tensor, o: SameConvOptions = {}): 
  * Depthwise 'same' convolutions (dilation 1) with several kernels at once
  * (MixConv): weight i, (Cg, 1, k_i, k_i), convolves x's channels
  * [i Cg, (i + 1) Cg), or all of x when x has Cg channels; the outputs are
- * concatenated in channels, (B, K Cg, H, W). On the CPU one call of the
- * addon's mixed_depthwise_conv2d (cut kernels included); elsewhere, while
- * traced, or where a cut leaves a scale, each weight's sameConv2d and a cat:
- * bit for bit the same values and gradients (test/engine/mixed_depthwise.test.ts).
+ * concatenated in channels, (B, K Cg, H, W). With `tiling`, every weight reads
+ * x tiled to Cg channels (each block of channels repeated in place: the fused
+ * cell's edges reading one state). On the CPU one call of the addon's
+ * mixed_depthwise_conv2d (cut kernels included; a tiled x is read in place);
+ * elsewhere, while traced, or where a cut leaves a scale, x tiled by expand,
+ * each weight's sameConv2d and a cat: bit for bit the same values and
+ * gradients (test/engine/mixed_depthwise.test.ts).
  */
-export function sameDepthwiseMixed(x: Tensor, weights: Tensor[]): Tensor {
+export function sameDepthwiseMixed(x: Tensor, weights: Tensor[], tiling?: Tiling): Tensor {
   const cg = weights[0].shape[0];
   const reach = weights.map((w) => reachOf(x, w, 1));
   if (!shortcuts || isTracing() || x.device !== 'cpu' || reach.some((r) => !r.full && r.rh === 0 && r.rw === 0)) {
-    const parts = x.shape[1] === cg ? weights.map(() => x) : split(x, cg, 1); // one split: one backward node
+    const xs = tiling && tiling.repeats > 1 ? tiled(x, tiling) : x;
+    const parts = xs.shape[1] === cg ? weights.map(() => xs) : split(xs, cg, 1); // one split: one backward node
     return cat(weights.map((w, i) => sameConv2d(parts[i], w, { groups: cg })), 1);
   }
-  return mixedDepthwiseConv2d(x, weights.map((w, i) => cutKernel(w, reach[i].rh, reach[i].rw, reach[i].full)));
+  return mixedDepthwiseConv2d(x, weights.map((w, i) => cutKernel(w, reach[i].rh, reach[i].rw, reach[i].full)), { tiling });
+}
+
+/** x (B, G * block, H, W) with each block repeated in place: (B, G * repeats * block, H, W), a copy. */
+export function tiled(x: Tensor, { repeats, block }: Tiling): Tensor {
+  const [B, C, H, W] = x.shape;
+  const G = C / block;
+  return reshape(expand(reshape(x, [B, G, 1, block, H, W]), [B, G, repeats, block, H, W]), [B, G * repeats * block, H, W]);
 }

@@ -22,15 +22,28 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { printTable } from './report';
 
+/**
+ * A stub of Highway's TimerResolution to preload under valgrind (bench/valgrind/hwy_timer.cc says why), built into
+ * dir; null when the addon does not load libhwy.
+ */
+function highwayStub(here: string, dir: string): string | null {
+  const addon = path.join(here, 'build', 'autodeeplab.node');
+  if (!/libhwy\.so/.test(execFileSync('ldd', [addon], { encoding: 'utf8' }))) return null;
+  const stub = path.join(dir, 'hwy_timer.so');
+  execFileSync('g++', ['-shared', '-fPIC', '-O2', '-o', stub, path.join(here, 'bench', 'valgrind', 'hwy_timer.cc')]);
+  return stub;
+}
+
 /** Instructions by shared object of one callgrind run of the worker with `iterations` timed iterations. */
-function run(root: string, crop: number, iterations: number, out: string): Promise<Map<string, number>> {
+function run(root: string, crop: number, iterations: number, out: string, preload: string | null): Promise<Map<string, number>> {
   const worker = path.join(root, 'dist', 'bench', 'search_worker.js');
   // --single-threaded: V8 compiles and collects garbage on this thread, so the count does not depend on when its
   // helper threads ran (callgrind counts every thread of the process).
   const args = ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, '--single-threaded', worker, String(crop), 'keep', String(iterations), '1'];
   return new Promise((resolve, reject) => {
-    // The environment as is: `npm run bench` runs under bin/node-tcmalloc, whose LD_PRELOAD the worker keeps.
-    const p = spawn('valgrind', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // The environment as is (`npm run bench` runs under bin/node-tcmalloc, whose LD_PRELOAD the worker keeps), and the stub.
+    const env = preload ? { ...process.env, LD_PRELOAD: [preload, process.env.LD_PRELOAD].filter(Boolean).join(':') } : process.env;
+    const p = spawn('valgrind', args, { stdio: ['ignore', 'ignore', 'pipe'], env });
     let err = '';
     p.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
     p.on('error', (e) => reject(new Error(`valgrind: ${e.message} (apt-get install valgrind)`)));
@@ -56,8 +69,8 @@ function byObject(file: string): Map<string, number> {
 }
 
 /** Instructions of one timed iteration, by object: (3 iterations - 1 iteration) / 2. */
-async function perIteration(root: string, crop: number, dir: string): Promise<Map<string, number>> {
-  const [one, three] = await Promise.all([1, 3].map((n) => run(root, crop, n, path.join(dir, `callgrind.${n}.out`))));
+async function perIteration(root: string, crop: number, dir: string, preload: string | null): Promise<Map<string, number>> {
+  const [one, three] = await Promise.all([1, 3].map((n) => run(root, crop, n, path.join(dir, `callgrind.${n}.out`), preload)));
   const per = new Map<string, number>();
   for (const k of new Set([...one.keys(), ...three.keys()])) per.set(k, ((three.get(k) ?? 0) - (one.get(k) ?? 0)) / 2);
   return per;
@@ -83,8 +96,9 @@ export async function runInstructionsBench(args: string[]): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adl-callgrind-'));
   try {
     console.log(`search iteration at crop ${crop}, 1 thread, under callgrind (1 and 3 iterations at once)`);
-    const ours = await perIteration(here, crop, dir);
-    const theirs = against ? await perIteration(against, crop, dir) : null;
+    const preload = highwayStub(here, dir);
+    const ours = await perIteration(here, crop, dir, preload);
+    const theirs = against ? await perIteration(against, crop, dir, preload) : null;
     const big = (m: Map<string, number> | null, k: string) => m !== null && Math.abs(m.get(k) ?? 0) > 0.005 * total(m);
     const keys = [...new Set([...ours.keys(), ...(theirs?.keys() ?? [])])].filter((k) => k !== TOTAL && (big(ours, k) || big(theirs, k)));
     keys.sort((a, b) => (ours.get(b) ?? 0) - (ours.get(a) ?? 0));

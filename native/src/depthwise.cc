@@ -227,11 +227,12 @@ at::Tensor mixedDepthwiseConv2d(const at::Tensor& x, at::TensorList weights, at:
   TORCH_CHECK(repeats >= 1 && block >= 1, "mixed_depthwise_conv2d: repeats and block must be at least 1, got ", repeats, " and ", block);
   TORCH_CHECK(x.dim() == 4, "mixed_depthwise_conv2d: expected an input (B, C, H, W), got ", x.sizes());
   if (repeats > 1) {
-    TORCH_CHECK(x.size(1) % block == 0 && x.size(1) * repeats == cg, "mixed_depthwise_conv2d: ", K, " weights of ", cg,
-                " channels read an input repeated ", repeats, " times in blocks of ", block, ": it needs ", cg / repeats,
-                " channels, a multiple of ", block, ", got ", x.sizes());
+    TORCH_CHECK(x.size(1) % block == 0, "mixed_depthwise_conv2d: tiling block ", block, " does not divide the input's ", x.size(1), " channels");
+    // repeats <= cg first: the product below cannot overflow then.
+    TORCH_CHECK(repeats <= cg && x.size(1) * repeats == cg, "mixed_depthwise_conv2d: an input of ", x.size(1), " channels repeated ",
+                repeats, " times does not give the weights' ", cg, " channels");
   }
-  TORCH_CHECK(x.size(1) * repeats == cg || (repeats == 1 && x.size(1) == K * cg), "mixed_depthwise_conv2d: ", K, " weights of ", cg,
+  TORCH_CHECK(x.size(1) * repeats == cg || (repeats == 1 && x.size(1) == K * cg), "mixed_depthwise_conv2d: ", K, " weight(s) of ", cg,
               " channels need an input of ", cg, " or ", K * cg, " channels, got ", x.sizes());
   for (const auto& w : weights) {
     TORCH_CHECK(w.dim() == 4 && w.size(0) == cg && w.size(2) % 2 == 1 && w.size(3) % 2 == 1, "mixed_depthwise_conv2d: expected weights (",

@@ -37,10 +37,12 @@ inline void toChannelsLast(float* buf, const float* src, int64_t B, int64_t C, i
   std::fill_n(buf, B * rows * cols * Cp, 0.f);
   const int64_t Cs = C / tiling.repeats;
   for (int64_t b = 0; b < B; ++b)
-    for (int64_t c = 0; c < C; ++c)
+    for (int64_t c = 0; c < C; ++c) {
+      const float* plane = src + (b * Cs + tiling.src(c)) * h * w;
       for (int64_t y = std::max<int64_t>(0, -top); y < std::min(h, rows - top); ++y)
         for (int64_t x = std::max<int64_t>(0, -left); x < std::min(w, cols - left); ++x)
-          buf[((b * rows + y + top) * cols + x + left) * Cp + c] = src[((b * Cs + tiling.src(c)) * h + y) * w + x];
+          buf[((b * rows + y + top) * cols + x + left) * Cp + c] = plane[y * w + x];
+    }
 }
 
 // w (C, 1, kh, kw) as (taps, Cp), zeros past C.

@@ -29,9 +29,10 @@ namespace {
 template <typename T>
 void padChannel(T* buf, const T* x, const Geometry& g, int64_t c, int64_t stride, int64_t lead) {
   std::fill_n(buf, g.B * stride, T(0));
+  const int64_t from = g.src(c);  // once: two divisions when tiled, against rows of a few values
   for (int64_t b = 0; b < g.B; ++b)
     for (int64_t h = 0; h < g.H; ++h)
-      std::copy_n(x + ((b * g.Cx + g.src(c)) * g.H + h) * g.W, g.W, buf + b * stride + lead + (g.ph + h) * g.Wp + g.pw);
+      std::copy_n(x + ((b * g.Cx + from) * g.H + h) * g.W, g.W, buf + b * stride + lead + (g.ph + h) * g.Wp + g.pw);
 }
 
 // Channel c of the output gradient gy (B, C, Ho, Wo) into buf: rows widened to Wp, plane b at b * S + guard.

@@ -69,20 +69,23 @@ describe('sameDepthwiseMixed', () => {
     });
   }
 
-  // The fused cell's edges read one state tiled (repeats = edges, block = width; G blocks when untied). A second use of x
-  // (as the atrous ops read it) checks that autograd adds x's gradients in the same order as through the expand.
+  // The fused cell's edges read one state tiled (repeats = edges, block = width; G blocks when untied). Two more uses
+  // of x (as the cell's two atrous ops read it) give x's gradient three addends, whose order autograd fixes: the same
+  // order as through the expand is checked (with two, addition commutes and no order could show). On 1x1 maps both
+  // kernels cut to a scale and the call takes the expand path; the other maps reach the addon's tiled loops.
   for (const dtype of ['float32', 'float64'] as const) for (const [h, w] of [[1, 1], [2, 2], [4, 4], [5, 3], [8, 8]]) for (const [G, R, block] of [[1, 2, 5], [1, 5, 3], [3, 2, 4]]) {
     it(`${dtype}: a tiled input equals tiling it first, bit for bit: ${h}x${w}, ${G} block(s) of ${block} repeated ${R} times`, () => {
       T.setDefaultFloatDType(dtype);
       try {
         T.manualSeed(h * 7 + w + R * 3 + G);
         const cg = G * R * block;
-        const x = T.randn([2, G * block, h, w]);
+        const batch = h === 5 ? 1 : 2;
+        const x = T.randn([batch, G * block, h, w]);
         const ws = [3, 5].map((k) => T.randn([cg, 1, k, k]));
-        const other = T.randn([2, G * block, h, w]);
-        const g = T.randn([2, 2 * cg + G * block, h, w]);
+        const others = [T.randn([batch, G * block, h, w]), T.randn([batch, G * block, h, w])];
+        const g = T.randn([batch, 2 * cg + 2 * G * block, h, w]);
         const tiling = { repeats: R, block };
-        const withOther = (y: T.Tensor, a: T.Tensor) => T.cat([y, T.mul(a, other)], 1);
+        const withOther = (y: T.Tensor, a: T.Tensor) => T.cat([y, ...others.map((o) => T.mul(a, o))], 1);
         const ref = run((a, b) => withOther(T.sameDepthwiseMixed(T.tiled(a, tiling), b), a), x, ws, g);
         const got = run((a, b) => withOther(T.sameDepthwiseMixed(a, b, tiling), a), x, ws, g);
         assert.deepEqual(got.shape, ref.shape);
@@ -94,7 +97,7 @@ describe('sameDepthwiseMixed', () => {
         T.setSameConvShortcuts(true);
         assertClose(got.y, lib.y, dtype === 'float32' ? 1e-5 : 1e-12, 'output against libtorch');
         got.grads.forEach((gr, i) => assertClose(gr, lib.grads[i], dtype === 'float32' ? 1e-4 : 1e-10, `gradient ${i} against libtorch`));
-        T.dispose([x, ...ws, other, g]);
+        T.dispose([x, ...ws, ...others, g]);
       } finally {
         T.setSameConvShortcuts(true);
         T.setDefaultFloatDType('float32');
@@ -121,18 +124,36 @@ describe('sameDepthwiseMixed', () => {
   it('refuses inputs and weights that do not fit, naming them', () => {
     T.tidy(() => {
       assert.throws(() => T.mixedDepthwiseConv2d(T.randn([1, 6, 4, 4]), [T.randn([4, 1, 3, 3]), T.randn([4, 1, 5, 5])]),
-        /mixedDepthwiseConv2d: 2 weights of 4 channels need an input of 4 or 8 channels, got \[1,6,4,4\]/);
+        /mixedDepthwiseConv2d: 2 weight\(s\) of 4 channels need an input of 4 or 8 channels, got \[1,6,4,4\]/);
       assert.throws(() => T.mixedDepthwiseConv2d(T.randn([1, 4, 4, 4]), [T.randn([4, 1, 3, 3]), T.randn([4, 1, 2, 2])]),
         /mixedDepthwiseConv2d: weights\[1\] \[4,1,2,2\] must be \(4, 1, kH, kW\) with odd kH and kW/);
       assert.throws(() => T.mixedDepthwiseConv2d(T.randn([1, 4, 4, 4]), []), /non-empty array of weights/);
       const ws = [T.randn([12, 1, 3, 3])];
-      assert.throws(() => T.mixedDepthwiseConv2d(T.randn([1, 4, 4, 4]), ws, { tiling: { repeats: 2, block: 4 } }),
-        /read an input repeated 2 times in blocks of 4: it needs 6 channels, a multiple of 4, got \[1,4,4,4\]/);
-      assert.throws(() => T.mixedDepthwiseConv2d(T.randn([1, 6, 4, 4]), ws, { tiling: { repeats: 2, block: 4 } }), /a multiple of 4, got \[1,6,4,4\]/);
-      assert.throws(() => T.mixedDepthwiseConv2d(T.randn([1, 6, 4, 4]), ws, { tiling: { repeats: 0, block: 3 } }), /repeats >= 1 and block >= 1, got 0 and 3/);
-      // The addon's own checks, past the TypeScript ones.
+      const tiles = (repeats: number, block: number) => ({ tiling: { repeats, block } });
+      assert.throws(() => T.mixedDepthwiseConv2d(T.randn([1, 4, 4, 4]), ws, tiles(2, 4)),
+        /mixedDepthwiseConv2d: an input of 4 channels repeated 2 times has 8 channels, the weights 12 \(input \[1,4,4,4\]\)/);
+      assert.throws(() => T.mixedDepthwiseConv2d(T.randn([1, 6, 4, 4]), ws, tiles(2, 4)), /tiling block 4 does not divide the input's 6 channels/);
+      assert.throws(() => T.mixedDepthwiseConv2d(T.randn([1, 6, 4, 4]), ws, tiles(0, 3)), /repeats >= 1 and block >= 1, got 0 and 3/);
+      // The same checks on sameDepthwiseMixed's paths: the addon's, and libtorch's (shortcuts off) that tiles by expand.
+      for (const shortcuts of [true, false]) {
+        T.setSameConvShortcuts(shortcuts);
+        try {
+          const two = [T.randn([2, 1, 3, 3]), T.randn([2, 1, 5, 5])];
+          assert.throws(() => T.sameDepthwiseMixed(T.randn([1, 2, 4, 4]), two, { repeats: 2, block: 2 }), /sameDepthwiseMixed: an input of 2 channels repeated 2 times has 4/);
+          assert.throws(() => T.sameDepthwiseMixed(T.randn([1, 2, 4, 4]), two, { repeats: 0, block: 2 }), /sameDepthwiseMixed: tiling needs whole numbers/);
+          assert.throws(() => T.sameDepthwiseMixed(T.randn([1, 6, 4, 4]), ws, { repeats: 2, block: 4 }), /sameDepthwiseMixed: tiling block 4 does not divide/);
+        } finally {
+          T.setSameConvShortcuts(true);
+        }
+      }
+      assert.throws(() => T.tiled(T.randn([1, 6, 4, 4]), { repeats: 2, block: 4 }), /tiled: tiling block 4 does not divide the input's 6 channels/);
+      // The addon's own checks, past the TypeScript ones; a huge repeats cannot overflow past them.
       assert.throws(() => callTensor('adl::mixed_depthwise_conv2d', [T.randn([1, 6, 4, 4]), ws, [1, 1], 2, 4]),
-        /mixed_depthwise_conv2d: 1 weights of 12 channels read an input repeated 2 times in blocks of 4: it needs 6 channels, a multiple of 4/);
+        /mixed_depthwise_conv2d: tiling block 4 does not divide the input's 6 channels/);
+      assert.throws(() => callTensor('adl::mixed_depthwise_conv2d', [T.randn([1, 4, 4, 4]), ws, [1, 1], 2, 4]),
+        /mixed_depthwise_conv2d: an input of 4 channels repeated 2 times does not give the weights' 12 channels/);
+      assert.throws(() => callTensor('adl::mixed_depthwise_conv2d', [T.randn([2, 4, 3, 3]), [T.randn([4096, 1, 3, 3])], [1, 1], 2 ** 62 + 1024, 4]),
+        /repeated 4611686018427388928 times does not give the weights' 4096 channels/);
       assert.throws(() => callTensor('adl::mixed_depthwise_conv2d', [T.randn([1, 6, 4, 4]), ws, [1, 1], 0, 4]), /repeats and block must be at least 1, got 0 and 4/);
     });
   });

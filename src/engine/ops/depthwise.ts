@@ -50,6 +50,24 @@ export interface Tiling {
 }
 
 /**
+ * The tiling (none: repeats 1) after checking it against x (B, Cx, H, W) and weights of cg channels: whole numbers
+ * repeats >= 1 and block >= 1; when tiled, a block that divides Cx and Cx * repeats = cg.
+ */
+export function checkTiling(op: string, x: Tensor, cg: number, tiling: Tiling | undefined): Tiling {
+  const { repeats, block } = tiling ?? { repeats: 1, block: 1 };
+  if (!Number.isInteger(repeats) || !Number.isInteger(block) || repeats < 1 || block < 1) {
+    throw new RangeError(`${op}: tiling needs whole numbers repeats >= 1 and block >= 1, got ${repeats} and ${block}`);
+  }
+  if (repeats === 1) return { repeats, block };
+  const cx = x.shape[1];
+  if (cx % block !== 0) throw new RangeError(`${op}: tiling block ${block} does not divide the input's ${cx} channels (input [${x.shape}])`);
+  if (cx * repeats !== cg) {
+    throw new RangeError(`${op}: an input of ${cx} channels repeated ${repeats} times has ${cx * repeats} channels, the weights ${cg} (input [${x.shape}])`);
+  }
+  return { repeats, block };
+}
+
+/**
  * Mixed depthwise convolution (MixConv; stride 1, 'same' padding, odd kernels):
  * weight i, (Cg, 1, k_i, k_i), convolves x's channels [i Cg, (i + 1) Cg), or
  * all of x when x has Cg channels; outputs concatenated in channels,
@@ -61,16 +79,9 @@ export function mixedDepthwiseConv2d(x: Tensor, weights: Tensor[], o: { dilation
   expectRank('mixedDepthwiseConv2d', 'x', x, 4);
   if (!Array.isArray(weights) || weights.length === 0) throw new RangeError('mixedDepthwiseConv2d: expected a non-empty array of weights');
   const cg = weights[0].shape[0];
-  const { repeats, block } = o.tiling ?? { repeats: 1, block: 1 };
-  if (!Number.isInteger(repeats) || !Number.isInteger(block) || repeats < 1 || block < 1) {
-    throw new RangeError(`mixedDepthwiseConv2d: tiling needs whole numbers repeats >= 1 and block >= 1, got ${repeats} and ${block}`);
-  }
-  if (repeats > 1 && (x.shape[1] * repeats !== cg || x.shape[1] % block !== 0)) {
-    throw new RangeError(`mixedDepthwiseConv2d: ${weights.length} weights of ${cg} channels read an input repeated ${repeats} times in blocks of ${block}: ` +
-      `it needs ${cg / repeats} channels, a multiple of ${block}, got [${x.shape}]`);
-  }
+  const { repeats, block } = checkTiling('mixedDepthwiseConv2d', x, cg, o.tiling);
   if (repeats === 1 && x.shape[1] !== cg && x.shape[1] !== weights.length * cg) {
-    throw new RangeError(`mixedDepthwiseConv2d: ${weights.length} weights of ${cg} channels need an input of ${cg} or ${weights.length * cg} channels, got [${x.shape}]`);
+    throw new RangeError(`mixedDepthwiseConv2d: ${weights.length} weight(s) of ${cg} channels need an input of ${cg} or ${weights.length * cg} channels, got [${x.shape}]`);
   }
   weights.forEach((w, i) => {
     expectRank('mixedDepthwiseConv2d', `weights[${i}]`, w, 4);

@@ -14,7 +14,8 @@
 import { isTracing } from '../dispatch';
 import { Tensor } from '../tensor';
 import { conv2d } from './conv';
-import { depthwiseConv2d, mixedDepthwiseConv2d, Tiling } from './depthwise';
+import { checkTiling, depthwiseConv2d, mixedDepthwiseConv2d, Tiling } from './depthwise';
+import { expectRank } from './validate';
 import { mul } from './elementwise';
 import { cat, expand, narrow, reshape, split } from './shape';
 
@@ -79,6 +80,7 @@ export function sameConv2d(x: Tensor, weight: Tensor, o: SameConvOptions = {}): 
  */
 export function sameDepthwiseMixed(x: Tensor, weights: Tensor[], tiling?: Tiling): Tensor {
   const cg = weights[0].shape[0];
+  checkTiling('sameDepthwiseMixed', x, cg, tiling); // both paths accept the same tilings
   const reach = weights.map((w) => reachOf(x, w, 1));
   if (!shortcuts || isTracing() || x.device !== 'cpu' || reach.some((r) => !r.full && r.rh === 0 && r.rw === 0)) {
     const xs = tiling && tiling.repeats > 1 ? tiled(x, tiling) : x;
@@ -88,8 +90,11 @@ export function sameDepthwiseMixed(x: Tensor, weights: Tensor[], tiling?: Tiling
   return mixedDepthwiseConv2d(x, weights.map((w, i) => cutKernel(w, reach[i].rh, reach[i].rw, reach[i].full)), { tiling });
 }
 
-/** x (B, G * block, H, W) with each block repeated in place: (B, G * repeats * block, H, W), a copy. */
-export function tiled(x: Tensor, { repeats, block }: Tiling): Tensor {
+/** x (B, G * block, H, W) with each block repeated in place: (B, G * repeats * block, H, W), a copy (x itself when repeats is 1). */
+export function tiled(x: Tensor, tiling: Tiling): Tensor {
+  expectRank('tiled', 'x', x, 4);
+  const { repeats, block } = checkTiling('tiled', x, x.shape[1] * tiling.repeats, tiling);
+  if (repeats === 1) return x;
   const [B, C, H, W] = x.shape;
   const G = C / block;
   return reshape(expand(reshape(x, [B, G, 1, block, H, W]), [B, G, repeats, block, H, W]), [B, G * repeats * block, H, W]);

@@ -205,7 +205,7 @@ struct MixedDepthwiseConv2d : public torch::autograd::Function<MixedDepthwiseCon
       ownBackward(gy, xi, w, Geometry(xi, w, padding, dilation, tiling), layouts[i], padding, dilation,
                   needX ? &gxs[i] : nullptr, needW ? &out[1 + i] : nullptr);
     }
-    if (needX && cg == x.size(1) * (own ? tiling.repeats : 1)) {
+    if (needX && saved[0].size(1) * tiling.repeats == cg) {  // every weight read all of the (tiled) input
       out[0] = gxs[K - 1];
       for (int64_t i = K - 2; i >= 0; --i) out[0] = out[0] + gxs[i];
     } else if (needX) {

@@ -116,7 +116,6 @@ function prefixLines(stream: NodeJS.ReadableStream, prefix: string, out: NodeJS.
   });
 }
 
-/** Starts the ranks and resolves when every one has exited. */
 /**
  * The job's failure once `rank` has exited with `code` after the first failure: still the first, unless this rank
  * found bad input (exit 2). The ranks blocked with it in a collective fail (exit 1) as soon as it exits, and the
@@ -126,6 +125,7 @@ export function laterFailure(first: LaunchResult, rank: number, code: number | n
   return code === 2 && first.code !== 2 ? { code: 2, failedRank: rank } : first;
 }
 
+/** Starts the ranks and resolves when every one has exited. */
 export async function launchLocal(options: LaunchOptions): Promise<LaunchResult> {
   const { nproc, threads, argv = process.argv.slice(1), env = process.env, label = 'autodeeplab launch', killGraceMs = 5000, termGraceMs = 30_000 } = options;
   if (!Number.isInteger(nproc) || nproc < 1) throw new RangeError(`launchLocal: nproc must be a positive integer, got ${nproc}`);

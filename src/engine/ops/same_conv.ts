@@ -15,9 +15,9 @@ import { isTracing } from '../dispatch';
 import { Tensor } from '../tensor';
 import { conv2d } from './conv';
 import { checkTiling, depthwiseConv2d, mixedDepthwiseConv2d, Tiling } from './depthwise';
-import { expectRank } from './validate';
 import { mul } from './elementwise';
 import { cat, expand, narrow, reshape, split } from './shape';
+import { expectRank } from './validate';
 
 let shortcuts = true;
 /** Turns the shortcut off (every call runs the full kernel), for benchmarks and equivalence tests. */

@@ -1,4 +1,4 @@
-/** `npm run bench -- <suite> [--threads N] [--device cpu|cuda|cuda:N|auto]`: suites are engine, search, profile, instructions, depthwise, pointwise, pools, data, soak and distributed. */
+/** `npm run bench -- <suite> [--threads N] [--device cpu|cuda|cuda:N|auto]`: suites are engine, search, profile, instructions, depthwise, pointwise, pools, batchnorm, data, soak and distributed. */
 import * as os from 'node:os';
 import { runEngineBench } from './engine';
 import { runSearchBench } from './search';
@@ -9,6 +9,7 @@ import { runProfileBench } from './profile';
 import { runDepthwiseBench } from './depthwise';
 import { runPointwiseBench } from './pointwise';
 import { runPoolsBench } from './pools';
+import { runBatchNormBench } from './batch_norm';
 import { runInstructionsBench } from './instructions';
 import * as T from '../src/engine';
 import { resolveDevice } from '../src/run/device';
@@ -37,6 +38,7 @@ const suites: Record<string, () => Promise<void>> = {
   depthwise: () => runDepthwiseBench(threads, args),
   pointwise: () => runPointwiseBench(threads),
   pools: () => runPoolsBench(threads),
+  batchnorm: () => runBatchNormBench(threads, args),
   instructions: () => runInstructionsBench(args),
 };
 const run = suites[suite];

@@ -1,5 +1,11 @@
-/** Batch normalisation over (B, H, W) per channel. */
-import { callTensor } from '../dispatch';
+/**
+ * Batch normalisation over (B, H, W) per channel. In training on the CPU it
+ * runs the addon's adl::batch_norm_train (native/src/batch_norm.cc): libtorch's
+ * batch norm with its per-channel statistics summed several channels at a
+ * time, the same values, running statistics and gradients bit for bit, which
+ * a test proves against aten::batch_norm.
+ */
+import { callTensor, isTracing } from '../dispatch';
 import { Tensor } from '../tensor';
 import { expectRank, expectTensor } from './validate';
 
@@ -37,8 +43,17 @@ export function batchNorm(x: Tensor, o: BatchNormOptions): Tensor {
   const eps = o.eps ?? 1e-5;
   if (!(momentum >= 0 && momentum <= 1)) throw new RangeError(`batchNorm: momentum must be in [0, 1], got ${momentum}`);
   if (!(eps > 0)) throw new RangeError(`batchNorm: eps must be > 0, got ${eps}`);
+  if (o.training && routing && x.device === 'cpu' && !isTracing() && o.runningMean && o.runningVar && x.size > 0) {
+    return callTensor('adl::batch_norm_train', [x, o.weight ?? null, o.bias ?? null, o.runningMean, o.runningVar, momentum, eps]);
+  }
   return callTensor('aten::batch_norm', [
     x, o.weight ?? null, o.bias ?? null, o.runningMean ?? null, o.runningVar ?? null,
     o.training, momentum, eps, true,
   ]);
+}
+
+let routing = true;
+/** Turns the routing of training-mode CPU batch norms to adl::batch_norm_train off (benchmarks, equivalence tests). */
+export function setBatchNormRouting(on: boolean): void {
+  routing = on;
 }

@@ -22,7 +22,7 @@ import { searchWorkload } from './search_setup';
 import { sgemmGflops } from '../src/engine/blas';
 
 /** The quickstart's retraining step: the released path and cells at F=8, batch 8, SGD. */
-function trainIteration(crop: number): () => void {
+export function trainIteration(crop: number): () => void {
   T.manualSeed(0);
   const model = buildModel({ genotype: AUTO_DEEPLAB_GENOTYPE, filterMultiplier: 8, numClasses: 19 });
   const opt = new T.SGD(model.weights.parameters(), { lr: 0.05, momentum: 0.9, weightDecay: 4e-5 });

@@ -212,6 +212,15 @@ at::Tensor batchNormTrain(const at::Tensor& x, const c10::optional<at::Tensor>& 
                           const at::Tensor& runningMean, const at::Tensor& runningVar, double momentum, double eps) {
   TORCH_CHECK(x.dim() >= 2, "batch_norm_train: the input must be (B, C, ...), got ", x.sizes());
   TORCH_CHECK(runningMean.defined() && runningVar.defined(), "batch_norm_train: running statistics are required");
+  // aten::batch_norm checks these before native_batch_norm, which does not (it would read and write out of bounds).
+  const auto perChannel = [&](const at::Tensor& t, const char* name) {
+    TORCH_CHECK(!t.defined() || t.numel() == x.size(1), "batch_norm_train: ", name, " must have ", x.size(1), " elements, got ", t.numel());
+  };
+  perChannel(weight.value_or(at::Tensor()), "weight");
+  perChannel(bias.value_or(at::Tensor()), "bias");
+  perChannel(runningMean, "running_mean");
+  perChannel(runningVar, "running_var");
+  if (x.numel() == 0) return at::batch_norm(x, weight, bias, runningMean, runningVar, true, momentum, eps, false);  // its empty-input rule
   return BatchNormTrain::apply(x, weight, bias, RunningStats{runningMean, runningVar}, momentum, eps);
 }
 

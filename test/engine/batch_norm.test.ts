@@ -50,7 +50,7 @@ function input(kind: Kind, shape: number[], dtype: 'float32' | 'float64'): T.Ten
   return T.tensor(Array.from({ length: n }, (_, i) => value(i)), shape, { dtype });
 }
 
-// K = 8 channels at a time: blocks and remainders; maps of one pixel (libtorch's statistics), 2-D and 3-D inputs.
+// 4 channels at a time: blocks and remainders; maps of one pixel (libtorch's statistics), 2-D and 3-D inputs.
 const SHAPES = [[2, 8, 4, 4], [4, 24, 16, 16], [1, 5, 3, 7], [2, 13, 2, 2], [3, 17, 1, 1], [2, 3, 5], [6, 9], [1, 1, 1, 2], [2, 11, 33, 1]];
 
 describe('batchNorm in training (adl::batch_norm_train)', () => {
@@ -147,8 +147,20 @@ describe('batchNorm in training (adl::batch_norm_train)', () => {
     assert.equal(T.memory().numTensors, count, 'live tensors');
   });
 
-  it('refuses inputs without channels and missing running statistics', () => {
+  it('refuses inputs without channels and per-channel tensors of another length, and leaves empty inputs to aten', () => {
     assert.throws(() => callTensor('adl::batch_norm_train', [T.ones([4]), null, null, T.zeros([4]), T.ones([4]), 0.1, 1e-5]), /batch_norm_train: the input must be \(B, C, \.\.\.\)/);
+    const x = T.randn([2, 3, 4, 4]);
+    const [three, one] = [T.ones([3]), T.ones([1])];
+    const cases: [string, (T.Tensor | null)[]][] = [['weight', [one, null, three, three]], ['bias', [null, one, three, three]],
+      ['running_mean', [null, null, one, three]], ['running_var', [null, null, three, T.ones([4])]]];
+    for (const [name, [w, b, rm, rv]] of cases) {
+      assert.throws(() => callTensor('adl::batch_norm_train', [x, w, b, rm, rv, 0.1, 1e-5]), new RegExp(`batch_norm_train: ${name} must have 3 elements`));
+    }
+    for (const shape of [[0, 3, 4, 4], [2, 0, 4, 4]]) {
+      const c = shape[1];
+      const y = callTensor('adl::batch_norm_train', [T.zeros(shape), null, null, T.zeros([c]), T.ones([c]), 0.1, 1e-5]);
+      assert.deepEqual(y.shape, shape);
+    }
     assert.throws(() => T.batchNorm(T.ones([4]), { training: true }), /batchNorm/);
   });
 });

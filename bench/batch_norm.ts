@@ -7,6 +7,7 @@
  * total is what the iteration spends in batch norm, the rows the shapes that take most of it.
  */
 import * as T from '../src/engine';
+import { BadInputError } from '../src/util/errors';
 import { profileOps } from '../src/engine/profile';
 import { bestMs } from './depthwise';
 import { printTable } from './report';
@@ -57,10 +58,10 @@ function timeBoth(site: Site): [number, number] {
 export async function runBatchNormBench(threads: number, args: string[]): Promise<void> {
   const ci = args.indexOf('--crop');
   const crop = ci >= 0 ? Number(args[ci + 1]) : 64;
-  if (!(Number.isInteger(crop) && crop >= 32 && crop % 32 === 0)) throw new Error(`--crop: expected a multiple of 32, got '${args[ci + 1]}'`);
+  if (!Number.isInteger(crop) || crop < 16) throw new BadInputError(`--crop: expected a whole number >= 16 (as the profile bench), got '${args[ci + 1] ?? ''}'`);
   const wi = args.indexOf('--what');
   const what = wi >= 0 ? args[wi + 1] : 'search';
-  if (what !== 'search' && what !== 'train') throw new Error(`--what: expected search or train, got '${what}'`);
+  if (what !== 'search' && what !== 'train') throw new BadInputError(`--what: expected search or train, got '${what}'`);
   T.setNumThreads(threads);
   const sites = batchNormSites(crop, what);
   const timed = [...sites].map(([key, calls]) => {

@@ -13,6 +13,7 @@ import { runBatchNormBench } from './batch_norm';
 import { runInstructionsBench } from './instructions';
 import * as T from '../src/engine';
 import { resolveDevice } from '../src/run/device';
+import { BadInputError } from '../src/util/errors';
 
 const args = process.argv.slice(2);
 const suite = args.find((a) => !a.startsWith('--')) ?? 'engine';
@@ -47,6 +48,11 @@ if (!run) {
   process.exit(2);
 }
 run().catch((e: unknown) => {
+  // A bad flag (BadInputError) exits 2 with its message; anything else is a failure with its stack.
+  if (e instanceof BadInputError) {
+    console.error(`bench ${suite}: ${e.message}`);
+    process.exit(2);
+  }
   console.error(e instanceof Error ? e.stack : e);
   process.exit(1);
 });

@@ -11,6 +11,7 @@
  * which is what `recompute: 'auto'` chooses at these crops on a machine with a few GB.
  */
 import * as T from '../src/engine';
+import { BadInputError } from '../src/util/errors';
 import { native } from '../src/engine/native';
 import { profileOps } from '../src/engine/profile';
 import { AUTO_DEEPLAB_GENOTYPE } from '../src/arch/genotype';
@@ -66,8 +67,8 @@ export async function runProfileBench(threads: number, args: string[]): Promise<
   const flag = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
   const crop = Number(flag('--crop', '64'));
   const what = flag('--what', 'search');
-  if (!Number.isInteger(crop) || crop < 16) throw new Error(`--crop: expected a whole number >= 16, got '${flag('--crop', '')}'`);
-  if (what !== 'search' && what !== 'train') throw new Error(`--what: expected search or train, got '${what}'`);
+  if (!Number.isInteger(crop) || crop < 16) throw new BadInputError(`--crop: expected a whole number >= 16, got '${flag('--crop', '')}'`);
+  if (what !== 'search' && what !== 'train') throw new BadInputError(`--what: expected search or train, got '${what}'`);
   T.setNumThreads(threads);
   if (args.includes('--full-kernels')) {
     T.setSameConvShortcuts(false);

@@ -7,8 +7,8 @@
  * total is what the iteration spends in batch norm, the rows the shapes that take most of it.
  */
 import * as T from '../src/engine';
-import { BadInputError } from '../src/util/errors';
 import { profileOps } from '../src/engine/profile';
+import { BadInputError } from '../src/util/errors';
 import { bestMs } from './depthwise';
 import { printTable } from './report';
 import { searchWorkload } from './search_setup';

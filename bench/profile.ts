@@ -11,7 +11,6 @@
  * which is what `recompute: 'auto'` chooses at these crops on a machine with a few GB.
  */
 import * as T from '../src/engine';
-import { BadInputError } from '../src/util/errors';
 import { native } from '../src/engine/native';
 import { profileOps } from '../src/engine/profile';
 import { AUTO_DEEPLAB_GENOTYPE } from '../src/arch/genotype';
@@ -21,6 +20,7 @@ import { summarise } from './op_families';
 import { printTable } from './report';
 import { searchWorkload } from './search_setup';
 import { sgemmGflops } from '../src/engine/blas';
+import { BadInputError } from '../src/util/errors';
 
 /** The quickstart's retraining step: the released path and cells at F=8, batch 8, SGD. */
 export function trainIteration(crop: number): () => void {

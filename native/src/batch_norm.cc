@@ -144,14 +144,14 @@ void updateStats(const at::Tensor& mean, const at::Tensor& varSum, at::Tensor& s
   }
 }
 
-// Whether the own path computes exactly what native_batch_norm would: CPU float or double, x NCHW-contiguous with
-// values, and weight, bias and running statistics contiguous and of x's dtype (the tensors its fast path takes).
+// Whether the own path computes exactly what native_batch_norm would: CPU float or double, x NCHW-contiguous, and
+// weight, bias and running statistics 1-D, contiguous and of x's dtype (the tensors its fast path takes). Lengths and
+// empty inputs are batchNormTrain's checks.
 bool ownPath(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, const at::Tensor& rm, const at::Tensor& rv) {
   const auto same = [&](const at::Tensor& t) {
-    return t.defined() && t.device().is_cpu() && t.scalar_type() == x.scalar_type() && t.is_contiguous() && t.dim() == 1 && t.numel() == x.size(1);
+    return t.defined() && t.device().is_cpu() && t.scalar_type() == x.scalar_type() && t.is_contiguous() && t.dim() == 1;
   };
-  return ownKernels(x) && x.dim() >= 2 && x.numel() > 0 && x.is_contiguous() && (!weight.defined() || same(weight)) &&
-         (!bias.defined() || same(bias)) && same(rm) && same(rv);
+  return ownKernels(x) && x.is_contiguous() && (!weight.defined() || same(weight)) && (!bias.defined() || same(bias)) && same(rm) && same(rv);
 }
 #endif
 

@@ -43,7 +43,7 @@ export function batchNorm(x: Tensor, o: BatchNormOptions): Tensor {
   const eps = o.eps ?? 1e-5;
   if (!(momentum >= 0 && momentum <= 1)) throw new RangeError(`batchNorm: momentum must be in [0, 1], got ${momentum}`);
   if (!(eps > 0)) throw new RangeError(`batchNorm: eps must be > 0, got ${eps}`);
-  if (o.training && routing && x.device === 'cpu' && !isTracing() && o.runningMean && o.runningVar && x.size > 0) {
+  if (o.training && routing && x.device === 'cpu' && !isTracing() && o.runningMean && o.runningVar) {
     return callTensor('adl::batch_norm_train', [x, o.weight ?? null, o.bias ?? null, o.runningMean, o.runningVar, momentum, eps]);
   }
   return callTensor('aten::batch_norm', [

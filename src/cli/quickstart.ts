@@ -27,10 +27,10 @@ import { percent } from '../util/format';
 /** The quickstart's budget, in one place (docs/quickstart.md quotes it). */
 export const QUICKSTART = Object.freeze({
   /** Scene side in pixels and scenes per split (search uses the first `searchScenes` of the training scenes' seed). */
-  imageSize: 64, searchScenes: 32, trainScenes: 192, valScenes: 24,
-  search: { layers: 8, blocks: 5, filterMultiplier: 4, crop: 64, batchSize: 4, epochs: 5, archStartEpoch: 2 },
+  imageSize: 64, searchScenes: 48, trainScenes: 192, valScenes: 24,
+  search: { layers: 8, blocks: 5, filterMultiplier: 4, crop: 64, batchSize: 4, epochs: 6, archStartEpoch: 3 },
   /** Retraining: short poly schedule; BN statistics must move faster than the paper's 0.0003. */
-  train: { filterMultiplier: 8, iterations: 400, batchSize: 8, crop: 64, lr: 0.05, scale: [0.75, 1.25] as [number, number], bnMomentum: 0.1 },
+  train: { filterMultiplier: 8, iterations: 600, batchSize: 8, crop: 64, lr: 0.05, scale: [0.75, 1.25] as [number, number], bnMomentum: 0.1 },
   /** Random architectures retrained with the same schedule and seed (searched vs random), drawn within this cost band. */
   randomBaseline: 1, randomMode: 'equal-cost' as RandomMode, costBand: 0.05,
 });

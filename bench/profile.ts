@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- profile [--crop C] [--what search|train] [--threads N] [--full-kernels] [--recompute]`:
+ * `npm run bench -- profile [--crop C] [--what search|train] [--threads N] [--full-kernels] [--recompute] [--rounds R] [--baseline]`:
  * where one iteration's time goes, per op family (convolutions by kind, batch
  * norm, pooling, elementwise, views, backward), with calls, time, FLOPs and
  * achieved GFLOP/s beside the machine's sgemm GFLOP/s on 1 and N threads (the
@@ -9,18 +9,27 @@
  * libtorch (the formulation before sameConv2d and depthwiseConv2d).
  * --recompute: the search recomputes activations in the backward pass; by default it keeps them,
  * which is what `recompute: 'auto'` chooses at these crops on a machine with a few GB.
+ *
+ * Times come from timing-only runs of the profiler (the outermost operators, no arguments: the least it adds to
+ * each), R of them (default 3), the one with the least time inside operators; the arguments (shapes, hence kinds
+ * and FLOPs) from one recording run before them (src/engine/profile.ts, withTimesOf).
+ * --baseline: first the same profile in a child process set up as the issue's starting point was: every
+ * convolution through libtorch with its whole kernel (--full-kernels), the reference BLAS that a fresh Debian gives
+ * libtorch (when installed), glibc's malloc; then this one, and both side by side with the convolutions' ratio.
  */
 import * as T from '../src/engine';
 import { native } from '../src/engine/native';
-import { profileOps } from '../src/engine/profile';
+import { profileOps, withTimesOf } from '../src/engine/profile';
 import { AUTO_DEEPLAB_GENOTYPE } from '../src/arch/genotype';
 import { buildModel } from '../src/model/presets';
 import { IGNORE_INDEX } from '../src/data/dataset';
-import { summarise } from './op_families';
+import { summarise, type FamilyRow } from './op_families';
 import { printTable } from './report';
 import { searchWorkload } from './search_setup';
-import { sgemmGflops } from '../src/engine/blas';
+import { blasName, sgemmGflops } from '../src/engine/blas';
 import { BadInputError } from '../src/util/errors';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 
 /** The quickstart's retraining step: the released path and cells at F=8, batch 8, SGD. */
 export function trainIteration(crop: number): () => void {
@@ -63,45 +72,97 @@ function countAddonCalls(body: () => void): { counts: Record<string, number>; na
   return { counts, nativeMs: Number(nativeNs) / 1e6, wallMs: Number(process.hrtime.bigint() - t0) / 1e6 };
 }
 
+interface Profile { rows: FamilyRow[]; wallMs: number; insideMs: number; jsMs: number; countedWall: number; calls: Record<string, number>; blas: string; gemm: [number, number] }
+
+/** One iteration's profile: see the file's comment. */
+function measure(iteration: () => void, threads: number, rounds: number): Profile {
+  iteration(); // warm-up: allocator, kernels' first-call set-up
+  const t0 = process.hrtime.bigint();
+  iteration();
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const { counts: calls, nativeMs, wallMs: countedWall } = countAddonCalls(iteration);
+  const recorded = profileOps(iteration).events;
+  let rows: FamilyRow[] = [];
+  let insideMs = Infinity;
+  for (let r = 0; r < rounds; r++) {
+    const round = summarise(withTimesOf(recorded, profileOps(iteration, { timingOnly: true }).events));
+    const inside = round.reduce((s, x) => s + x.micros, 0) / 1e3;
+    if (inside < insideMs) [rows, insideMs] = [round, inside];
+  }
+  const gemm: [number, number] = [sgemmGflops(1), sgemmGflops(threads)];
+  T.setNumThreads(threads);
+  return { rows, wallMs, insideMs, jsMs: countedWall - nativeMs, countedWall, calls, blas: blasName(), gemm };
+}
+
+const convRows = (p: Profile) => p.rows.filter((r) => r.family.startsWith('conv'));
+const sum = (rows: FamilyRow[], k: 'micros' | 'flops') => rows.reduce((s, r) => s + r[k], 0);
+
+function printProfile(p: Profile, what: string, crop: number, threads: number): void {
+  // Shares are of the time inside libtorch's operators.
+  printTable(p.rows.map((r) => ({
+    family: r.family, calls: String(r.calls), ms: (r.micros / 1e3).toFixed(1), share: `${((r.micros / 1e3 / p.insideMs) * 100).toFixed(1)}%`,
+    GFLOP: r.flops ? (r.flops / 1e9).toFixed(2) : '', 'GFLOP/s': r.flops ? (r.flops / 1e3 / r.micros).toFixed(1) : '',
+  })));
+  const conv = convRows(p);
+  const [convMs, convFlops] = [sum(conv, 'micros') / 1e3, sum(conv, 'flops')];
+  const totalCalls = Object.values(p.calls).reduce((s, n) => s + n, 0);
+  console.log(`${what} iteration at crop ${crop}, ${threads} thread(s): ${p.wallMs.toFixed(0)} ms; ${p.insideMs.toFixed(0)} ms inside libtorch operators (profiled)`);
+  console.log(`JS side: ${p.jsMs.toFixed(0)} ms of ${p.countedWall.toFixed(0)} (${((p.jsMs / p.countedWall) * 100).toFixed(0)}%) outside the addon's ${totalCalls} calls ` +
+    `(${Object.entries(p.calls).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, n]) => `${k} ${n}`).join(', ')})`);
+  console.log(`convolutions fwd+bwd: ${(convFlops / 1e9).toFixed(2)} GFLOP in ${convMs.toFixed(0)} ms (profiled) = ${(convFlops / 1e6 / convMs).toFixed(1)} GFLOP/s; ` +
+    `roofline (${p.blas}): sgemm 1024 ${p.gemm[0].toFixed(1)} GFLOP/s on 1 thread, ${p.gemm[1].toFixed(1)} on ${threads}`);
+}
+
+/** The profile of the issue's starting point (see the file's comment), from a child process. */
+function baselineProfile(args: string[]): Profile {
+  const out = `${fs.mkdtempSync('/tmp/adl-profile-')}/baseline.json`;
+  const reference = `/usr/lib/${process.arch === 'x64' ? 'x86_64' : 'aarch64'}-linux-gnu/blas`;
+  const preload = (process.env.LD_PRELOAD ?? '').split(':').filter((l) => l && !/libtcmalloc/.test(l)).join(':');
+  const env: NodeJS.ProcessEnv = { ...process.env, AUTODEEPLAB_MALLOC: 'system', LD_PRELOAD: preload };
+  if (fs.existsSync(`${reference}/libblas.so.3`)) env.LD_LIBRARY_PATH = [reference, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+  const childArgs = [...args.filter((a) => a !== '--baseline'), '--full-kernels', '--json-out', out];
+  const r = spawnSync(process.execPath, [process.argv[1], 'profile', ...childArgs], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error(`bench profile --baseline: the baseline run failed (exit ${r.status ?? r.signal})`);
+  const p = JSON.parse(fs.readFileSync(out, 'utf8')) as Profile;
+  fs.rmSync(out.replace(/\/baseline\.json$/, ''), { recursive: true, force: true });
+  return p;
+}
+
+function printComparison(before: Profile, now: Profile): void {
+  const families = [...new Set([...before.rows, ...now.rows].map((r) => r.family))];
+  const row = (p: Profile, f: string) => p.rows.find((r) => r.family === f);
+  const cell = (r: FamilyRow | undefined) => (r ? `${r.calls}, ${(r.micros / 1e3).toFixed(1)}${r.flops ? ` (${(r.flops / 1e3 / r.micros).toFixed(1)})` : ''}` : '');
+  console.log('\nbefore: --full-kernels, reference BLAS, glibc malloc; calls, ms (GFLOP/s)');
+  printTable(families.map((f) => {
+    const [b, n] = [row(before, f), row(now, f)];
+    return { family: f, before: cell(b), now: cell(n), 'before / now': b && n ? (b.micros / n.micros).toFixed(2) : '' };
+  }));
+  const [bc, nc] = [convRows(before), convRows(now)];
+  const [bMs, nMs, bFlops, nFlops] = [sum(bc, 'micros') / 1e3, sum(nc, 'micros') / 1e3, sum(bc, 'flops'), sum(nc, 'flops')];
+  console.log(`convolutions fwd+bwd: before ${(bFlops / 1e9).toFixed(2)} GFLOP in ${bMs.toFixed(0)} ms = ${(bFlops / 1e6 / bMs).toFixed(1)} GFLOP/s (${before.blas}); ` +
+    `now ${(nFlops / 1e9).toFixed(2)} GFLOP in ${nMs.toFixed(0)} ms = ${(nFlops / 1e6 / nMs).toFixed(1)} GFLOP/s, ` +
+    `the before formulation's FLOPs over now's time ${(bFlops / 1e6 / nMs).toFixed(1)} GFLOP/s: ${(bMs / nMs).toFixed(2)}x`);
+  console.log(`iteration: before ${before.wallMs.toFixed(0)} ms, now ${now.wallMs.toFixed(0)} ms (${(before.wallMs / now.wallMs).toFixed(2)}x)`);
+}
+
 export async function runProfileBench(threads: number, args: string[]): Promise<void> {
   const flag = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
   const crop = Number(flag('--crop', '64'));
   const what = flag('--what', 'search');
+  const rounds = Number(flag('--rounds', '3'));
   if (!Number.isInteger(crop) || crop < 16) throw new BadInputError(`--crop: expected a whole number >= 16, got '${flag('--crop', '')}'`);
   if (what !== 'search' && what !== 'train') throw new BadInputError(`--what: expected search or train, got '${what}'`);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new BadInputError(`--rounds: expected a whole number >= 1, got '${flag('--rounds', '')}'`);
+  const before = args.includes('--baseline') ? baselineProfile(args) : undefined;
   T.setNumThreads(threads);
   if (args.includes('--full-kernels')) {
     T.setSameConvShortcuts(false);
     T.setPointwiseRouting(false);
   }
   const iteration = what === 'search' ? searchWorkload(crop, args.includes('--recompute') ? 'recompute' : 'keep').iteration : trainIteration(crop);
-  iteration(); // warm-up: allocator, kernels' first-call set-up
-  const t0 = process.hrtime.bigint();
-  iteration();
-  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
-  const { counts: calls, nativeMs, wallMs: countedWall } = countAddonCalls(iteration);
-  const t1 = process.hrtime.bigint();
-  const { events } = profileOps(iteration);
-  const profiledWall = Number(process.hrtime.bigint() - t1) / 1e6;
-  const rows = summarise(events);
-  const insideMs = rows.reduce((s, r) => s + r.micros, 0) / 1e3;
-  const [one, all] = [sgemmGflops(1), sgemmGflops(threads)];
-  T.setNumThreads(threads);
-  // Shares are of the time inside libtorch's operators: the profiler's own cost (a few microseconds per
-  // recorded op, nested ones included) inflates every family alike.
-  printTable(rows.map((r) => ({
-    family: r.family, calls: String(r.calls), ms: (r.micros / 1e3).toFixed(1), share: `${((r.micros / 1e3 / insideMs) * 100).toFixed(1)}%`,
-    GFLOP: r.flops ? (r.flops / 1e9).toFixed(2) : '', 'GFLOP/s': r.flops ? (r.flops / 1e3 / r.micros).toFixed(1) : '',
-  })));
-  const conv = rows.filter((r) => r.family.startsWith('conv'));
-  const convMs = conv.reduce((s, r) => s + r.micros, 0) / 1e3;
-  const convFlops = conv.reduce((s, r) => s + r.flops, 0);
-  const totalCalls = Object.values(calls).reduce((s, n) => s + n, 0);
-  const jsMs = countedWall - nativeMs;
-  console.log(`${what} iteration at crop ${crop}, ${threads} thread(s): ${wallMs.toFixed(0)} ms; profiled ${profiledWall.toFixed(0)} ms, ` +
-    `${insideMs.toFixed(0)} ms of it inside libtorch operators`);
-  console.log(`JS side: ${jsMs.toFixed(0)} ms of ${countedWall.toFixed(0)} (${((jsMs / countedWall) * 100).toFixed(0)}%) outside the addon's ${totalCalls} calls ` +
-    `(${Object.entries(calls).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, n]) => `${k} ${n}`).join(', ')})`);
-  console.log(`convolutions fwd+bwd: ${(convFlops / 1e9).toFixed(2)} GFLOP in ${convMs.toFixed(0)} ms (profiled) = ${(convFlops / 1e6 / convMs).toFixed(1)} GFLOP/s; ` +
-    `roofline: sgemm 1024 ${one.toFixed(1)} GFLOP/s on 1 thread, ${all.toFixed(1)} on ${threads}`);
+  const now = measure(iteration, threads, rounds);
+  const jsonOut = flag('--json-out', '');
+  if (jsonOut) return fs.writeFileSync(jsonOut, JSON.stringify(now));
+  printProfile(now, what, crop, threads);
+  if (before) printComparison(before, now);
 }

@@ -8,6 +8,12 @@
 // a millisecond each), which made a profiled search iteration 70x slower.
 // libtorch itself is built with NDEBUG; so is this file: an unrecorded input
 // list then reads as empty.
+//
+// Recording arguments costs time inside every operator: libtorch boxes each
+// one's inputs for the callback, and an op's nested calls add theirs to its
+// time. A timing-only run (profileStart(true)) records no inputs, so the
+// same iteration run twice, once each way, gives arguments from the first and
+// times from the second (src/engine/profile.ts pairs them).
 #ifndef NDEBUG
 #define NDEBUG
 #endif
@@ -111,6 +117,37 @@ std::unique_ptr<at::ObserverContext> onStart(const at::RecordFunction& fn) {
   return ctx;
 }
 
+// Timing only: no inputs, no arguments, and only the outermost operators' times (what a family's time is made of):
+// a nested operator does no more than keep the depth (no clock, no allocation), so that it adds as little as a
+// callback can to the time of the operator around it. libtorch calls the end callback with the null context.
+struct Timed : at::ObserverContext {
+  std::chrono::steady_clock::time_point t0;
+  bool backward;
+};
+
+std::unique_ptr<at::ObserverContext> onStartTiming(const at::RecordFunction& fn) {
+  const bool backwardNode = fn.scope() == at::RecordScope::BACKWARD_FUNCTION;
+  const bool backward = backwardDepth > 0 || backwardNode;
+  backwardDepth += backwardNode;
+  if (depth++ > 0) return nullptr;
+  auto ctx = std::make_unique<Timed>();
+  ctx->backward = backward;
+  ctx->t0 = std::chrono::steady_clock::now();
+  return ctx;
+}
+
+void onEndTiming(const at::RecordFunction& fn, at::ObserverContext* raw) {
+  const auto t1 = std::chrono::steady_clock::now();
+  --depth;
+  backwardDepth -= fn.scope() == at::RecordScope::BACKWARD_FUNCTION;
+  auto* ctx = static_cast<Timed*>(raw);
+  if (!ctx) return;
+  const double us = std::chrono::duration<double, std::micro>(t1 - ctx->t0).count();
+  auto& p = profile();
+  std::lock_guard<std::mutex> lock(p.mutex);
+  p.events.push_back({fn.name(), 0, ctx->backward, us, std::string()});
+}
+
 void onEnd(const at::RecordFunction& fn, at::ObserverContext* raw) {
   const auto t1 = std::chrono::steady_clock::now();
   auto* ctx = static_cast<Started*>(raw);
@@ -123,19 +160,22 @@ void onEnd(const at::RecordFunction& fn, at::ObserverContext* raw) {
   p.events.push_back({fn.name(), ctx->depth, ctx->backward, us, std::move(ctx->args)});
 }
 
-// profileStart(): record every operator from now on (clears earlier events).
+// profileStart(timingOnly = false): record every operator from now on (clears earlier events); timingOnly: the
+// outermost operators only (depth 0), without arguments.
 Napi::Value ProfileStart(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   ADL_TRY
+    const bool timingOnly = info.Length() > 0 && info[0].ToBoolean().Value();
     auto& p = profile();
     std::lock_guard<std::mutex> lock(p.mutex);
     if (p.on) throw std::runtime_error("the profiler is already running");
     p.events.clear();
-    p.handle = at::addGlobalCallback(at::RecordFunctionCallback(onStart, onEnd)
-                                         .needsInputs(true)
-                                         .scopes({at::RecordScope::FUNCTION, at::RecordScope::BACKWARD_FUNCTION}));
+    p.events.reserve(1 << 16);
+    const auto scopes = {at::RecordScope::FUNCTION, at::RecordScope::BACKWARD_FUNCTION};
+    p.handle = at::addGlobalCallback(timingOnly ? at::RecordFunctionCallback(onStartTiming, onEndTiming).needsInputs(false).scopes(scopes)
+                                                : at::RecordFunctionCallback(onStart, onEnd).needsInputs(true).scopes(scopes));
     p.on = true;
-    profiling = true;
+    profiling = !timingOnly;  // dispatch.cc describes JS's call arguments only for a recording run
     return env.Undefined();
   ADL_CATCH(env, "profileStart")
 }

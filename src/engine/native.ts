@@ -50,7 +50,7 @@ export interface NativeBinding {
   cudaSynchronize(): void;
   buildInfo(): { torchVersion: string; cudaCompiled: boolean; config: string };
   /** Operator profiler (native/src/profiler.cc): start recording, then stop and take the events. */
-  profileStart(): void;
+  profileStart(timingOnly?: boolean): void;
   /** [name, depth, inside a backward node, microseconds, arguments as JSON] per operator, in completion order. */
   profileStop(): [string, number, boolean, number, string][];
 

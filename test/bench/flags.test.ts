@@ -22,6 +22,14 @@ describe('bench flags', () => {
     });
   }
 
+  it('profile: --rounds that is not a whole number >= 1 exits 2 naming the flag', () => {
+    for (const bad of ['0', 'x', '1.5']) {
+      const r = bench('profile', '--rounds', bad);
+      assert.equal(r.status, 2, `${bad}: ${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`^bench profile: --rounds: expected a whole number >= 1, got '${bad.replace('.', '\\.')}'`, 'm'));
+    }
+  });
+
   it('an unknown suite exits 2 naming the suites', () => {
     const r = bench('nonsense');
     assert.equal(r.status, 2);

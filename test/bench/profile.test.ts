@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as T from '../../src/engine';
-import { profileOps } from '../../src/engine/profile';
+import { profileOps, withTimesOf, type OpEvent } from '../../src/engine/profile';
 import { native } from '../../src/engine/native';
 import { convFlops, convKind, ConvGeometry, summarise } from '../../bench/op_families';
 
@@ -63,10 +63,34 @@ describe('profileOps', () => {
     T.dispose([x, w]);
   });
 
+  it('timing only: the outermost operators of the same body, in the same order, without arguments; withTimesOf pairs them', () => {
+    const x = T.randn([2, 6, 9, 7]).setRequiresGrad();
+    const w = T.randn([6, 1, 5, 5]).setRequiresGrad();
+    const body = () => T.tidy(() => T.backward(T.sum(T.relu(T.conv2d(x, w, { padding: 2, groups: 6 })))));
+    const recorded = profileOps(body).events;
+    const timed = profileOps(body, { timingOnly: true }).events;
+    const outer = recorded.filter((e) => e.depth === 0);
+    assert.ok(recorded.length > outer.length, 'the recording run sees nested operators');
+    assert.deepEqual(timed.map((e) => [e.name, e.depth, e.backward]), outer.map((e) => [e.name, e.depth, e.backward]));
+    assert.ok(timed.every((e) => e.args.length === 0 && e.micros >= 0));
+    const paired = withTimesOf(recorded, timed);
+    assert.deepEqual(paired.filter((e) => e.depth === 0).map((e) => e.micros), timed.map((e) => e.micros), 'the outermost times are the timed run\'s');
+    assert.deepEqual(paired.filter((e) => e.depth > 0), recorded.filter((e) => e.depth > 0), 'nested events as recorded');
+    assert.deepEqual(paired.map((e) => e.args), recorded.map((e) => e.args), 'arguments from the recording run');
+    const families = (events: OpEvent[]) => summarise(events).map((r) => `${r.family} ${r.calls} ${r.flops}`).sort();
+    assert.deepEqual(families(paired), families(recorded), 'the same families, calls and FLOPs');
+    const other: OpEvent[] = timed.map((e, i) => (i === 1 ? { ...e, name: 'aten::other' } : e));
+    assert.throws(() => withTimesOf(recorded, other), /withTimesOf: the two runs ran different operators .*first difference at 1: .* and aten::other/);
+    assert.throws(() => withTimesOf(recorded, timed.slice(1)), /withTimesOf: the two runs ran different operators/);
+    assert.throws(() => withTimesOf(recorded, timed.slice(0, -1)), /\(\d+ and \d+ outermost; first difference at \d+/);
+    T.dispose([x, w]);
+  });
+
   it('turns misuse into JS errors and stops cleanly after a throwing body', () => {
     assert.throws(() => profileOps(() => { throw new Error('body failed'); }), /body failed/);
     assert.throws(() => native.profileStop(), /profileStop: the profiler is not running/);
     assert.throws(() => profileOps(() => profileOps(() => 1)), /profileStart: the profiler is already running/);
+    assert.throws(() => profileOps(() => profileOps(() => 1), { timingOnly: true }), /profileStart: the profiler is already running/);
     assert.equal(profileOps(() => 7).result, 7, 'usable again after both failures');
   });
 });

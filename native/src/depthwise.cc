@@ -40,32 +40,45 @@ int64_t chooseLayout(int64_t layout, const at::Tensor& x, const Geometry& g) {
   return layout != 0 ? layout : (g.Ho * g.Wo <= kChannelsMaxPixels ? 2 : 1);
 }
 
-// y from contiguous x and w on the own loops, in the layout chosen.
-at::Tensor ownForward(const at::Tensor& xc, const at::Tensor& wc, const Geometry& g, int64_t layout) {
-  if (layout == 2) {
-    auto y = at::empty({g.B, g.C, g.Ho, g.Wo}, xc.options());
-    forwardChannels(y.data_ptr<float>(), xc.data_ptr<float>(), wc.data_ptr<float>(), g);
-    return y;
-  }
-  return xc.scalar_type() == at::kFloat ? forwardPlanes<float>(xc, wc, g) : forwardPlanes<double>(xc, wc, g);
+// Names the current scope for the profiler (bench/op_families.ts reads the arguments); inputs() runs only when a
+// callback records inputs, so that a timing-only profile makes no views of its own.
+template <typename Inputs>
+void nameScope(at::RecordFunction& guard, const char* name, Inputs inputs) {
+  if (!guard.isActive()) return;
+  if (!guard.needsInputs()) return guard.before(name);
+  const std::vector<c10::IValue> v = inputs();
+  guard.before(name, c10::ArrayRef<const c10::IValue>(v.data(), v.size()));
 }
 
-// The gradients asked for (gx, gw: null when not) from contiguous gy, x and w, in the forward's layout. Named with
-// its shapes and layout for the profiler (bench/op_families.ts counts its FLOPs; a test reads the layout); free when
-// none listens.
-void ownBackward(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const Geometry& g, int64_t layout,
-                 at::IntArrayRef padding, at::IntArrayRef dilation, at::Tensor* gx, at::Tensor* gw) {
-  RECORD_FUNCTION("adl::depthwise_conv2d_backward", std::vector<c10::IValue>({gy, x, w, padding, dilation, gx != nullptr, gw != nullptr, layout}));
+// y = the convolution of x by contiguous w on the own loops, in the layout chosen; both slices in place.
+void ownForward(const Slice& y, const Slice& x, const at::Tensor& w, Geometry g, int64_t layout) {
+  g.xB = x.batch();
+  g.yB = y.batch();
+  if (layout == 2) return forwardChannels(y.data<float>(), x.data<float>(), w.data_ptr<float>(), g);
+  if (x.t.scalar_type() == at::kFloat) return forwardPlanes<float>(y.data<float>(), x.data<float>(), w.data_ptr<float>(), g);
+  forwardPlanes<double>(y.data<double>(), x.data<double>(), w.data_ptr<double>(), g);
+}
+
+// The gradients asked for (gx, gw: null when not; gx's slice and gw allocated by the caller) from gy, x and w (contiguous),
+// in the forward's layout. Named with its shapes and layout for the profiler (bench/op_families.ts counts its FLOPs; a
+// test reads the layout); free when none listens.
+void ownBackward(const Slice& gy, const Slice& x, const at::Tensor& w, Geometry g, int64_t layout, at::IntArrayRef padding,
+                 at::IntArrayRef dilation, const Slice* gx, const at::Tensor* gw) {
+  at::RecordFunction guard(at::RecordScope::FUNCTION);
+  nameScope(guard, "adl::depthwise_conv2d_backward", [&] {
+    return std::vector<c10::IValue>({gy.view(), x.view(), w, padding, dilation, gx != nullptr, gw != nullptr, layout});
+  });
   if (!gx && !gw) return;  // a mixed op's weight that needs no gradient, beside one that does
-  if (gx) *gx = at::empty({g.B, g.C, g.H, g.W}, x.options());  // the tiled input's gradient: x's when not tiled
-  if (gw) *gw = at::empty({g.C, 1, g.kh, g.kw}, x.options());
+  g.xB = x.batch();
+  g.yB = gy.batch();
+  if (gx) g.gxB = gx->batch();
   if (layout == 2) {
-    if (gx) inputGradChannels(gx->data_ptr<float>(), gy.data_ptr<float>(), w.data_ptr<float>(), g);
-    if (gw) weightGradChannels(gw->data_ptr<float>(), gy.data_ptr<float>(), x.data_ptr<float>(), g);
-  } else if (x.scalar_type() == at::kFloat) {
-    backwardPlanes<float>(gy, x, w, g, gx, gw);
+    if (gx) inputGradChannels(gx->data<float>(), gy.data<float>(), w.data_ptr<float>(), g);
+    if (gw) weightGradChannels(gw->data_ptr<float>(), gy.data<float>(), x.data<float>(), g);
+  } else if (x.t.scalar_type() == at::kFloat) {
+    backwardPlanes<float>(gx ? gx->data<float>() : nullptr, gw ? gw->data_ptr<float>() : nullptr, gy.data<float>(), x.data<float>(), w.data_ptr<float>(), g);
   } else {
-    backwardPlanes<double>(gy, x, w, g, gx, gw);
+    backwardPlanes<double>(gx ? gx->data<double>() : nullptr, gw ? gw->data_ptr<double>() : nullptr, gy.data<double>(), x.data<double>(), w.data_ptr<double>(), g);
   }
 }
 
@@ -90,11 +103,13 @@ struct DepthwiseConv2d : public torch::autograd::Function<DepthwiseConv2d> {
     }
     const Geometry g(x, w, padding, dilation);
     const auto wc = w.contiguous();
-    // x itself is kept, not a contiguous copy of a view (the fused cell passes views of a split): backward makes its own.
+    // x itself is kept, not a copy of a view (the fused cell passes views of a split).
     ctx->save_for_backward({x, wc});
     layout = chooseLayout(layout, x, g);
     ctx->saved_data["layout"] = layout;
-    return ownForward(x.contiguous(), wc, g, layout);
+    auto y = at::empty({g.B, g.C, g.Ho, g.Wo}, x.options());
+    ownForward(Slice(y), Slice(densePlanes(x)), wc, g, layout);
+    return y;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
@@ -106,11 +121,13 @@ struct DepthwiseConv2d : public torch::autograd::Function<DepthwiseConv2d> {
       auto [gx, gw] = libtorchBackward(grads[0], saved[0], saved[1], padding, dilation, needX, needW);
       return {gx, gw, at::Tensor(), at::Tensor(), at::Tensor()};
     }
-    const auto x = saved[0].contiguous();
-    at::Tensor gx, gw;
-    ownBackward(grads[0].contiguous(), x, saved[1], Geometry(x, saved[1], padding, dilation), ctx->saved_data["layout"].toInt(),
-                padding, dilation, needX ? &gx : nullptr, needW ? &gw : nullptr);
-    return {gx, gw, at::Tensor(), at::Tensor(), at::Tensor()};
+    const auto& x = saved[0];
+    const Geometry g(x, saved[1], padding, dilation);
+    const Slice gx(needX ? at::empty({g.B, g.C, g.H, g.W}, x.options()) : at::Tensor(), 0, g.C);
+    const auto gw = needW ? at::empty({g.C, 1, g.kh, g.kw}, x.options()) : at::Tensor();
+    ownBackward(Slice(densePlanes(grads[0])), Slice(densePlanes(x)), saved[1], g, ctx->saved_data["layout"].toInt(), padding, dilation,
+                needX ? &gx : nullptr, needW ? &gw : nullptr);
+    return {gx.t, gw, at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
 
@@ -154,31 +171,37 @@ struct MixedDepthwiseConv2d : public torch::autograd::Function<MixedDepthwiseCon
 
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, at::TensorList weights, at::IntArrayRef dilation,
                             int64_t repeats, int64_t block) {
-    const int64_t cg = weights[0].size(0);
+    const int64_t cg = weights[0].size(0), K = weights.size();
     const Tiling tiling{repeats, block};
-    const bool own = ownPath(x);
-    const auto xs = own ? x : repeated(x, tiling);
-    std::vector<at::Tensor> saved{x}, ys;
-    std::vector<int64_t> layouts;
-    for (size_t i = 0; i < weights.size(); ++i) {
-      const auto wc = weights[i].contiguous();
-      const auto padding = samePadding(wc, dilation);
-      saved.push_back(wc);
-      if (!own) {
-        ys.push_back(at::conv2d(part(xs, i, cg), wc, {}, 1, padding, dilation, cg));
-        continue;
-      }
-      const auto xi = repeats > 1 ? x : part(x, i, cg);
-      const Geometry g(xi, wc, padding, dilation, tiling);
-      layouts.push_back(chooseLayout(0, xi, g));
-      RECORD_FUNCTION("adl::depthwise_conv2d_part", std::vector<c10::IValue>({xi, wc, at::IntArrayRef(padding), dilation}));
-      ys.push_back(ownForward(xi.contiguous(), wc, g, layouts.back()));
-    }
+    std::vector<at::Tensor> saved{x};
+    for (const auto& w : weights) saved.push_back(w.contiguous());
     ctx->save_for_backward(saved);
     ctx->saved_data["dilation"] = dilation.vec();
-    ctx->saved_data["layouts"] = layouts;
     ctx->saved_data["tiling"] = std::vector<int64_t>{repeats, block};
-    return at::cat(ys, 1);
+    if (!ownPath(x)) {
+      const auto xs = repeated(x, tiling);
+      std::vector<at::Tensor> ys;
+      for (int64_t i = 0; i < K; ++i) ys.push_back(at::conv2d(part(xs, i, cg), saved[1 + i], {}, 1, samePadding(saved[1 + i], dilation), dilation, cg));
+      ctx->saved_data["layouts"] = std::vector<int64_t>{};
+      return at::cat(ys, 1);
+    }
+    // Weight i reads channels [i cg, (i + 1) cg) of x, or all of them, and writes its slice of y: in place.
+    const auto xd = densePlanes(x);
+    const bool split = x.size(1) * repeats != cg;
+    auto y = at::empty({x.size(0), K * cg, x.size(2), x.size(3)}, x.options());
+    std::vector<int64_t> layouts;
+    for (int64_t i = 0; i < K; ++i) {
+      const auto& wc = saved[1 + i];
+      const auto padding = samePadding(wc, dilation);
+      const Slice xi = split ? Slice(xd, i * cg, cg) : Slice(xd);
+      const Geometry g(x.size(0), xi.n, x.size(2), x.size(3), wc, padding, dilation, tiling);
+      layouts.push_back(chooseLayout(0, x, g));
+      at::RecordFunction guard(at::RecordScope::FUNCTION);
+      nameScope(guard, "adl::depthwise_conv2d_part", [&] { return std::vector<c10::IValue>({xi.view(), wc, at::IntArrayRef(padding), dilation}); });
+      ownForward(Slice(y, i * cg, cg), xi, wc, g, layouts.back());
+    }
+    ctx->saved_data["layouts"] = layouts;
+    return y;
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
@@ -187,29 +210,38 @@ struct MixedDepthwiseConv2d : public torch::autograd::Function<MixedDepthwiseCon
     const auto layouts = ctx->saved_data["layouts"].toIntVector();
     const auto t = ctx->saved_data["tiling"].toIntVector();
     const Tiling tiling{t[0], t[1]};
-    const bool own = ownPath(saved[0]);
-    const auto x = own ? saved[0] : repeated(saved[0], tiling);  // off the own path: the tiled input itself
     const int64_t K = saved.size() - 1, cg = saved[1].size(0);
     const bool needX = ctx->needs_input_grad(0);
+    const bool shared = saved[0].size(1) * tiling.repeats == cg;  // every weight read all of the (tiled) input
     variable_list out(K + 4), gxs(K);
-    for (int64_t i = K - 1; i >= 0; --i) {
-      const auto& w = saved[1 + i];
-      const bool needW = ctx->needs_input_grad(1 + i);
-      const auto padding = samePadding(w, dilation);
-      const auto gy = grads[0].narrow(1, i * cg, cg).contiguous();
-      if (!own) {
-        std::tie(gxs[i], out[1 + i]) = libtorchBackward(gy, part(x, i, cg).contiguous(), w, padding, dilation, needX, needW);
-        continue;
+    if (ownPath(saved[0])) {
+      // Slices in place: of x and gy, and when not shared of x's gradient (the weights' input gradients side by side).
+      const auto xd = densePlanes(saved[0]), gyd = densePlanes(grads[0]);
+      const int64_t B = xd.size(0), H = xd.size(2), W = xd.size(3);
+      if (needX && !shared) out[0] = at::empty({B, K * cg, H, W}, xd.options());
+      for (int64_t i = K - 1; i >= 0; --i) {
+        const auto& w = saved[1 + i];
+        const auto padding = samePadding(w, dilation);
+        const Slice xi = shared ? Slice(xd) : Slice(xd, i * cg, cg);
+        const Geometry g(B, xi.n, H, W, w, padding, dilation, tiling);
+        const Slice gx = !needX ? Slice() : shared ? Slice(at::empty({B, cg, H, W}, xd.options())) : Slice(out[0], i * cg, cg);
+        if (ctx->needs_input_grad(1 + i)) out[1 + i] = at::empty({cg, 1, g.kh, g.kw}, xd.options());
+        ownBackward(Slice(gyd, i * cg, cg), xi, w, g, layouts[i], padding, dilation, needX ? &gx : nullptr, out[1 + i].defined() ? &out[1 + i] : nullptr);
+        gxs[i] = gx.t;
       }
-      const auto xi = (tiling.repeats > 1 ? x : part(x, i, cg)).contiguous();
-      ownBackward(gy, xi, w, Geometry(xi, w, padding, dilation, tiling), layouts[i], padding, dilation,
-                  needX ? &gxs[i] : nullptr, needW ? &out[1 + i] : nullptr);
+    } else {
+      const auto x = repeated(saved[0], tiling);  // off the own path: the tiled input itself
+      for (int64_t i = K - 1; i >= 0; --i) {
+        const auto& w = saved[1 + i];
+        const auto gy = grads[0].narrow(1, i * cg, cg).contiguous();
+        std::tie(gxs[i], out[1 + i]) = libtorchBackward(gy, part(x, i, cg).contiguous(), w, samePadding(w, dilation), dilation, needX,
+                                                        ctx->needs_input_grad(1 + i));
+      }
+      if (needX && !shared) out[0] = at::cat(gxs, 1);
     }
-    if (needX && saved[0].size(1) * tiling.repeats == cg) {  // every weight read all of the (tiled) input
+    if (needX && shared) {
       out[0] = gxs[K - 1];
       for (int64_t i = K - 2; i >= 0; --i) out[0] = out[0] + gxs[i];
-    } else if (needX) {
-      out[0] = at::cat(gxs, 1);
     }
     if (needX && tiling.repeats > 1) {
       // The expand's backward: sum_to, i.e. sum over the repeats with keepdim, then x's shape.

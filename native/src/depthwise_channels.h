@@ -30,15 +30,14 @@ constexpr int64_t kLanes = 8;
 
 inline int64_t roundUpLanes(int64_t c) { return (c + kLanes - 1) / kLanes * kLanes; }
 
-// src (B, Cs, h, w) read as C channels through tiling (channel c is src's tiling.src(c)) into buf (B, rows, cols, Cp),
-// zeroed, src's (y, x) at (y + top, x + left); what falls outside is dropped.
-inline void toChannelsLast(float* buf, const float* src, int64_t B, int64_t C, int64_t h, int64_t w,
+// src (B, Cs, h, w; images srcB apart) read as C channels through tiling (channel c is src's tiling.src(c)) into
+// buf (B, rows, cols, Cp), zeroed, src's (y, x) at (y + top, x + left); what falls outside is dropped.
+inline void toChannelsLast(float* buf, const float* src, int64_t srcB, int64_t B, int64_t C, int64_t h, int64_t w,
                            int64_t rows, int64_t cols, int64_t Cp, int64_t top, int64_t left, Tiling tiling = {}) {
   std::fill_n(buf, B * rows * cols * Cp, 0.f);
-  const int64_t Cs = C / tiling.repeats;
   for (int64_t b = 0; b < B; ++b)
     for (int64_t c = 0; c < C; ++c) {
-      const float* plane = src + (b * Cs + tiling.src(c)) * h * w;
+      const float* plane = src + b * srcB + tiling.src(c) * h * w;
       for (int64_t y = std::max<int64_t>(0, -top); y < std::min(h, rows - top); ++y)
         for (int64_t x = std::max<int64_t>(0, -left); x < std::min(w, cols - left); ++x)
           buf[((b * rows + y + top) * cols + x + left) * Cp + c] = plane[y * w + x];
@@ -63,9 +62,9 @@ inline void storeLanes(float* out, const v8f& acc, int64_t c0, int64_t C, int64_
   for (int64_t l = 0; l < kLanes && c0 + l < C; ++l) out[(c0 + l) * stride] = acc[l];
 }
 
-// One block of 8 channels (k) of taps-in-order sums over buf (B, rows, cols, Cp): out (B, C, outRows, outCols)
-// at (b, r, c) = sum_t wl[t] * buf[(b, r, c) + off[t]]; the forward pass and the input gradient.
-ADL_CLONES inline void gatherChannelBlock(float* out, const float* buf, const float* wl, const int64_t* off, int64_t taps,
+// One block of 8 channels (k) of taps-in-order sums over buf (B, rows, cols, Cp): out (B, C, outRows, outCols; images
+// outB apart) at (b, r, c) = sum_t wl[t] * buf[(b, r, c) + off[t]]; the forward pass and the input gradient.
+ADL_CLONES inline void gatherChannelBlock(float* out, int64_t outB, const float* buf, const float* wl, const int64_t* off, int64_t taps,
                                    int64_t B, int64_t C, int64_t outRows, int64_t outCols, int64_t rows, int64_t cols, int64_t Cp, int64_t k) {
   for (int64_t b = 0; b < B; ++b)
     for (int64_t r = 0; r < outRows; ++r)
@@ -73,35 +72,36 @@ ADL_CLONES inline void gatherChannelBlock(float* out, const float* buf, const fl
         const float* at = buf + ((b * rows + r) * cols + c) * Cp + k * kLanes;
         v8f acc = {};
         for (int64_t t = 0; t < taps; ++t) acc += ADL_AT(wl + t * Cp + k * kLanes) * ADL_AT(at + off[t]);
-        storeLanes(out + (b * C * outRows + r) * outCols + c, acc, k * kLanes, C, outRows * outCols);
+        storeLanes(out + b * outB + r * outCols + c, acc, k * kLanes, C, outRows * outCols);
       }
 }
 
-// y (B, C, Ho, Wo) = sum_t w[t] * xpad[(oh, ow) + tap t], taps in order.
+// y (B, C, Ho, Wo) = sum_t w[t] * xpad[(oh, ow) + tap t], taps in order; batch strides in g.
 inline void forwardChannels(float* y, const float* x, const float* w, const Geometry& g) {
   const int64_t Cp = roundUpLanes(g.C);
   std::vector<float> xl(g.B * g.Hp * g.Wp * Cp);
-  toChannelsLast(xl.data(), x, g.B, g.C, g.H, g.W, g.Hp, g.Wp, Cp, g.ph, g.pw, g.tiling);
+  toChannelsLast(xl.data(), x, g.xB, g.B, g.C, g.H, g.W, g.Hp, g.Wp, Cp, g.ph, g.pw, g.tiling);
   const auto wl = tapsByChannel(w, g, Cp);
   std::vector<int64_t> off;
   for (int64_t o : g.offsets) off.push_back(o * Cp);
   at::parallel_for(0, Cp / kLanes, blockGrain(g, g.B * g.Ho * g.Wo), [&](int64_t k0, int64_t k1) {
-    for (int64_t k = k0; k < k1; ++k) gatherChannelBlock(y, xl.data(), wl.data(), off.data(), g.taps(), g.B, g.C, g.Ho, g.Wo, g.Hp, g.Wp, Cp, k);
+    for (int64_t k = k0; k < k1; ++k) gatherChannelBlock(y, g.yB, xl.data(), wl.data(), off.data(), g.taps(), g.B, g.C, g.Ho, g.Wo, g.Hp, g.Wp, Cp, k);
   });
 }
 
-// gx (B, C, H, W) = sum_t w[t] * gy[(ph + h - i dh, pw + w - j dw)] (zero off the output map), taps in order.
+// gx (B, C, H, W) = sum_t w[t] * gy[(ph + h - i dh, pw + w - j dw)] (zero off the output map), taps in order; batch
+// strides in g.
 inline void inputGradChannels(float* gx, const float* gy, const float* w, const Geometry& g) {
   const int64_t Cp = roundUpLanes(g.C);
   const int64_t rh = (g.kh - 1) * g.dh, rw = (g.kw - 1) * g.dw, rows = g.H + rh, cols = g.W + rw;
   std::vector<float> gl(g.B * rows * cols * Cp);
-  toChannelsLast(gl.data(), gy, g.B, g.C, g.Ho, g.Wo, rows, cols, Cp, rh - g.ph, rw - g.pw);
+  toChannelsLast(gl.data(), gy, g.yB, g.B, g.C, g.Ho, g.Wo, rows, cols, Cp, rh - g.ph, rw - g.pw);
   const auto wl = tapsByChannel(w, g, Cp);
   std::vector<int64_t> mirrored;
   for (int64_t i = 0; i < g.kh; ++i)
     for (int64_t j = 0; j < g.kw; ++j) mirrored.push_back(((rh - i * g.dh) * cols + rw - j * g.dw) * Cp);
   at::parallel_for(0, Cp / kLanes, blockGrain(g, g.B * g.H * g.W), [&](int64_t k0, int64_t k1) {
-    for (int64_t k = k0; k < k1; ++k) gatherChannelBlock(gx, gl.data(), wl.data(), mirrored.data(), g.taps(), g.B, g.C, g.H, g.W, rows, cols, Cp, k);
+    for (int64_t k = k0; k < k1; ++k) gatherChannelBlock(gx, g.gxB, gl.data(), wl.data(), mirrored.data(), g.taps(), g.B, g.C, g.H, g.W, rows, cols, Cp, k);
   });
 }
 
@@ -128,12 +128,13 @@ ADL_CLONES inline void weightGradBlock(float* gw, const float* gl, const float* 
   }
 }
 
-// gw (C, 1, kh, kw): per tap, dotMany's sum over the planes' positions q = b * S + oh * Wp + ow of gy * xpad(q + tap).
+// gw (C, 1, kh, kw): per tap, dotMany's sum over the planes' positions q = b * S + oh * Wp + ow of gy * xpad(q + tap);
+// batch strides in g.
 inline void weightGradChannels(float* gw, const float* gy, const float* x, const Geometry& g) {
   const int64_t Cp = roundUpLanes(g.C);
   std::vector<float> xl(g.B * g.Hp * g.Wp * Cp), gl(g.B * g.Ho * g.Wo * Cp);
-  toChannelsLast(xl.data(), x, g.B, g.C, g.H, g.W, g.Hp, g.Wp, Cp, g.ph, g.pw, g.tiling);
-  toChannelsLast(gl.data(), gy, g.B, g.C, g.Ho, g.Wo, g.Ho, g.Wo, Cp, 0, 0);
+  toChannelsLast(xl.data(), x, g.xB, g.B, g.C, g.H, g.W, g.Hp, g.Wp, Cp, g.ph, g.pw, g.tiling);
+  toChannelsLast(gl.data(), gy, g.yB, g.B, g.C, g.Ho, g.Wo, g.Ho, g.Wo, Cp, 0, 0);
   const int64_t whole = ((g.B - 1) * g.S + g.n) / kLanes * kLanes;
   LaneLists lanes;
   for (int64_t b = 0; b < g.B; ++b)

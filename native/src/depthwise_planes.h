@@ -24,7 +24,7 @@
 namespace adl {
 namespace {
 
-// Channel c of the (tiled) input, x's channel src(c) of (B, Cx, H, W), into buf: plane b zero-padded at
+// Channel c of the (tiled) input, x's channel src(c) of (B, Cx, H, W) (images g.xB apart), into buf: plane b zero-padded at
 // b * stride + lead, zeros elsewhere.
 template <typename T>
 void padChannel(T* buf, const T* x, const Geometry& g, int64_t c, int64_t stride, int64_t lead) {
@@ -32,25 +32,22 @@ void padChannel(T* buf, const T* x, const Geometry& g, int64_t c, int64_t stride
   const int64_t from = g.src(c);  // once: two divisions when tiled, against rows of a few values
   for (int64_t b = 0; b < g.B; ++b)
     for (int64_t h = 0; h < g.H; ++h)
-      std::copy_n(x + ((b * g.Cx + from) * g.H + h) * g.W, g.W, buf + b * stride + lead + (g.ph + h) * g.Wp + g.pw);
+      std::copy_n(x + b * g.xB + (from * g.H + h) * g.W, g.W, buf + b * stride + lead + (g.ph + h) * g.Wp + g.pw);
 }
 
-// Channel c of the output gradient gy (B, C, Ho, Wo) into buf: rows widened to Wp, plane b at b * S + guard.
+// Channel c of the output gradient gy (B, C, Ho, Wo; images g.yB apart) into buf: rows widened to Wp, plane b at b * S + guard.
 template <typename T>
 void placeGradChannel(T* buf, const T* gy, const Geometry& g, int64_t c) {
   std::fill_n(buf, g.B * g.S, T(0));
   for (int64_t b = 0; b < g.B; ++b)
     for (int64_t oh = 0; oh < g.Ho; ++oh)
-      std::copy_n(gy + ((b * g.C + c) * g.Ho + oh) * g.Wo, g.Wo, buf + b * g.S + g.guard + oh * g.Wp);
+      std::copy_n(gy + b * g.yB + (c * g.Ho + oh) * g.Wo, g.Wo, buf + b * g.S + g.guard + oh * g.Wp);
 }
 
-// y (B, C, Ho, Wo) from x (B, Cx, H, W) and w (C, 1, kh, kw): per channel, every plane's outputs in one gather.
+// y (B, C, Ho, Wo) from x (B, Cx, H, W) and w (C, 1, kh, kw), batch strides in g: per channel, every plane's
+// outputs in one gather.
 template <typename T>
-at::Tensor forwardPlanes(const at::Tensor& x, const at::Tensor& w, const Geometry& g) {
-  auto y = at::empty({g.B, g.C, g.Ho, g.Wo}, x.options());
-  const T* xp = x.data_ptr<T>();
-  const T* wp = w.data_ptr<T>();
-  T* yp = y.data_ptr<T>();
+void forwardPlanes(T* yp, const T* xp, const T* wp, const Geometry& g) {
   const int64_t plane = g.Hp * g.Wp;
   const int64_t total = (g.B - 1) * plane + g.n;
   at::parallel_for(0, g.C, g.grain(), [&](int64_t c0, int64_t c1) {
@@ -59,23 +56,18 @@ at::Tensor forwardPlanes(const at::Tensor& x, const at::Tensor& w, const Geometr
       padChannel(buf.data(), xp, g, c, plane, 0);
       gatherTaps(acc.data(), buf.data(), wp + c * g.taps(), g.offsets.data(), g.taps(), total);
       for (int64_t b = 0; b < g.B; ++b)
-        for (int64_t oh = 0; oh < g.Ho; ++oh) std::copy_n(acc.data() + b * plane + oh * g.Wp, g.Wo, yp + ((b * g.C + c) * g.Ho + oh) * g.Wo);
+        for (int64_t oh = 0; oh < g.Ho; ++oh) std::copy_n(acc.data() + b * plane + oh * g.Wp, g.Wo, yp + b * g.yB + (c * g.Ho + oh) * g.Wo);
     }
   });
-  return y;
 }
 
-// gx (B, C, H, W: the tiled input's gradient) and gw (C, 1, kh, kw) from gy (B, C, Ho, Wo), x and w, each when asked for, per channel:
+// gx (B, C, H, W: the tiled input's gradient) and gw (C, 1, kh, kw) from gy (B, C, Ho, Wo), x and w (batch strides
+// in g), each when asked for (else null), per channel:
 //   gx: the transposed convolution, the same gather with each tap's offset mirrored (guard - off), over the
 //       gradient planes placed after their zero guards, read at the unpadded positions;
 //   gw: every tap's dot product of the gradient planes with the padded input planes (dotMany).
 template <typename T>
-void backwardPlanes(const at::Tensor& gy, const at::Tensor& x, const at::Tensor& w, const Geometry& g, at::Tensor* gx, at::Tensor* gw) {
-  const T* gp = gy.data_ptr<T>();
-  const T* xp = x.data_ptr<T>();
-  const T* wp = w.data_ptr<T>();
-  T* gxp = gx ? gx->data_ptr<T>() : nullptr;
-  T* gwp = gw ? gw->data_ptr<T>() : nullptr;
+void backwardPlanes(T* gxp, T* gwp, const T* gp, const T* xp, const T* wp, const Geometry& g) {
   std::vector<int64_t> mirrored;
   for (int64_t o : g.offsets) mirrored.push_back(g.guard - o);
   const int64_t first = g.ph * g.Wp + g.pw;  // the first unpadded position of a plane
@@ -88,7 +80,7 @@ void backwardPlanes(const at::Tensor& gy, const at::Tensor& x, const at::Tensor&
       if (gxp) {
         gatherTaps(acc.data(), gbuf.data() + first, wp + c * g.taps(), mirrored.data(), g.taps(), inputs);
         for (int64_t b = 0; b < g.B; ++b)
-          for (int64_t h = 0; h < g.H; ++h) std::copy_n(acc.data() + b * g.S + h * g.Wp, g.W, gxp + ((b * g.C + c) * g.H + h) * g.W);
+          for (int64_t h = 0; h < g.H; ++h) std::copy_n(acc.data() + b * g.S + h * g.Wp, g.W, gxp + b * g.gxB + (c * g.H + h) * g.W);
       }
       if (gwp) {
         padChannel(xbuf.data(), xp, g, c, g.S, g.guard);

@@ -105,6 +105,28 @@ describe('sameDepthwiseMixed', () => {
     });
   }
 
+  // The addon reads a slice of channels (dense planes, any batch stride) and the output gradient's slice per weight in
+  // place, writes each weight's output and split input gradient into its slice, and copies other layouts first.
+  for (const layout of ['channel slice', 'channels last'] as const) for (const shared of [true, false]) for (const [h, w] of [[2, 2], [4, 4], [9, 6]]) {
+    it(`reads a ${layout} input and a sliced output gradient, bit for bit: ${h}x${w}, ${shared ? 'shared' : 'split'} input`, () => {
+      T.manualSeed(h * 5 + w + (shared ? 1 : 0));
+      const cg = 9;
+      const cx = shared ? cg : 2 * cg;
+      const ws = [3, 5].map((k) => T.randn([cg, 1, k, k]));
+      const big = T.randn([3, cx + 4, h, w]);
+      const view = (a: T.Tensor) => (layout === 'channel slice' ? T.narrow(a, 1, 3, cx)
+        : T.permute(T.contiguous(T.permute(T.narrow(a, 1, 3, cx), [0, 2, 3, 1])), [0, 3, 1, 2]));
+      const other = T.randn([3, 5, h, w]);
+      const g = T.randn([3, 2 * cg + 5, h, w]); // the cat below hands the op a slice of it
+      const f = (mixed: (x: T.Tensor, b: T.Tensor[]) => T.Tensor) => (a: T.Tensor, b: T.Tensor[]) => T.cat([T.mul(other, 2), mixed(view(a), b)], 1);
+      const ref = run(f(separately), big, ws, g);
+      const got = run(f((x, b) => T.sameDepthwiseMixed(x, b)), big, ws, g);
+      assertClose(got.y, ref.y, 0, 'output');
+      got.grads.forEach((gr, i) => assertClose(gr, ref.grads[i], 0, i === 0 ? 'input gradient' : `weights[${i - 1}] gradient`));
+      T.dispose([big, ...ws, other, g]);
+    });
+  }
+
   it('computes only the gradients asked for (each weight\'s kernel told which), and none for an input without them', () => {
     // Each weight's backward records (grad, input, weight, padding, dilation, needInput, needWeight, layout).
     const asked = (xGrad: boolean) => T.tidy(() => {

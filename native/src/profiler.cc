@@ -117,29 +117,25 @@ std::unique_ptr<at::ObserverContext> onStart(const at::RecordFunction& fn) {
   return ctx;
 }
 
-// Timing only: no inputs, no arguments, and only the outermost operators' times (what a family's time is made of):
-// a nested operator does no more than keep the depth (no clock, no allocation), so that it adds as little as a
-// callback can to the time of the operator around it. libtorch calls the end callback with the null context.
+// Timing only: no inputs, no arguments, and only the outermost operators' times (what a family's time is made of).
+// While one runs, RecordFunction is switched off on this thread, so that its nested operators run no callbacks
+// at all and add no profiler time to it (a recording run charges each nested op's recording to its parent).
 struct Timed : at::ObserverContext {
   std::chrono::steady_clock::time_point t0;
   bool backward;
 };
 
 std::unique_ptr<at::ObserverContext> onStartTiming(const at::RecordFunction& fn) {
-  const bool backwardNode = fn.scope() == at::RecordScope::BACKWARD_FUNCTION;
-  const bool backward = backwardDepth > 0 || backwardNode;
-  backwardDepth += backwardNode;
-  if (depth++ > 0) return nullptr;
   auto ctx = std::make_unique<Timed>();
-  ctx->backward = backward;
+  ctx->backward = fn.scope() == at::RecordScope::BACKWARD_FUNCTION;
+  at::enableRecordFunction(false);
   ctx->t0 = std::chrono::steady_clock::now();
   return ctx;
 }
 
 void onEndTiming(const at::RecordFunction& fn, at::ObserverContext* raw) {
   const auto t1 = std::chrono::steady_clock::now();
-  --depth;
-  backwardDepth -= fn.scope() == at::RecordScope::BACKWARD_FUNCTION;
+  at::enableRecordFunction(true);
   auto* ctx = static_cast<Timed*>(raw);
   if (!ctx) return;
   const double us = std::chrono::duration<double, std::micro>(t1 - ctx->t0).count();

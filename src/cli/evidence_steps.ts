@@ -160,11 +160,11 @@ function budgetSearch(x: StepContext): StepOutput {
   return { commands: runs.map((r) => r.command), data: { runs } };
 }
 
-function bench(what: string): (x: StepContext) => StepOutput {
+function bench(...args: string[]): (x: StepContext) => StepOutput {
   // A bench that cannot run here (e.g. the engine bench without python3-torch) is recorded with its exit code and message, not fatal.
   return () => {
-    const r = cli([what], { bench: true, expectFail: true });
-    return { commands: [`npm run bench -- ${what}`], data: { stdout: r.stdout, exitCode: r.status, stderrTail: r.status === 0 ? '' : r.stderr.trim().split('\n').slice(-3).join('\n') } };
+    const r = cli(args, { bench: true, expectFail: true });
+    return { commands: [`npm run bench -- ${args.join(' ')}`], data: { stdout: r.stdout, exitCode: r.status, stderrTail: r.status === 0 ? '' : r.stderr.trim().split('\n').slice(-3).join('\n') } };
   };
 }
 
@@ -178,5 +178,5 @@ export const STEPS: { name: string; quick: boolean; run: (x: StepContext) => Ste
   { name: 'fig4', quick: true, run: fig4 },
   { name: 'bench-search', quick: false, run: bench('search') },
   { name: 'bench-engine', quick: false, run: bench('engine') },
-  { name: 'bench-profile', quick: false, run: bench('profile') },
+  { name: 'bench-profile', quick: false, run: bench('profile', '--baseline') }, // before (the issue's start) and now, side by side
 ];

@@ -92,14 +92,31 @@ at::Tensor groupedProduct(const at::Tensor& x, const at::Tensor& w3) {
   return y;
 }
 
+// Rows of kShortRow to kColumnsMaxRow positions: the float weight gradient takes x transposed and computes 8 weights of
+// an output row at a time (dotColumns8: each its dot product's lanes, tree and tail, bit for bit what dotMany gives),
+// where dotMany would reduce its 8 lanes for every weight and image on rows of only 1 to 7 vector blocks.
+constexpr int64_t kColumnsMaxRow = 63;
+
+// row[k] += dot(gy row, x[b, g] row k) for k < K, x[b, g] given transposed (P, K): 8 weights a step.
+inline void weightRowColumns(float* row, const float* grow, const float* xt, int64_t K, int64_t P) {
+  float out[8];
+  int64_t k = 0;
+  for (; k + 8 <= K; k += 8) {
+    dotColumns8(out, grow, xt + k, K, P);
+    for (int j = 0; j < 8; ++j) row[k + j] += out[j];
+  }
+  for (; k < K; ++k) row[k] += dotStrided(grow, xt + k, K, P);
+}
+
 // gw (G*N, K, 1, 1) = per group sum_b gy[b, g] (N, P) x[b, g]^T (P, K); gy (B, G*N, H, W), x (B, G*K, H, W).
 template <typename T>
 at::Tensor groupedWeightGrad(const at::Tensor& x, const at::Tensor& gy, int64_t G) {
   const int64_t B = x.size(0), K = x.size(1) / G, N = gy.size(1) / G, P = x.size(2) * x.size(3);
   auto gw = at::zeros({G * N, K, 1, 1}, x.options());
   const bool shortRows = P < kShortRow;
-  const auto xt = shortRows ? transposed(x, G) : at::Tensor();
-  const T* xp = (shortRows ? xt : x).data_ptr<T>();
+  const bool columns = std::is_same<T, float>::value && !shortRows && P <= kColumnsMaxRow;
+  const auto xt = shortRows || columns ? transposed(x, G) : at::Tensor();
+  const T* xp = (shortRows || columns ? xt : x).data_ptr<T>();
   const T* gp = gy.data_ptr<T>();
   T* out = gw.data_ptr<T>();
   std::vector<int64_t> rowOffsets(K);  // x's rows of one image and group, for dotMany
@@ -113,6 +130,9 @@ at::Tensor groupedWeightGrad(const at::Tensor& x, const at::Tensor& gy, int64_t 
         const T* xs = xp + (b * G + g) * K * P;
         if (shortRows) {
           for (int64_t p = 0; p < P; ++p) axpy(row, grow[p], xs + p * K, K);
+        } else if constexpr (std::is_same<T, float>::value) {
+          if (columns) weightRowColumns(row, grow, xs, K, P);
+          else dotMany(row, grow, xs, rowOffsets.data(), K, P);
         } else {
           dotMany(row, grow, xs, rowOffsets.data(), K, P);
         }

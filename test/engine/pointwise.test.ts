@@ -58,6 +58,36 @@ describe('pointwiseConv2d', () => {
     }
   });
 
+  it('float weight gradients sum as dot()\'s 8 lanes, tree and tail per image, then over the images: bit for bit', () => {
+    // A plain loop in float32 arithmetic (Math.fround after every operation), the order the kernel promises whichever
+    // loop computes it (dotMany on rows of 64 positions and more, 8 weights at a time on x transposed below that).
+    const laneDot = (a: number[], b: number[]): number => {
+      const lane = new Array(8).fill(0);
+      let i = 0;
+      for (; i + 8 <= a.length; i += 8) for (let k = 0; k < 8; k++) lane[k] = Math.fround(lane[k] + Math.fround(a[i + k] * b[i + k]));
+      const f = Math.fround;
+      let s = f(f(f(lane[0] + lane[1]) + f(lane[2] + lane[3])) + f(f(lane[4] + lane[5]) + f(lane[6] + lane[7])));
+      for (; i < a.length; i++) s = f(s + f(a[i] * b[i]));
+      return s;
+    };
+    for (const [b, g, k, n, h, w] of [[3, 2, 13, 5, 2, 4], [2, 1, 32, 9, 4, 4], [3, 2, 8, 3, 3, 5], [2, 1, 17, 4, 7, 9], [2, 1, 9, 3, 8, 8], [1, 2, 11, 2, 5, 13]]) {
+      T.manualSeed(b * 11 + k + h);
+      const x = T.randn([b, g * k, h, w]);
+      const wt = T.randn([g * n, k, 1, 1]);
+      const gy = T.randn([b, g * n, h, w]);
+      const got = grads((a, c) => T.pointwiseConv2d(a, c, g), x, wt, gy).gw!;
+      const [xs, gs, P] = [x.toArray(), gy.toArray(), h * w];
+      const row = (a: number[], img: number, ch: number, C: number) => a.slice((img * C + ch) * P, (img * C + ch + 1) * P);
+      for (let gi = 0; gi < g; gi++) for (let o = 0; o < n; o++) for (let kk = 0; kk < k; kk++) {
+        let want = 0;
+        for (let bi = 0; bi < b; bi++) want = Math.fround(want + laneDot(row(gs, bi, gi * n + o, g * n), row(xs, bi, gi * k + kk, g * k)));
+        const at = ((gi * n + o) * k + kk);
+        assert.ok(Object.is(got[at], want), `x [${x.shape}], weight (${gi * n + o}, ${kk}): ${got[at]} against ${want}`);
+      }
+      T.dispose([x, wt, gy]);
+    }
+  });
+
   it('computes only the gradients asked for, and reads strided inputs', () => {
     T.manualSeed(5);
     const big = T.randn([2, 12, 3, 3]);

@@ -89,6 +89,35 @@ ADL_INLINE int64_t gatherBlocks(float* __restrict y, const float* __restrict src
 
 ADL_INLINE int64_t gatherBlocks(double*, const double*, const double*, const int64_t*, int64_t, int64_t) { return 0; }
 
+// y[dst[v] + l] = sum_t w[t] * src[base[v] + off[t] + l] for lanes l < 8 of vectors v < nv: gatherBlocks' sums (taps
+// in order, each lane from zero) for outputs that come 8 at a time from scattered places (the rows of a map 8 or 16
+// pixels wide, without the padding around them), 4 vectors a step.
+ADL_CLONES inline void gatherVectors(float* y, const int64_t* dst, const float* src, const int64_t* base, const float* w,
+                                     const int64_t* off, int64_t taps, int64_t nv) {
+  int64_t v = 0;
+  for (; v + 4 <= nv; v += 4) {
+    const float *x0 = src + base[v], *x1 = src + base[v + 1], *x2 = src + base[v + 2], *x3 = src + base[v + 3];
+    v8f a0 = {}, a1 = {}, a2 = {}, a3 = {};
+    for (int64_t t = 0; t < taps; ++t) {
+      const float s = w[t];
+      const int64_t o = off[t];
+      a0 += s * ADL_AT(x0 + o);
+      a1 += s * ADL_AT(x1 + o);
+      a2 += s * ADL_AT(x2 + o);
+      a3 += s * ADL_AT(x3 + o);
+    }
+    *reinterpret_cast<v8fUnaligned*>(y + dst[v]) = a0;
+    *reinterpret_cast<v8fUnaligned*>(y + dst[v + 1]) = a1;
+    *reinterpret_cast<v8fUnaligned*>(y + dst[v + 2]) = a2;
+    *reinterpret_cast<v8fUnaligned*>(y + dst[v + 3]) = a3;
+  }
+  for (; v < nv; ++v) {
+    v8f a = {};
+    for (int64_t t = 0; t < taps; ++t) a += w[t] * ADL_AT(src + base[v] + off[t]);
+    *reinterpret_cast<v8fUnaligned*>(y + dst[v]) = a;
+  }
+}
+
 template <typename T>
 ADL_INLINE void gatherTapsImpl(T* __restrict y, const T* __restrict src, const T* w, const int64_t* off, int64_t taps, int64_t n) {
   for (int64_t q = gatherBlocks(y, src, w, off, taps, n); q < n; ++q) {

@@ -24,6 +24,12 @@ const cases: Case[] = [
   { b: 1, c: 3, h: 1, w: 9, kh: 1, kw: 5, p: [0, 4], d: [1, 2] },
   { b: 2, c: 10, h: 3, w: 4, kh: 3, kw: 3, p: [2, 2], d: [1, 1] }, // padding beyond the kernel's reach: output larger than the input
   { b: 3, c: 9, h: 4, w: 3, kh: 1, kw: 1, p: [1, 1], d: [1, 1] }, // a 1x1 kernel with padding: the border outputs are zero
+  // Rows of whole vectors (widths 8 and 16): the float planes' gathers visit only the outputs.
+  { b: 6, c: 5, h: 8, w: 8, kh: 5, kw: 5, p: [2, 2], d: [1, 1] },
+  { b: 4, c: 3, h: 16, w: 16, kh: 3, kw: 3, p: [2, 2], d: [2, 2] },
+  { b: 3, c: 4, h: 5, w: 16, kh: 3, kw: 5, p: [1, 2], d: [1, 1] },
+  { b: 2, c: 3, h: 10, w: 10, kh: 3, kw: 3, p: [0, 0], d: [1, 1] }, // an output 8 wide from an input 10 wide
+  { b: 2, c: 3, h: 6, w: 8, kh: 3, kw: 3, p: [1, 3], d: [1, 1] }, // an input 8 wide, an output 12 wide
 ];
 
 describe('depthwiseConv2d', () => {

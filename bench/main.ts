@@ -1,4 +1,4 @@
-/** `npm run bench -- <suite> [--threads N] [--device cpu|cuda|cuda:N|auto]`: suites are engine, search, profile, instructions, depthwise, pointwise, pools, batchnorm, data, soak and distributed. */
+/** `npm run bench -- <suite> [--threads N] [--device cpu|cuda|cuda:N|auto]`: suites are engine, search, profile, instructions, depthwise, pointwise, pools, batchnorm, data, soak, distributed and digest. */
 import * as os from 'node:os';
 import { runEngineBench } from './engine';
 import { runSearchBench } from './search';
@@ -11,6 +11,7 @@ import { runPointwiseBench } from './pointwise';
 import { runPoolsBench } from './pools';
 import { runBatchNormBench } from './batch_norm';
 import { runInstructionsBench } from './instructions';
+import { runDigestBench } from './digest';
 import * as T from '../src/engine';
 import { resolveDevice } from '../src/run/device';
 import { BadInputError } from '../src/util/errors';
@@ -41,6 +42,7 @@ const suites: Record<string, () => Promise<void>> = {
   pools: () => runPoolsBench(threads),
   batchnorm: () => runBatchNormBench(threads, args),
   instructions: () => runInstructionsBench(args),
+  digest: () => runDigestBench(threads, args),
 };
 const run = suites[suite];
 if (!run) {

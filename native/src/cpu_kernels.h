@@ -162,45 +162,56 @@ ADL_CLONES inline void dotColumns8(float* y, const float* w, const float* X, int
 // Up to 12 rows at a time, each in its own 8-lane accumulator, so that every g
 // load serves them all and the adds form independent chains (one dot product
 // at a time waits on its single chain at every step).
+//
+// runs (nr of them): the stretches [runs[2i], runs[2i + 1]) of whole vector blocks (multiples of 8, increasing, below
+// n / 8 * 8) where g may be nonzero, or null for all of them. A block of zeros in g adds exact zeros to each lane
+// (x finite), and a lane, which starts at +0, is never -0, so skipping it changes no sum: the depthwise weight
+// gradient skips the padding between its planes this way.
 template <int R>
-ADL_INLINE void dotRows(float* sums, const float* __restrict g, const float* __restrict x, const int64_t* off, int64_t n) {
+ADL_INLINE void dotRows(float* sums, const float* __restrict g, const float* __restrict x, const int64_t* off, int64_t n,
+                        const int64_t* runs, int64_t nr) {
   v8f acc[R] = {};
-  int64_t q = 0;
-  for (; q + 8 <= n; q += 8) {
-    const v8f gv = ADL_AT(g + q);
+  const int64_t whole = n / 8 * 8;
+  for (int64_t i = 0; i < (runs ? nr : 1); ++i) {
+    const int64_t end = runs ? runs[2 * i + 1] : whole;
+    for (int64_t q = runs ? runs[2 * i] : 0; q < end; q += 8) {
+      const v8f gv = ADL_AT(g + q);
 #pragma GCC unroll 12
-    for (int j = 0; j < R; ++j) acc[j] += gv * ADL_AT(x + off[j] + q);
+      for (int j = 0; j < R; ++j) acc[j] += gv * ADL_AT(x + off[j] + q);
+    }
   }
   for (int j = 0; j < R; ++j) {
     float s = ((acc[j][0] + acc[j][1]) + (acc[j][2] + acc[j][3])) + ((acc[j][4] + acc[j][5]) + (acc[j][6] + acc[j][7]));
-    for (int64_t r = q; r < n; ++r) s += g[r] * x[off[j] + r];
+    for (int64_t r = whole; r < n; ++r) s += g[r] * x[off[j] + r];
     sums[j] += s;
   }
 }
 
-ADL_CLONES inline void dotMany(float* sums, const float* g, const float* x, const int64_t* off, int64_t count, int64_t n) {
+ADL_CLONES inline void dotMany(float* sums, const float* g, const float* x, const int64_t* off, int64_t count, int64_t n,
+                               const int64_t* runs = nullptr, int64_t nr = 0) {
   for (int64_t j = 0; j < count;) {
     const int64_t passes = (count - j + 11) / 12;
     const int64_t rows = (count - j + passes - 1) / passes;  // 25 taps: 9, 8, 8
     switch (rows) {
-      case 1: dotRows<1>(sums + j, g, x, off + j, n); break;
-      case 2: dotRows<2>(sums + j, g, x, off + j, n); break;
-      case 3: dotRows<3>(sums + j, g, x, off + j, n); break;
-      case 4: dotRows<4>(sums + j, g, x, off + j, n); break;
-      case 5: dotRows<5>(sums + j, g, x, off + j, n); break;
-      case 6: dotRows<6>(sums + j, g, x, off + j, n); break;
-      case 7: dotRows<7>(sums + j, g, x, off + j, n); break;
-      case 8: dotRows<8>(sums + j, g, x, off + j, n); break;
-      case 9: dotRows<9>(sums + j, g, x, off + j, n); break;
-      case 10: dotRows<10>(sums + j, g, x, off + j, n); break;
-      case 11: dotRows<11>(sums + j, g, x, off + j, n); break;
-      default: dotRows<12>(sums + j, g, x, off + j, n); break;
+      case 1: dotRows<1>(sums + j, g, x, off + j, n, runs, nr); break;
+      case 2: dotRows<2>(sums + j, g, x, off + j, n, runs, nr); break;
+      case 3: dotRows<3>(sums + j, g, x, off + j, n, runs, nr); break;
+      case 4: dotRows<4>(sums + j, g, x, off + j, n, runs, nr); break;
+      case 5: dotRows<5>(sums + j, g, x, off + j, n, runs, nr); break;
+      case 6: dotRows<6>(sums + j, g, x, off + j, n, runs, nr); break;
+      case 7: dotRows<7>(sums + j, g, x, off + j, n, runs, nr); break;
+      case 8: dotRows<8>(sums + j, g, x, off + j, n, runs, nr); break;
+      case 9: dotRows<9>(sums + j, g, x, off + j, n, runs, nr); break;
+      case 10: dotRows<10>(sums + j, g, x, off + j, n, runs, nr); break;
+      case 11: dotRows<11>(sums + j, g, x, off + j, n, runs, nr); break;
+      default: dotRows<12>(sums + j, g, x, off + j, n, runs, nr); break;
     }
     j += rows;
   }
 }
 
-inline void dotMany(double* sums, const double* g, const double* x, const int64_t* off, int64_t count, int64_t n) {
+inline void dotMany(double* sums, const double* g, const double* x, const int64_t* off, int64_t count, int64_t n, const int64_t* = nullptr,
+                    int64_t = 0) {
   for (int64_t j = 0; j < count; ++j) sums[j] += dot(g, x + off[j], n);
 }
 

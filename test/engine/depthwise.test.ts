@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as T from '../../src/engine';
 import { profileOps } from '../../src/engine/profile';
+import { callTensor } from '../../src/engine/dispatch';
 import { assertClose, assertOnlyAskedGradients, convGrads as grads } from '../helpers';
 
 interface Case { b: number; c: number; h: number; w: number; kh: number; kw: number; p: [number, number]; d: [number, number] }
@@ -123,5 +124,17 @@ describe('depthwiseConv2d', () => {
 
   it('refuses a weight that is not (C, 1, kH, kW) with a message naming it', () => {
     assert.throws(() => T.depthwiseConv2d(T.randn([1, 4, 5, 5]), T.randn([4, 2, 3, 3])), /depthwiseConv2d: weight \[4,2,3,3\] must be \(4, 1, kH, kW\)/);
+  });
+
+  it('the addon\'s ops refuse negative padding and dilation below 1 when called directly (the loops would write outside a plane)', () => {
+    T.tidy(() => {
+      const [x, w] = [T.randn([1, 2, 8, 8]), T.randn([2, 1, 3, 3])];
+      for (const layout of [0, 1, 2]) {
+        assert.throws(() => callTensor('adl::depthwise_conv2d_layout', [x, w, [-1, -1], [1, 1], layout]), /padding takes two values of at least 0, got \[-1, -1\]/);
+        assert.throws(() => callTensor('adl::depthwise_conv2d_layout', [x, w, [1, 0], [1, 0], layout]), /dilation takes two values of at least 1, got \[1, 0\]/);
+      }
+      assert.throws(() => callTensor('adl::mixed_depthwise_conv2d', [x, [w], [0, 1], 1, 1]), /dilation takes two values of at least 1, got \[0, 1\]/);
+      assert.equal(callTensor('adl::depthwise_conv2d_layout', [x, w, [0, 0], [1, 1], 1]).shape.join(), '1,2,6,6', 'padding 0 is fine');
+    });
   });
 });

@@ -28,6 +28,7 @@ import { printTable } from './report';
 import { searchWorkload } from './search_setup';
 import { blasName, sgemmGflops } from '../src/engine/blas';
 import { BadInputError } from '../src/util/errors';
+import { withoutPreloadedMalloc } from '../src/util/preload';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 
@@ -115,17 +116,19 @@ function printProfile(p: Profile, what: string, crop: number, threads: number): 
 
 /** The profile of the issue's starting point (see the file's comment), from a child process. */
 function baselineProfile(args: string[]): Profile {
-  const out = `${fs.mkdtempSync('/tmp/adl-profile-')}/baseline.json`;
+  const dir = fs.mkdtempSync('/tmp/adl-profile-');
+  const out = `${dir}/baseline.json`;
   const reference = `/usr/lib/${process.arch === 'x64' ? 'x86_64' : 'aarch64'}-linux-gnu/blas`;
-  const preload = (process.env.LD_PRELOAD ?? '').split(':').filter((l) => l && !/libtcmalloc/.test(l)).join(':');
-  const env: NodeJS.ProcessEnv = { ...process.env, AUTODEEPLAB_MALLOC: 'system', LD_PRELOAD: preload };
+  const env: NodeJS.ProcessEnv = { ...withoutPreloadedMalloc(process.env), AUTODEEPLAB_MALLOC: 'system' };
   if (fs.existsSync(`${reference}/libblas.so.3`)) env.LD_LIBRARY_PATH = [reference, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
   const childArgs = [...args.filter((a) => a !== '--baseline'), '--full-kernels', '--json-out', out];
-  const r = spawnSync(process.execPath, [process.argv[1], 'profile', ...childArgs], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status !== 0) throw new Error(`bench profile --baseline: the baseline run failed (exit ${r.status ?? r.signal})`);
-  const p = JSON.parse(fs.readFileSync(out, 'utf8')) as Profile;
-  fs.rmSync(out.replace(/\/baseline\.json$/, ''), { recursive: true, force: true });
-  return p;
+  try {
+    const r = spawnSync(process.execPath, [process.argv[1], 'profile', ...childArgs], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    if (r.status !== 0) throw new Error(`bench profile --baseline: the baseline run failed (exit ${r.status ?? r.signal})`);
+    return JSON.parse(fs.readFileSync(out, 'utf8')) as Profile;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function printComparison(before: Profile, now: Profile): void {
